@@ -1,0 +1,28 @@
+/**
+ * Two projects:
+ *  - unit: pure helpers and components under Pulumi mocks; no Docker, no engine (`npm run test:unit`).
+ *  - lab:  real `pulumi up` on the local lab through the Automation API (`npm run test:lab`);
+ *          needs what scripts/setup.sh installs, which `npm test` runs first.
+ * Type checking is `npm run build`'s job; ts-jest only transpiles, which keeps the unit suite fast.
+ */
+const tsJest = ["ts-jest", { diagnostics: false }];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      displayName: "unit",
+      testEnvironment: "node",
+      roots: ["<rootDir>/test/unit"],
+      testMatch: ["**/*.test.ts"],
+      transform: { "^.+\\.ts$": tsJest },
+    },
+    {
+      displayName: "lab",
+      testEnvironment: "node",
+      roots: ["<rootDir>/test/lab"],
+      testMatch: ["**/*.test.ts"],
+      transform: { "^.+\\.ts$": tsJest },
+    },
+  ],
+};

@@ -1,0 +1,260 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Host, HostLabels } from "./host";
+import { gatewayAddress, hostAddress, isPrivate, parseCidr, usableHostCount } from "../shared/ipv4";
+import { LocalScript } from "../shared/local-script";
+import { readScript } from "../shared/scripts";
+import { SshKeyPair } from "../shared/ssh-key-pair";
+import { Validator } from "../shared/validate";
+
+/** Type token of {@link LabHostPool}. */
+export const LAB_HOST_POOL_TYPE = "flotilla:hosts:LabHostPool";
+
+/** Default address block of a lab pool's bridge network. */
+export const DEFAULT_LAB_SUBNET = "10.213.0.0/24";
+/** Default image: the Debian 12 machine image `scripts/lab-image.sh` builds. */
+export const DEFAULT_LAB_IMAGE = "flotilla-lab:debian12";
+/** Default SSH login user (as on Debian's cloud images for AWS). */
+export const DEFAULT_LAB_SSH_USER = "admin";
+/** Largest pool: one bridge network, and a laptop's worth of systemd containers. */
+export const MAX_LAB_POOL_SIZE = 64;
+
+/** Arguments of {@link LabHostPool}. */
+export interface LabHostPoolArgs {
+    /**
+     * Number of machines, 1 to 64. Plain (not an Output): it decides how many machines exist and is
+     * validated before anything is created.
+     */
+    readonly size: number;
+    /**
+     * Name of the pool: prefix of machine names (`<pool>-0`, `<pool>-1`, ...), of the network
+     * (`<pool>-net`) and of the volumes, all on the local Docker engine. DNS-safe, at most 40
+     * characters, unique on the engine. Default: the resource name.
+     */
+    readonly poolName?: string;
+    /**
+     * Private IPv4 block (RFC 1918) of the pool's bridge network, e.g. `10.213.0.0/24`. The first
+     * host address is the gateway; machine `i` gets the `(i + 2)`-th address. Must not overlap
+     * another Docker network. Default `10.213.0.0/24`.
+     */
+    readonly subnet?: string;
+    /** Machine image. Default `flotilla-lab:debian12`, built by `scripts/lab-image.sh`. */
+    readonly image?: string;
+    /**
+     * Login user cloud-init creates, with the pool's key authorized and password-less sudo
+     * (root login is disabled, as on cloud images). Default `admin`.
+     */
+    readonly sshUser?: string;
+    /** Labels added to every host, beside `provider: lab` and `pool`. Default none. */
+    readonly labels?: Record<string, string>;
+    /**
+     * Seconds a machine may take from start to "booted, cloud-init done, SSH answering" before the
+     * create fails with its logs. Default 300.
+     */
+    readonly bootTimeoutSeconds?: number;
+}
+
+/**
+ * A pool of lab machines on the local Docker engine: each one a Debian 12 systemd container with
+ * sshd and cloud-init, a fixed address on the pool's private bridge network and its own volumes for
+ * `/var/lib/docker` and `/var/lib/containerd`. Like a fresh cloud VM it has no container runtime;
+ * it is configured through cloud-init's NoCloud datasource exactly as a cloud VM is through its
+ * user data. Deleting the pool removes the machines, their volumes and the network.
+ */
+export class LabHostPool extends pulumi.ComponentResource {
+    /** The machines, in index order. */
+    public readonly hosts: Host[];
+    /** Private addresses of the machines, in index order. */
+    public readonly privateAddresses: pulumi.Output<string[]>;
+    /** Private key authorized for {@link sshUser} on every machine. Secret. */
+    public readonly sshPrivateKey: pulumi.Output<string>;
+    /** Public key authorized for {@link sshUser} on every machine. */
+    public readonly sshPublicKey: pulumi.Output<string>;
+    /** SSH login user. */
+    public readonly sshUser: string;
+    /** Name of the pool. */
+    public readonly poolName: string;
+    /** Docker network of the pool. */
+    public readonly networkName: string;
+    /** Address block of the pool's network. */
+    public readonly subnet: string;
+    /** Machine image. */
+    public readonly image: string;
+    /** Number of machines. */
+    public readonly size: number;
+
+    constructor(name: string, args: LabHostPoolArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Validate everything plain before registering anything.
+        const v: Validator = new Validator(LAB_HOST_POOL_TYPE, name);
+        const size = v.integer("size", args?.size, 1, MAX_LAB_POOL_SIZE);
+        const poolName =
+            args.poolName === undefined ? v.dnsLabel("name", name, 40) : v.dnsLabel("poolName", args.poolName, 40);
+        const subnetText = args.subnet ?? DEFAULT_LAB_SUBNET;
+        const subnet = parseCidr(subnetText);
+        if (typeof subnet === "string") {
+            v.fail("subnet", subnetText, `a private IPv4 CIDR block such as "10.213.0.0/24" (${subnet})`);
+        }
+        if (!isPrivate(subnet) || subnet.prefix > 29) {
+            v.fail("subnet", subnetText, "a private (RFC 1918) IPv4 block of prefix /8 to /29");
+        }
+        if (usableHostCount(subnet) < size) {
+            v.fail(
+                "subnet",
+                subnetText,
+                `a block with room for ${size} machines besides network, gateway and broadcast ` +
+                    `(it has room for ${usableHostCount(subnet)})`,
+            );
+        }
+        const image = v.token("image", args.image ?? DEFAULT_LAB_IMAGE, "a Docker image reference");
+        const sshUser = args.sshUser ?? DEFAULT_LAB_SSH_USER;
+        if (typeof sshUser !== "string" || !/^[a-z_][a-z0-9_-]{0,31}$/.test(sshUser) || sshUser === "root") {
+            v.fail("sshUser", sshUser, "a Linux user name other than root ([a-z_][a-z0-9_-], at most 32)");
+        }
+        const userLabels = v.labels("labels", args.labels);
+        for (const reserved of ["provider", "pool"]) {
+            if (reserved in userLabels) {
+                v.fail(`labels.${reserved}`, userLabels[reserved], `no "${reserved}" label: the pool sets it`);
+            }
+        }
+        const bootTimeout = v.integer("bootTimeoutSeconds", args.bootTimeoutSeconds ?? 300, 30, 3600);
+
+        super(LAB_HOST_POOL_TYPE, name, {}, opts);
+
+        this.size = size;
+        this.poolName = poolName;
+        this.subnet = subnet.cidr;
+        this.image = image;
+        this.sshUser = sshUser;
+        this.networkName = `${poolName}-net`;
+
+        const clientKey = new SshKeyPair(`${name}-ssh-key`, { comment: `flotilla@${poolName}` }, { parent: this });
+
+        const network = new LocalScript(
+            `${name}-network`,
+            {
+                script: readScript(__dirname, "lab-network.sh"),
+                target: `lab network ${this.networkName} (${subnet.cidr})`,
+                environment: {
+                    NETWORK_NAME: this.networkName,
+                    NETWORK_SUBNET: subnet.cidr,
+                    NETWORK_GATEWAY: gatewayAddress(subnet),
+                    NETWORK_POOL: poolName,
+                },
+                timeoutSeconds: 120,
+            },
+            { parent: this },
+        );
+
+        const machineScript = readScript(__dirname, "lab-machine.sh");
+        const hosts: Host[] = [];
+        for (let i = 0; i < size; i++) {
+            const machineName = `${poolName}-${i}`;
+            const address = hostAddress(subnet, i);
+            const hostKey = new SshKeyPair(
+                `${name}-host-key-${i}`,
+                { comment: `root@${machineName}` },
+                { parent: this },
+            );
+            const userData = pulumi
+                .all([clientKey.publicKey, hostKey.privateKey, hostKey.publicKey])
+                .apply(([authorized, hostPrivate, hostPublic]) =>
+                    labUserData({ user: sshUser, authorizedKey: authorized, hostPrivate, hostPublic }),
+                );
+            const machine = new LocalScript(
+                `${name}-machine-${i}`,
+                {
+                    script: machineScript,
+                    target: `lab machine ${machineName} (${address})`,
+                    environment: {
+                        MACHINE_NAME: machineName,
+                        MACHINE_POOL: poolName,
+                        MACHINE_NETWORK: this.networkName,
+                        MACHINE_ADDRESS: address,
+                        MACHINE_IMAGE: image,
+                        MACHINE_BOOT_TIMEOUT: String(bootTimeout),
+                        MACHINE_META_DATA: labMetaData(machineName),
+                    },
+                    secretEnvironment: { MACHINE_USER_DATA: pulumi.secret(userData) },
+                    timeoutSeconds: bootTimeout + 120,
+                },
+                { parent: this, dependsOn: [network] },
+            );
+            const labels: HostLabels = { ...userLabels, provider: "lab", pool: poolName };
+            hosts.push({
+                name: machineName,
+                publicAddress: machine.result.apply(() => address),
+                privateAddress: machine.result.apply(() => address),
+                connection: {
+                    host: address,
+                    port: 22,
+                    user: sshUser,
+                    privateKey: clientKey.privateKey,
+                    hostKey: hostKey.publicKey,
+                },
+                labels,
+                ready: [machine],
+            });
+        }
+
+        this.hosts = hosts;
+        this.privateAddresses = pulumi.all(hosts.map((h) => h.privateAddress));
+        this.sshPrivateKey = pulumi.secret(clientKey.privateKey);
+        this.sshPublicKey = clientKey.publicKey;
+
+        this.registerOutputs({
+            privateAddresses: this.privateAddresses,
+            sshPrivateKey: this.sshPrivateKey,
+            sshPublicKey: this.sshPublicKey,
+            sshUser: this.sshUser,
+            poolName: this.poolName,
+            networkName: this.networkName,
+            subnet: this.subnet,
+            image: this.image,
+            size: this.size,
+        });
+    }
+}
+
+/** What a lab machine's cloud-init is given to become reachable; the rest is up to later layers. */
+export interface LabUserDataInput {
+    /** Login user to create. */
+    user: string;
+    /** Public key authorized for it. */
+    authorizedKey: string;
+    /** The machine's SSH host key (private, OpenSSH format). */
+    hostPrivate: string;
+    /** The machine's SSH host key (public line). */
+    hostPublic: string;
+}
+
+/**
+ * The `#cloud-config` user data of a lab machine: a sudo user with the pool's key, the pre-generated
+ * host key (so clients check it strictly from the first connection), no passwords, no root login.
+ * Written as JSON, which is YAML, so no value ever needs escaping.
+ */
+export function labUserData(input: LabUserDataInput): string {
+    const config = {
+        users: [
+            {
+                name: input.user,
+                shell: "/bin/bash",
+                sudo: "ALL=(ALL) NOPASSWD:ALL",
+                lock_passwd: true,
+                ssh_authorized_keys: [input.authorizedKey],
+            },
+        ],
+        disable_root: true,
+        ssh_pwauth: false,
+        ssh_deletekeys: true,
+        ssh_genkeytypes: [],
+        ssh_keys: {
+            ed25519_private: input.hostPrivate,
+            ed25519_public: input.hostPublic,
+        },
+    };
+    return `#cloud-config\n${JSON.stringify(config, null, 2)}\n`;
+}
+
+/** NoCloud meta data of a lab machine. */
+export function labMetaData(machineName: string): string {
+    return `instance-id: ${machineName}\nlocal-hostname: ${machineName}\n`;
+}

@@ -1,0 +1,6 @@
+export * from "./ipv4";
+export * from "./local-script";
+export * from "./scripts";
+export * from "./ssh-key-pair";
+export * from "./ssh-keys";
+export * from "./validate";

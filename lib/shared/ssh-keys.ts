@@ -1,0 +1,77 @@
+/**
+ * Ed25519 SSH keys in OpenSSH's own formats, generated with Node's crypto (no ssh-keygen needed).
+ *
+ * - public key: the `authorized_keys` / `known_hosts` line `ssh-ed25519 AAAA... comment`
+ * - private key: the unencrypted `openssh-key-v1` container OpenSSH writes by default, which
+ *   OpenSSH, Go's x/crypto/ssh (the command provider) and ssh2 (Node) all read.
+ *
+ * Self-contained on purpose (only `crypto` is required, inside the function): these functions are
+ * captured by value into a dynamic provider, see ssh-key-pair.ts.
+ */
+
+/** An ed25519 key pair in OpenSSH formats. */
+export interface OpenSshKeyPair {
+    /** `ssh-ed25519 <base64> <comment>` */
+    publicKey: string;
+    /** PEM-armoured openssh-key-v1 private key, unencrypted. Secret. */
+    privateKey: string;
+}
+
+/** Generates a new ed25519 key pair and encodes it for OpenSSH. */
+export function generateEd25519(comment: string): OpenSshKeyPair {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const crypto = require("crypto") as typeof import("crypto");
+    const { publicKey, privateKey } = crypto.generateKeyPairSync("ed25519");
+    const pub = Buffer.from(publicKey.export({ format: "jwk" }).x as string, "base64url");
+    const seed = Buffer.from(privateKey.export({ format: "jwk" }).d as string, "base64url");
+    return encodeEd25519(seed, pub, comment, crypto.randomBytes(4).readUInt32BE(0));
+}
+
+/**
+ * Encodes an ed25519 key (32-byte seed and 32-byte public key) in OpenSSH formats.
+ * `check` is the random check integer of the private section (fixed in tests for determinism).
+ */
+export function encodeEd25519(seed: Buffer, pub: Buffer, comment: string, check: number): OpenSshKeyPair {
+    if (seed.length !== 32 || pub.length !== 32) {
+        throw new Error("an ed25519 seed and public key are 32 bytes each");
+    }
+    const str = (b: Buffer | string): Buffer => {
+        const data = typeof b === "string" ? Buffer.from(b, "utf8") : b;
+        const len = Buffer.alloc(4);
+        len.writeUInt32BE(data.length, 0);
+        return Buffer.concat([len, data]);
+    };
+    const u32 = (n: number): Buffer => {
+        const b = Buffer.alloc(4);
+        b.writeUInt32BE(n >>> 0, 0);
+        return b;
+    };
+    const keyType = "ssh-ed25519";
+    const publicBlob = Buffer.concat([str(keyType), str(pub)]);
+    let priv = Buffer.concat([
+        u32(check),
+        u32(check),
+        str(keyType),
+        str(pub),
+        str(Buffer.concat([seed, pub])),
+        str(comment),
+    ]);
+    // Pad to the cipher block size ("none" = 8) with 1, 2, 3, ...
+    const padLength = (8 - (priv.length % 8)) % 8;
+    priv = Buffer.concat([priv, Buffer.from(Array.from({ length: padLength }, (_, i) => i + 1))]);
+    const body = Buffer.concat([
+        Buffer.from("openssh-key-v1\0", "binary"),
+        str("none"),
+        str("none"),
+        str(""),
+        u32(1),
+        str(publicBlob),
+        str(priv),
+    ]);
+    const label = ["OPENSSH", "PRIVATE", "KEY"].join(" ");
+    const lines = body.toString("base64").match(/.{1,70}/g) ?? [];
+    return {
+        publicKey: `${keyType} ${publicBlob.toString("base64")}${comment ? ` ${comment}` : ""}`,
+        privateKey: [`-----BEGIN ${label}-----`, ...lines, `-----END ${label}-----`, ""].join("\n"),
+    };
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Makes sure a Docker engine answers: uses the one there is, else installs Debian's docker.io and
+# starts dockerd (through systemd when the machine has it, else as a background process).
+# Idempotent; says what it did.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if timeout 20 docker version >/dev/null 2>&1; then
+    say "docker: engine $(docker version --format '{{.Server.Version}}') answers; using it"
+    exit 0
+fi
+
+if ! command -v dockerd >/dev/null; then
+    apt_install docker.io
+fi
+command -v docker >/dev/null || apt_install docker.io
+
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    say "docker: starting the docker service with systemd"
+    as_root systemctl start docker
+else
+    log=/var/log/flotilla-dockerd.log
+    say "docker: no systemd here; starting dockerd in the background (log: $log)"
+    as_root bash -c "nohup dockerd >>'$log' 2>&1 </dev/null &"
+fi
+
+for _ in $(seq 1 60); do
+    if timeout 5 docker version >/dev/null 2>&1; then
+        say "docker: engine $(docker version --format '{{.Server.Version}}') started"
+        exit 0
+    fi
+    sleep 1
+done
+tail -n 20 /var/log/flotilla-dockerd.log >&2 2>/dev/null || true
+die "dockerd did not answer within 60s"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh machine, idempotently; seconds when all is there.
+#   1. npm dependencies, Node 22 among them (the `node` package from the npm registry)
+#   2. shellcheck (the test suite checks every script with it)
+#   3. a Docker engine (scripts/docker.sh)
+#   4. the Pulumi engine (scripts/engine.sh; built offline once, then cached)
+#   5. the lab machine image (scripts/lab-image.sh; built once, then cached)
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$FLOTILLA_ROOT"
+start=$SECONDS
+
+# 1. npm dependencies, when missing or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
+fi
+node22="$FLOTILLA_ROOT/node_modules/.bin/node"
+[ -x "$node22" ] || die "node_modules/.bin/node is missing: the npm 'node' package did not install"
+case "$("$node22" --version)" in
+    v22.*) ;;
+    *) die "node_modules/.bin/node is $("$node22" --version), expected v22" ;;
+esac
+
+# 2. Tools the tests use.
+command -v shellcheck >/dev/null || apt_install shellcheck
+
+# 3-5.
+bash scripts/docker.sh
+bash scripts/engine.sh
+image=$(bash scripts/lab-image.sh | tail -n 1)
+say "setup done in $((SECONDS - start))s (node $("$node22" --version), engine $(cat "$FLOTILLA_CACHE_DIR/engine/current"), lab image $image)"

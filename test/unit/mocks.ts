@@ -1,0 +1,36 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** A resource the program registered under mocks. */
+export interface Registered {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+}
+
+/**
+ * Installs Pulumi mocks that record every registered resource (custom and component) and echo the
+ * inputs back as state. Returns the live list.
+ */
+export function recordResources(): Registered[] {
+    const registered: Registered[] = [];
+    void pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+                return { id: `${args.name}-id`, state: args.inputs };
+            },
+            call(args: pulumi.runtime.MockCallArgs) {
+                return args.inputs;
+            },
+        },
+        "flotilla",
+        "test",
+        false,
+    );
+    return registered;
+}
+
+/** The value of an Output (unknowns resolve to undefined under mocks). */
+export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
+}
