@@ -127,6 +127,7 @@ export class LabHostPool extends pulumi.ComponentResource {
         this.networkName = `${poolName}-net`;
 
         const clientKey = new SshKeyPair(`${name}-ssh-key`, { comment: `flotilla@${poolName}` }, { parent: this });
+        const privateKey = pulumi.secret(clientKey.privateKey);
 
         const network = new LocalScript(
             `${name}-network`,
@@ -187,7 +188,7 @@ export class LabHostPool extends pulumi.ComponentResource {
                     host: address,
                     port: 22,
                     user: sshUser,
-                    privateKey: clientKey.privateKey,
+                    privateKey,
                     hostKey: hostKey.publicKey,
                 },
                 labels,
@@ -197,7 +198,7 @@ export class LabHostPool extends pulumi.ComponentResource {
 
         this.hosts = hosts;
         this.privateAddresses = pulumi.all(hosts.map((h) => h.privateAddress));
-        this.sshPrivateKey = pulumi.secret(clientKey.privateKey);
+        this.sshPrivateKey = privateKey;
         this.sshPublicKey = clientKey.publicKey;
 
         this.registerOutputs({

@@ -3,9 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 /** Arguments of {@link LocalScript}. */
 export interface LocalScriptArgs {
     /**
-     * Bash script run by `create` and, with `FLOTILLA_PHASE=delete`, by `delete`. It receives
-     * `FLOTILLA_PHASE` (`create` or `delete`) and the environment below, must be idempotent, and
-     * may print a result on its last stdout line (see {@link LocalScript.result}).
+     * Bash script run for every phase, named by `FLOTILLA_PHASE`: `create`, `read` (on refresh:
+     * exit 0 when what it made is there and sound, exit 3 when it is gone, so the next up makes it
+     * again) and `delete`. It receives the environment below, must be idempotent, and may print a
+     * result on its last stdout line in the create phase (see {@link LocalScript.result}).
      * Any change of the script, environment or triggers replaces the resource (delete, then create).
      */
     readonly script: pulumi.Input<string>;
@@ -33,13 +34,16 @@ interface ScriptState {
 
 /** Lines of output kept for an error message. */
 const TAIL_LINES = 40;
+/** Exit code of the read phase meaning "what this resource made is gone". */
+const ABSENT = 3;
+const ABSENT_MARK = "\u0000absent";
 
 /**
  * Runs `bash -s` with the script on stdin. Resolves with stdout, or rejects with an error naming the
  * target, the phase and the exit status, and the last lines of its output with secrets masked.
  * Self-contained: it is serialized into the dynamic provider.
  */
-function runScript(state: Omit<ScriptState, "result">, phase: "create" | "delete"): Promise<string> {
+function runScript(state: Omit<ScriptState, "result">, phase: "create" | "read" | "delete"): Promise<string> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const childProcess = require("child_process") as typeof import("child_process");
     const started = Date.now();
@@ -81,6 +85,10 @@ function runScript(state: Omit<ScriptState, "result">, phase: "create" | "delete
             clearTimeout(timer);
             if (code === 0 && !timedOut) {
                 resolve(stdout);
+                return;
+            }
+            if (phase === "read" && code === ABSENT && !timedOut) {
+                resolve(ABSENT_MARK);
                 return;
             }
             let text = combined;
@@ -139,6 +147,11 @@ export const localScriptProvider: pulumi.dynamic.ResourceProvider = {
     async update(_id: string, olds: ScriptState, news: Record<string, unknown>) {
         // Only the target label or the timeout changed (anything else replaces): nothing to run.
         return { outs: { ...normalize(news), result: olds.result } };
+    },
+    async read(id: string, props: ScriptState): Promise<pulumi.dynamic.ReadResult> {
+        const stdout = await runScript(normalize(props as unknown as Record<string, unknown>), "read");
+        // An empty id tells the engine the resource no longer exists; the next up creates it again.
+        return stdout === ABSENT_MARK ? { id: "", props: {} } : { id, props };
     },
     async delete(_id: string, props: ScriptState): Promise<void> {
         await runScript(normalize(props as unknown as Record<string, unknown>), "delete");

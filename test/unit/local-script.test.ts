@@ -77,3 +77,15 @@ describe("LocalScript provider", () => {
         });
     });
 });
+
+describe("LocalScript provider, read phase (refresh)", () => {
+    test("exit 0 keeps the resource, exit 3 reports it gone, anything else is an error", async () => {
+        const props = { ...inputs('[ "$FLOTILLA_PHASE" = read ] && exit "$CODE"; exit 9'), result: "r" };
+        const withCode = (code: string) => ({ ...props, environment: { CODE: code } });
+        expect(await provider.read("the-id", withCode("0"))).toEqual({ id: "the-id", props: withCode("0") });
+        expect(await provider.read("the-id", withCode("3"))).toEqual({ id: "", props: {} });
+        await expect(provider.read("the-id", withCode("1"))).rejects.toThrow(
+            /^test target: read failed with exit code 1 after/,
+        );
+    });
+});

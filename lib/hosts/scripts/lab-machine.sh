@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Creates (FLOTILLA_PHASE=create) or removes (FLOTILLA_PHASE=delete) one lab machine: a systemd
-# container on the local Docker engine, configured by cloud-init's NoCloud datasource like a cloud VM.
+# Creates (FLOTILLA_PHASE=create), checks (read) or removes (FLOTILLA_PHASE=delete) one lab machine:
+# a systemd container on the local Docker engine, configured by cloud-init's NoCloud datasource like
+# a cloud VM.
 #
 # create: container with a fixed address on the pool network and its own volumes for
 #         /var/lib/docker and /var/lib/containerd (a runtime inside needs a non-overlay filesystem),
 #         the NoCloud seed copied in before the first boot, then a bounded wait until systemd has
 #         booted, cloud-init is done and sshd answers. Prints the container id last.
 #         Idempotent: a running, ready machine with the same name is kept as it is.
+# read:   exit 0 when the container runs, 3 when it is gone or stopped (a refresh then drops it from
+#         the state and the next up makes it again).
 # delete: removes the container and its volumes; nothing left behind. Idempotent.
 #
 # Environment: MACHINE_NAME, MACHINE_POOL, MACHINE_NETWORK, MACHINE_ADDRESS, MACHINE_IMAGE,
 # MACHINE_BOOT_TIMEOUT (seconds), MACHINE_META_DATA, MACHINE_USER_DATA (secret; never printed).
 set -euo pipefail
 
-: "${FLOTILLA_PHASE:?FLOTILLA_PHASE must be create or delete}"
+: "${FLOTILLA_PHASE:?FLOTILLA_PHASE must be create, read or delete}"
 : "${MACHINE_NAME:?}" "${MACHINE_POOL:?}"
 
 readonly volumes=("${MACHINE_NAME}-docker" "${MACHINE_NAME}-containerd")
@@ -143,8 +146,13 @@ delete() {
     log "gone"
 }
 
+check_present() {
+    [ "$(docker inspect --format '{{.State.Running}}' "$MACHINE_NAME" 2>/dev/null)" = true ] || exit 3
+}
+
 case "$FLOTILLA_PHASE" in
     create) create ;;
+    read) check_present ;;
     delete) delete ;;
-    *) die "unknown FLOTILLA_PHASE '$FLOTILLA_PHASE' (create or delete)" ;;
+    *) die "unknown FLOTILLA_PHASE '$FLOTILLA_PHASE' (create, read or delete)" ;;
 esac

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Creates (FLOTILLA_PHASE=create) or removes (FLOTILLA_PHASE=delete) a lab pool's bridge network on
-# the local Docker engine. Idempotent: an existing network with the same subnet is kept; one with
+# Creates (FLOTILLA_PHASE=create), checks (read: exit 0 present, 3 gone) or removes
+# (FLOTILLA_PHASE=delete) a lab pool's bridge network on the local Docker engine. Idempotent: an existing network with the same subnet is kept; one with
 # another subnet is an error (never silently reused).
 #
 # Environment: NETWORK_NAME, NETWORK_SUBNET, NETWORK_GATEWAY, NETWORK_POOL.
 set -euo pipefail
 
-: "${FLOTILLA_PHASE:?FLOTILLA_PHASE must be create or delete}"
+: "${FLOTILLA_PHASE:?FLOTILLA_PHASE must be create, read or delete}"
 : "${NETWORK_NAME:?}" "${NETWORK_SUBNET:?}" "${NETWORK_GATEWAY:?}" "${NETWORK_POOL:?}"
 
 log() { printf 'lab-network %s: %s\n' "$NETWORK_NAME" "$*" >&2; }
@@ -45,8 +45,13 @@ delete() {
     fi
 }
 
+check_present() {
+    docker network inspect "$NETWORK_NAME" >/dev/null 2>&1 || exit 3
+}
+
 case "$FLOTILLA_PHASE" in
     create) create ;;
+    read) check_present ;;
     delete) delete ;;
-    *) die "unknown FLOTILLA_PHASE '$FLOTILLA_PHASE' (create or delete)" ;;
+    *) die "unknown FLOTILLA_PHASE '$FLOTILLA_PHASE' (create, read or delete)" ;;
 esac

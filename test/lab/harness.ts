@@ -1,0 +1,89 @@
+import * as childProcess from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+
+/** Repository root: the root program lives here. */
+export const ROOT = path.resolve(__dirname, "../..");
+
+/**
+ * The engine scripts/engine.sh provides (npm test runs scripts/setup.sh first). A missing engine is a
+ * setup bug: fail loudly, never skip.
+ */
+export function engineBin(): string {
+    const cache = process.env.FLOTILLA_CACHE_DIR ?? path.join(os.homedir(), ".cache", "flotilla");
+    const file = path.join(cache, "engine", "current");
+    if (!fs.existsSync(file)) {
+        throw new Error(`no Pulumi engine recorded in ${file}: run scripts/setup.sh (npm test does)`);
+    }
+    return fs.readFileSync(file, "utf8").trim();
+}
+
+/** Where a test stack keeps its state (a private file backend). */
+const backends = new Map<string, string>();
+
+/** A stack of the root program on a private file backend, with the environment of a real run. */
+export async function rootStack(stackName: string, config: Record<string, string>): Promise<Stack> {
+    const bin = engineBin();
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), `flotilla-${stackName}-`));
+    fs.mkdirSync(path.join(home, "backend"));
+    const envVars: Record<string, string> = {
+        PATH: [path.join(ROOT, "node_modules", ".bin"), bin, process.env.PATH ?? ""].join(path.delimiter),
+        PULUMI_BACKEND_URL: `file://${path.join(home, "backend")}`,
+        PULUMI_HOME: path.join(home, "pulumi-home"),
+        PULUMI_CONFIG_PASSPHRASE: "flotilla-lab-test",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    };
+    const pulumiCommand = await PulumiCommand.get({ root: path.dirname(bin), skipVersionCheck: false });
+    const stack = await LocalWorkspace.createOrSelectStack(
+        { stackName, workDir: ROOT },
+        { envVars, pulumiCommand },
+    );
+    backends.set(stackName, path.join(home, "backend"));
+    for (const [key, value] of Object.entries(config)) {
+        await stack.setConfig(key, { value });
+    }
+    return stack;
+}
+
+/**
+ * The stack's state exactly as stored by the backend (secrets encrypted). The Automation API's
+ * exportStack decrypts secrets, so it cannot show what is at rest.
+ */
+export function storedState(stack: Stack): string {
+    const backend = backends.get(stack.name);
+    if (!backend) throw new Error(`no backend recorded for stack ${stack.name}`);
+    const found: string[] = [];
+    const walk = (dir: string) => {
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+            const p = path.join(dir, entry.name);
+            if (entry.isDirectory() && entry.name !== "history" && entry.name !== "backups") walk(p);
+            else if (entry.name === `${stack.name}.json`) found.push(p);
+        }
+    };
+    walk(backend);
+    if (found.length !== 1) throw new Error(`expected one state file for ${stack.name}, found ${found.length}`);
+    return fs.readFileSync(found[0], "utf8");
+}
+
+/** Removes the stack (and its settings file in the repository root). */
+export async function removeStack(stack: Stack): Promise<void> {
+    await stack.workspace.removeStack(stack.name, { force: true });
+}
+
+/** Runs a docker CLI command on the lab's engine and returns its trimmed stdout lines. */
+export function docker(...args: string[]): string[] {
+    const out = childProcess.execFileSync("docker", args, { encoding: "utf8" });
+    return out.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
+}
+
+/** Everything the Docker engine holds for a lab pool: containers, volumes, networks. */
+export function poolLeftovers(pool: string): string[] {
+    return [
+        ...docker("ps", "-a", "--filter", `label=flotilla.pool=${pool}`, "--format", "container {{.Names}}"),
+        ...docker("volume", "ls", "--filter", `label=flotilla.pool=${pool}`, "--format", "volume {{.Name}}"),
+        ...docker("network", "ls", "--filter", `label=flotilla.pool=${pool}`, "--format", "network {{.Name}}"),
+    ];
+}
