@@ -20,6 +20,14 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
     say "docker: starting the docker service with systemd"
     as_root systemctl start docker
 else
+    # A dockerd that died with the session that started it leaves its pid file behind, and a new
+    # dockerd refuses to start while it exists.
+    for pidfile in /var/run/docker.pid /run/docker.pid; do
+        if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+            say "docker: removing stale $pidfile"
+            as_root rm -f "$pidfile"
+        fi
+    done
     log=/var/log/flotilla-dockerd.log
     say "docker: no systemd here; starting dockerd in the background (log: $log)"
     as_root bash -c "nohup dockerd >>'$log' 2>&1 </dev/null &"

@@ -77,7 +77,7 @@ export class Validator {
 
     /** A non-empty string without white space or control characters. */
     token(property: string, value: unknown, what: string): string {
-        if (typeof value !== "string" || value.length === 0 || /[\s\u0000-\u001f]/.test(value)) {
+        if (typeof value !== "string" || value.length === 0 || [...value].some((c) => c <= " ")) {
             this.fail(property, value, what);
         }
         return value;

@@ -79,6 +79,27 @@ export function docker(...args: string[]): string[] {
     return out.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
 }
 
+/** Pool names of the lab tests start with this; nothing else uses it. */
+export const TEST_POOL_PREFIX = "flt-t-";
+
+/**
+ * Removes what an interrupted earlier test run left on the Docker engine (its pools start with
+ * {@link TEST_POOL_PREFIX}), so a leftover network cannot block this run's subnet.
+ */
+export function removeStaleTestPools(): void {
+    const stale = (kind: string[], format: string) =>
+        docker(...kind, "--filter", "label=flotilla.pool", "--format", format)
+            .map((l) => l.split(" "))
+            .filter(([, pool]) => pool.startsWith(TEST_POOL_PREFIX))
+            .map(([name]) => name);
+    const containers = stale(["ps", "-a"], '{{.Names}} {{.Label "flotilla.pool"}}');
+    if (containers.length > 0) docker("rm", "-f", ...containers);
+    const volumes = stale(["volume", "ls"], '{{.Name}} {{.Label "flotilla.pool"}}');
+    if (volumes.length > 0) docker("volume", "rm", ...volumes);
+    const networks = stale(["network", "ls"], '{{.Name}} {{.Label "flotilla.pool"}}');
+    if (networks.length > 0) docker("network", "rm", ...networks);
+}
+
 /** Everything the Docker engine holds for a lab pool: containers, volumes, networks. */
 export function poolLeftovers(pool: string): string[] {
     return [

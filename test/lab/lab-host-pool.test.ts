@@ -4,16 +4,17 @@
  * secrets never in plain text in the state; destroy -> nothing left on the Docker engine.
  */
 import { Stack } from "@pulumi/pulumi/automation";
-import { docker, poolLeftovers, removeStack, rootStack, storedState } from "./harness";
+import { docker, poolLeftovers, removeStack, removeStaleTestPools, rootStack, storedState, TEST_POOL_PREFIX } from "./harness";
 import { sshRun } from "./ssh";
 
 jest.setTimeout(15 * 60 * 1000);
 
-const pool = `flt-t-${process.pid}`;
+const pool = `${TEST_POOL_PREFIX}${process.pid}`;
 const subnet = "10.213.101.0/29";
 let stack: Stack;
 
 beforeAll(async () => {
+    removeStaleTestPools();
     stack = await rootStack(`hosts-${process.pid}`, {
         "flotilla:machines": "3",
         "flotilla:poolName": pool,
