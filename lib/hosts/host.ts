@@ -46,6 +46,11 @@ export interface HostLabels {
 export interface Host {
     /** Unique name of the machine within its pool, DNS-safe; also its hostname. */
     readonly name: string;
+    /**
+     * Identity of this incarnation of the machine (instance id, container id): it changes when the
+     * machine is replaced, so whatever was installed on it is installed again.
+     */
+    readonly instanceId: pulumi.Output<string>;
     /** Address clients outside the cluster use (for lab machines: the same as the private one). */
     readonly publicAddress: pulumi.Output<string>;
     /** Address other cluster members use. */

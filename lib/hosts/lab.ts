@@ -182,6 +182,7 @@ export class LabHostPool extends pulumi.ComponentResource {
             const labels: HostLabels = { ...userLabels, provider: "lab", pool: poolName };
             hosts.push({
                 name: machineName,
+                instanceId: machine.result,
                 publicAddress: machine.result.apply(() => address),
                 privateAddress: machine.result.apply(() => address),
                 connection: {
@@ -246,7 +247,8 @@ export function labUserData(input: LabUserDataInput): string {
         disable_root: true,
         ssh_pwauth: false,
         ssh_deletekeys: true,
-        ssh_genkeytypes: [],
+        // Keep the given ed25519 host key and make no other (an empty list fails cloud-init's schema).
+        ssh_genkeytypes: ["ed25519"],
         ssh_keys: {
             ed25519_private: input.hostPrivate,
             ed25519_public: input.hostPublic,

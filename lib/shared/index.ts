@@ -1,5 +1,7 @@
 export * from "./ipv4";
 export * from "./local-script";
+export * from "./remote-script";
+export * from "./script-output";
 export * from "./scripts";
 export * from "./ssh-key-pair";
 export * from "./ssh-keys";

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { ABSENT_EXIT_CODE, keepTail, lastLine, scriptFailure } from "./script-output";
 
 /** Arguments of {@link LocalScript}. */
 export interface LocalScriptArgs {
@@ -32,10 +33,7 @@ interface ScriptState {
     result: string;
 }
 
-/** Lines of output kept for an error message. */
-const TAIL_LINES = 40;
-/** Exit code of the read phase meaning "what this resource made is gone". */
-const ABSENT = 3;
+/** What runScript resolves with when the read phase reports the resource gone. */
 const ABSENT_MARK = "\u0000absent";
 
 /**
@@ -60,13 +58,12 @@ function runScript(state: Omit<ScriptState, "result">, phase: "create" | "read" 
         });
         let stdout = "";
         let combined = "";
-        const keep = (s: string) => (s.length > 256 * 1024 ? s.slice(-256 * 1024) : s);
         child.stdout.on("data", (d: Buffer) => {
-            stdout = keep(stdout + d.toString());
-            combined = keep(combined + d.toString());
+            stdout = keepTail(stdout + d.toString());
+            combined = keepTail(combined + d.toString());
         });
         child.stderr.on("data", (d: Buffer) => {
-            combined = keep(combined + d.toString());
+            combined = keepTail(combined + d.toString());
         });
         let timedOut = false;
         const timer = setTimeout(() => {
@@ -87,33 +84,19 @@ function runScript(state: Omit<ScriptState, "result">, phase: "create" | "read" 
                 resolve(stdout);
                 return;
             }
-            if (phase === "read" && code === ABSENT && !timedOut) {
+            if (phase === "read" && code === ABSENT_EXIT_CODE && !timedOut) {
                 resolve(ABSENT_MARK);
                 return;
             }
-            let text = combined;
-            for (const value of Object.values(state.secretEnvironment)) {
-                for (const part of String(value).split("\n")) {
-                    if (part.trim().length >= 4) {
-                        text = text.split(part).join("[secret]");
-                    }
-                }
-            }
-            const tail = text.trimEnd().split("\n").slice(-TAIL_LINES).join("\n");
             const seconds = ((Date.now() - started) / 1000).toFixed(1);
             const why = timedOut
                 ? `timed out after ${state.timeoutSeconds}s`
                 : `failed with exit code ${code ?? `signal ${signal}`} after ${seconds}s`;
-            reject(new Error(`${state.target}: ${phase} ${why}. Last lines of its output:\n${tail}`));
+            reject(scriptFailure(state.target, phase, why, combined, state.secretEnvironment));
         });
         child.stdin.on("error", () => undefined);
         child.stdin.end(state.script);
     });
-}
-
-function lastLine(stdout: string): string {
-    const lines = stdout.trimEnd().split("\n");
-    return lines[lines.length - 1] ?? "";
 }
 
 function normalize(inputs: Record<string, unknown>): Omit<ScriptState, "result"> {

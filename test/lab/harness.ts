@@ -24,7 +24,27 @@ export function engineBin(): string {
 const backends = new Map<string, string>();
 
 /** A stack of the root program on a private file backend, with the environment of a real run. */
-export async function rootStack(stackName: string, config: Record<string, string>): Promise<Stack> {
+export function rootStack(stackName: string, config: Record<string, string>): Promise<Stack> {
+    return programStack(ROOT, stackName, config);
+}
+
+/** A stack of one of the lab test programs (test/lab/programs/<name>). */
+export function testProgramStack(
+    program: string,
+    stackName: string,
+    config: Record<string, string>,
+    secretConfig: Record<string, string> = {},
+): Promise<Stack> {
+    return programStack(path.join(__dirname, "programs", program), stackName, config, secretConfig);
+}
+
+/** A stack of the program in `workDir` on a private file backend, with the environment of a real run. */
+export async function programStack(
+    workDir: string,
+    stackName: string,
+    config: Record<string, string>,
+    secretConfig: Record<string, string> = {},
+): Promise<Stack> {
     const bin = engineBin();
     const home = fs.mkdtempSync(path.join(os.tmpdir(), `flotilla-${stackName}-`));
     fs.mkdirSync(path.join(home, "backend"));
@@ -37,13 +57,13 @@ export async function rootStack(stackName: string, config: Record<string, string
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     };
     const pulumiCommand = await PulumiCommand.get({ root: path.dirname(bin), skipVersionCheck: false });
-    const stack = await LocalWorkspace.createOrSelectStack(
-        { stackName, workDir: ROOT },
-        { envVars, pulumiCommand },
-    );
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir }, { envVars, pulumiCommand });
     backends.set(stackName, path.join(home, "backend"));
     for (const [key, value] of Object.entries(config)) {
         await stack.setConfig(key, { value });
+    }
+    for (const [key, value] of Object.entries(secretConfig)) {
+        await stack.setConfig(key, { value, secret: true });
     }
     return stack;
 }

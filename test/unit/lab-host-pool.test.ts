@@ -130,7 +130,7 @@ describe("LabHostPool", () => {
             disable_root: true,
             ssh_pwauth: false,
             ssh_deletekeys: true,
-            ssh_genkeytypes: [],
+            ssh_genkeytypes: ["ed25519"],
             ssh_keys: { ed25519_private: "PRIVATE", ed25519_public: "ssh-ed25519 BBBB host" },
         });
     });

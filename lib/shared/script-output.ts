@@ -1,0 +1,49 @@
+/**
+ * What LocalScript and RemoteScript say about a script run. Self-contained (no imports): these
+ * functions are captured by value into the dynamic providers.
+ */
+
+/** Lines of output kept in an error message. */
+export const TAIL_LINES = 40;
+
+/** Exit code of a script's `read` phase meaning "what this resource made is gone". */
+export const ABSENT_EXIT_CODE = 3;
+
+/** Replaces every line (4+ characters) of every secret value in `text` with `[secret]`. */
+export function maskSecrets(text: string, secrets: Record<string, string>): string {
+    let out = text;
+    for (const value of Object.values(secrets)) {
+        for (const part of String(value).split("\n")) {
+            if (part.trim().length >= 4) {
+                out = out.split(part).join("[secret]");
+            }
+        }
+    }
+    return out;
+}
+
+/**
+ * The error of a failed run: `<target>: <phase> <why>. Last lines of its output:` and the last
+ * {@link TAIL_LINES} lines, secrets masked.
+ */
+export function scriptFailure(
+    target: string,
+    phase: string,
+    why: string,
+    output: string,
+    secrets: Record<string, string>,
+): Error {
+    const tail = maskSecrets(output, secrets).trimEnd().split("\n").slice(-TAIL_LINES).join("\n");
+    return new Error(`${target}: ${phase} ${why}. Last lines of its output:\n${tail}`);
+}
+
+/** The last line a script printed on stdout (its result), or "". */
+export function lastLine(stdout: string): string {
+    const lines = stdout.trimEnd().split("\n");
+    return lines[lines.length - 1] ?? "";
+}
+
+/** Keeps the end of a growing output buffer bounded. */
+export function keepTail(text: string, max = 256 * 1024): string {
+    return text.length > max ? text.slice(-max) : text;
+}
