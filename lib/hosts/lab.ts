@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Host, HostLabels } from "./host";
+import { multipartUserData, partType } from "../shared/cloud-init";
 import { gatewayAddress, hostAddress, isPrivate, parseCidr, usableHostCount } from "../shared/ipv4";
 import { LocalScript } from "../shared/local-script";
 import { readScript } from "../shared/scripts";
@@ -51,6 +52,13 @@ export interface LabHostPoolArgs {
      * create fails with its logs. Default 300.
      */
     readonly bootTimeoutSeconds?: number;
+    /**
+     * More cloud-init user data for every machine, exactly what a cloud VM would be given: each
+     * part a `#cloud-config` document (merged with the pool's own, lists appended) or a `#!` script
+     * (run once at first boot). The create waits until cloud-init has run them all and fails with
+     * their output if one fails. Changing it replaces the machines. Default none.
+     */
+    readonly userData?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /**
@@ -156,9 +164,19 @@ export class LabHostPool extends pulumi.ComponentResource {
                 { parent: this },
             );
             const userData = pulumi
-                .all([clientKey.publicKey, hostKey.privateKey, hostKey.publicKey])
-                .apply(([authorized, hostPrivate, hostPublic]) =>
-                    labUserData({ user: sshUser, authorizedKey: authorized, hostPrivate, hostPublic }),
+                .all([clientKey.publicKey, hostKey.privateKey, hostKey.publicKey, pulumi.output(args.userData ?? [])])
+                .apply(([authorized, hostPrivate, hostPublic, extra]) =>
+                    multipartUserData([
+                        labUserData({ user: sshUser, authorizedKey: authorized, hostPrivate, hostPublic }),
+                        ...extra.map((part, j) => {
+                            try {
+                                partType(part);
+                            } catch (err) {
+                                v.fail(`userData[${j}]`, part.slice(0, 40), (err as Error).message);
+                            }
+                            return part;
+                        }),
+                    ]),
                 );
             const machine = new LocalScript(
                 `${name}-machine-${i}`,

@@ -1,3 +1,4 @@
+export * from "./cloud-init";
 export * from "./ipv4";
 export * from "./local-script";
 export * from "./remote-script";

@@ -8,6 +8,7 @@ const ROOT = path.resolve(__dirname, "../..");
 function shellScripts(): string[] {
     const out: string[] = [path.join(ROOT, ".ci", "run")];
     const walk = (dir: string) => {
+        if (!fs.existsSync(dir)) return;
         for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
             const p = path.join(dir, entry.name);
             if (entry.isDirectory() && entry.name !== "node_modules") walk(p);
