@@ -13,6 +13,7 @@ export default tseslint.config(
   },
   {
     files: ["bench/**/*.ts", "scripts/**/*.ts", "test/**/*.ts"],
-    rules: { "no-console": "off" },
+    // Tests poke at mock payloads whose shape is the engine's, not ours.
+    rules: { "no-console": "off", "@typescript-eslint/no-explicit-any": "off" },
   },
 );

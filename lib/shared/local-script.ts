@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ABSENT_EXIT_CODE, keepTail, lastLine, scriptFailure } from "./script-output";
+import { ABSENT_EXIT_CODE, canonicalJson, keepTail, lastLine, scriptFailure } from "./script-output";
 
 /** Arguments of {@link LocalScript}. */
 export interface LocalScriptArgs {
@@ -120,7 +120,7 @@ export const localScriptProvider: pulumi.dynamic.ResourceProvider = {
     },
     async diff(_id: string, olds: ScriptState, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
         const next = normalize(news);
-        const same = (a: unknown, b: unknown) => JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
+        const same = (a: unknown, b: unknown) => canonicalJson(a ?? {}) === canonicalJson(b ?? {});
         const replaces = (["script", "environment", "secretEnvironment"] as const).filter(
             (k) => !same(olds[k], next[k]),
         );

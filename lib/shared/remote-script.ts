@@ -1,11 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { SshConnection } from "../hosts/host";
-import { ABSENT_EXIT_CODE, keepTail, lastLine, scriptFailure } from "./script-output";
+import { ABSENT_EXIT_CODE, canonicalJson, keepTail, lastLine, scriptFailure } from "./script-output";
 
 /** Arguments of {@link RemoteScript}. */
 export interface RemoteScriptArgs {
     /** How to reach the machine (a `Host`'s `connection`). The private keys are kept secret. */
     readonly connection: SshConnection;
+    /**
+     * Other machines that can run the script equally well (e.g. the other Swarm managers), tried in
+     * order when the ones before cannot be reached within 20 s. With alternates the script is about
+     * a cluster, not one machine: no machine identity check is made. Default none.
+     */
+    readonly alternates?: SshConnection[];
     /**
      * Bash script run as root (through `sudo -n` when the login user is not root) for every phase,
      * named by `FLOTILLA_PHASE`:
@@ -43,10 +49,15 @@ interface Endpoint {
     privateKey: string;
 }
 
-interface RemoteState {
+/** Where to run: the machine's address and keys. */
+interface Target {
     connection: { host: string; port: number; user: string; hostKey: string };
     privateKey: string;
     bastion: Endpoint | null;
+}
+
+interface RemoteState extends Target {
+    alternates: Target[];
     script: string;
     environment: Record<string, string>;
     secretEnvironment: Record<string, string>;
@@ -75,7 +86,7 @@ interface Exec {
 
 // ---- everything below the line is serialized into the dynamic provider: self-contained ----
 
-function normalizeRemote(inputs: Record<string, unknown>): RemoteState {
+function normalizeTarget(inputs: Record<string, unknown>): Target {
     const c = (inputs.connection ?? {}) as Record<string, unknown>;
     const b = inputs.bastion as Record<string, unknown> | null | undefined;
     return {
@@ -95,6 +106,13 @@ function normalizeRemote(inputs: Record<string, unknown>): RemoteState {
                   privateKey: String(b.privateKey),
               }
             : null,
+    };
+}
+
+function normalizeRemote(inputs: Record<string, unknown>): RemoteState {
+    return {
+        ...normalizeTarget(inputs),
+        alternates: ((inputs.alternates as Record<string, unknown>[]) ?? []).map(normalizeTarget),
         script: String(inputs.script),
         environment: (inputs.environment as Record<string, string>) ?? {},
         secretEnvironment: (inputs.secretEnvironment as Record<string, string>) ?? {},
@@ -255,7 +273,21 @@ async function runRemote(
     expectedMachineId?: string,
 ): Promise<{ machineId: string; run?: Exec }> {
     const started = Date.now();
-    const client = await sshConnect(state, started + connectWindowSeconds(state, phase) * 1000);
+    let client: import("ssh2").Client | undefined;
+    const candidates = [state, ...state.alternates.map((t) => ({ ...state, ...t }))];
+    for (let i = 0; i < candidates.length && !client; i++) {
+        const last = i === candidates.length - 1;
+        const window = last ? connectWindowSeconds(state, phase) : Math.min(connectWindowSeconds(state, phase), 20);
+        try {
+            client = await sshConnect(candidates[i], Date.now() + window * 1000);
+        } catch (err) {
+            if (last) throw err;
+        }
+    }
+    if (!client) throw new Error(`${state.target}: no machine to run on`);
+    if (state.alternates.length > 0) {
+        expectedMachineId = undefined;
+    }
     try {
         const id = await sshExec(client, "cat /etc/machine-id", "", 30_000);
         const machineId = id.stdout.trim();
@@ -293,16 +325,17 @@ export const remoteScriptProvider: pulumi.dynamic.ResourceProvider = {
     },
     async diff(_id: string, olds: RemoteOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
         const next = normalizeRemote(news);
-        const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+        const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
+        const prev = { ...normalizeRemote(olds as unknown as Record<string, unknown>) };
         const replaces: string[] = [];
         if (
-            olds.connection.host !== next.connection.host ||
-            olds.connection.port !== next.connection.port ||
-            olds.connection.user !== next.connection.user
+            prev.connection.host !== next.connection.host ||
+            prev.connection.port !== next.connection.port ||
+            prev.connection.user !== next.connection.user
         ) {
             replaces.push("connection");
         }
-        if (!same(olds.triggers, next.triggers)) replaces.push("triggers");
+        if (!same(prev.triggers, next.triggers)) replaces.push("triggers");
         const updates = (
             [
                 "script",
@@ -313,14 +346,15 @@ export const remoteScriptProvider: pulumi.dynamic.ResourceProvider = {
                 "connectTimeoutSeconds",
                 "privateKey",
                 "bastion",
+                "alternates",
             ] as const
-        ).filter((k) => !same(olds[k], next[k]));
-        if (olds.connection.hostKey !== next.connection.hostKey) updates.push("connection" as never);
+        ).filter((k) => !same(prev[k], next[k]));
+        if (prev.connection.hostKey !== next.connection.hostKey) updates.push("connection" as never);
         return { changes: replaces.length > 0 || updates.length > 0, replaces };
     },
     async update(_id: string, olds: RemoteOutputs, news: Record<string, unknown>) {
         const state = normalizeRemote(news);
-        const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+        const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
         const rerun =
             olds.script !== state.script ||
             !same(olds.environment, state.environment) ||
@@ -369,23 +403,26 @@ export class RemoteScript extends pulumi.dynamic.Resource {
     declare public readonly machineId: pulumi.Output<string>;
 
     constructor(name: string, args: RemoteScriptArgs, opts?: pulumi.CustomResourceOptions) {
-        const c = args.connection;
-        const bastion = c.bastion
-            ? pulumi.secret({
-                  host: c.bastion.host,
-                  port: c.bastion.port,
-                  user: c.bastion.user,
-                  hostKey: c.bastion.hostKey ?? "",
-                  privateKey: c.bastion.privateKey,
-              })
-            : null;
+        const target = (c: SshConnection) => ({
+            connection: { host: c.host, port: c.port, user: c.user, hostKey: c.hostKey ?? "" },
+            privateKey: pulumi.secret(c.privateKey),
+            bastion: c.bastion
+                ? pulumi.secret({
+                      host: c.bastion.host,
+                      port: c.bastion.port,
+                      user: c.bastion.user,
+                      hostKey: c.bastion.hostKey ?? "",
+                      privateKey: c.bastion.privateKey,
+                  })
+                : null,
+        });
+        const alternates = args.alternates ?? [];
         super(
             remoteScriptProvider,
             name,
             {
-                connection: { host: c.host, port: c.port, user: c.user, hostKey: c.hostKey ?? "" },
-                privateKey: pulumi.secret(c.privateKey),
-                bastion,
+                ...target(args.connection),
+                alternates: alternates.length > 0 ? pulumi.secret(alternates.map(target)) : [],
                 script: args.script,
                 environment: args.environment ?? {},
                 secretEnvironment: args.secretEnvironment ? pulumi.secret(args.secretEnvironment) : {},
@@ -402,6 +439,7 @@ export class RemoteScript extends pulumi.dynamic.Resource {
                     ...(opts?.additionalSecretOutputs ?? []),
                     "privateKey",
                     "bastion",
+                    "alternates",
                     "secretEnvironment",
                 ],
             },

@@ -47,3 +47,19 @@ export function lastLine(stdout: string): string {
 export function keepTail(text: string, max = 256 * 1024): string {
     return text.length > max ? text.slice(-max) : text;
 }
+
+/** JSON with object keys sorted at every level: equal values give equal text, whatever the key order. */
+export function canonicalJson(value: unknown): string {
+    const sort = (v: unknown): unknown => {
+        if (Array.isArray(v)) return v.map(sort);
+        if (v && typeof v === "object") {
+            return Object.fromEntries(
+                Object.keys(v as object)
+                    .sort()
+                    .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+            );
+        }
+        return v ?? null;
+    };
+    return JSON.stringify(sort(value));
+}

@@ -9,15 +9,18 @@ export interface Registered {
 
 /**
  * Installs Pulumi mocks that record every registered resource (custom and component) and echo the
- * inputs back as state. Returns the live list.
+ * inputs back as state, plus what `outputs` adds for a resource (what a real create would return).
+ * Returns the live list.
  */
-export function recordResources(): Registered[] {
+export function recordResources(
+    outputs?: (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown> | undefined,
+): Registered[] {
     const registered: Registered[] = [];
     void pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-                return { id: `${args.name}-id`, state: args.inputs };
+                return { id: `${args.name}-id`, state: { ...args.inputs, ...outputs?.(args.type, args.name, args.inputs) } };
             },
             call(args: pulumi.runtime.MockCallArgs) {
                 return args.inputs;

@@ -1,6 +1,8 @@
 import * as childProcess from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import { readScript } from "../../lib/shared/scripts";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -20,6 +22,19 @@ function shellScripts(): string[] {
     walk(path.join(ROOT, "bench"));
     return out;
 }
+
+describe("readScript", () => {
+    test("replaces include lines by the included file, once, in place", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-scripts-"));
+        fs.mkdirSync(path.join(dir, "scripts"));
+        fs.writeFileSync(path.join(dir, "scripts", "a.sh"), "#!/usr/bin/env bash\nset -euo pipefail\n# flotilla:include c-common.sh\necho a\n");
+        fs.writeFileSync(path.join(dir, "scripts", "c-common.sh"), "# shellcheck shell=bash\nf() { :; }\n");
+        expect(readScript(dir, "a.sh")).toBe("#!/usr/bin/env bash\nset -euo pipefail\n# shellcheck shell=bash\nf() { :; }\necho a\n");
+        fs.writeFileSync(path.join(dir, "scripts", "b.sh"), "# flotilla:include missing.sh\n");
+        expect(() => readScript(dir, "b.sh")).toThrow(/cannot read its script .*missing\.sh/);
+        fs.rmSync(dir, { recursive: true });
+    });
+});
 
 describe("shell scripts", () => {
     const scripts = shellScripts();
@@ -42,6 +57,10 @@ describe("shell scripts", () => {
         const text = fs.readFileSync(path.join(ROOT, rel), "utf8");
         if (rel === "scripts/lib.sh") {
             expect(text).toContain("Sourced, not executed.");
+            return;
+        }
+        if (/-common\.sh$/.test(rel)) {
+            expect(text).toMatch(/^# shellcheck shell=bash\n# Included, not executed/);
             return;
         }
         expect(text).toMatch(/^#!\/usr\/bin\/env bash\n/);

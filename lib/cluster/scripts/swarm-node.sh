@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs on a manager and looks after one node of the swarm: its labels and role (create/update),
+# whether it is still a Ready member (read), and its orderly removal (delete): demote a manager,
+# drain, wait (bounded) until no task runs on it, then remove it from the node list, so no Down node
+# is left behind. The node itself leaves afterwards (its join resource is deleted after this one).
+# Environment: NODE_ID, NODE_NAME, ROLE (manager|worker), LABELS (lines of key=value),
+# BOOTSTRAP (true for the first manager: never drained or removed, the swarm dies with it),
+# DRAIN_TIMEOUT (seconds).
+set -euo pipefail
+# flotilla:include swarm-common.sh
+: "${FLOTILLA_PHASE:?}" "${NODE_ID:?}" "${NODE_NAME:?}" "${ROLE:?}" "${BOOTSTRAP:?}" "${DRAIN_TIMEOUT:?}"
+
+node_exists() { docker node inspect "$NODE_ID" >/dev/null 2>&1; }
+node_role() { docker node inspect --format '{{.Spec.Role}}' "$NODE_ID"; }
+
+# Tasks currently running on the node.
+running_tasks() {
+    docker node ps "$NODE_ID" --format '{{.CurrentState}}' 2>/dev/null | grep -c '^Running' || true
+}
+
+case "$FLOTILLA_PHASE" in
+    create | update)
+        wait_docker
+        node_exists || die "node $NODE_NAME ($NODE_ID) is not in the swarm"
+        if [ "$(node_role)" != "$ROLE" ]; then
+            if [ "$ROLE" = manager ]; then docker node promote "$NODE_ID" >/dev/null; else docker node demote "$NODE_ID" >/dev/null; fi
+            log "$NODE_NAME is now a $ROLE"
+        fi
+        args=()
+        while IFS= read -r kv; do
+            [ -n "$kv" ] && args+=(--label-add "$kv")
+        done <<<"${LABELS:-}"
+        if [ "${#args[@]}" -gt 0 ]; then
+            docker node update "${args[@]}" "$NODE_ID" >/dev/null
+        fi
+        docker node update --availability active "$NODE_ID" >/dev/null
+        printf '{"nodeId":%s,"role":%s}\n' "$(json_str "$NODE_ID")" "$(json_str "$ROLE")"
+        ;;
+    read)
+        docker info >/dev/null 2>&1 || exit 3
+        node_exists || exit 3
+        [ "$(docker node inspect --format '{{.Status.State}}' "$NODE_ID")" = ready ] || exit 3
+        ;;
+    delete)
+        [ "$BOOTSTRAP" = true ] && exit 0
+        wait_docker
+        node_exists || { log "$NODE_NAME is not in the swarm any more"; exit 0; }
+        if [ "$(node_role)" = manager ]; then
+            attempt=1
+            until docker node demote "$NODE_ID" >/dev/null 2>/tmp/flotilla-demote.err; do
+                [ "$attempt" -lt 10 ] || die "cannot demote $NODE_NAME: $(tail -n 1 /tmp/flotilla-demote.err) (removing it would break the managers' quorum)"
+                sleep 3
+                attempt=$((attempt + 1))
+            done
+            log "demoted $NODE_NAME"
+        fi
+        docker node update --availability drain "$NODE_ID" >/dev/null
+        log "draining $NODE_NAME"
+        deadline=$((SECONDS + DRAIN_TIMEOUT))
+        while [ "$(running_tasks)" -gt 0 ]; do
+            ((SECONDS < deadline)) || die "$NODE_NAME still runs $(running_tasks) task(s) after ${DRAIN_TIMEOUT}s of draining"
+            sleep 2
+        done
+        log "$NODE_NAME runs no task; removing it"
+        docker node rm --force "$NODE_ID" >/dev/null
+        ;;
+    *) die "unknown FLOTILLA_PHASE '$FLOTILLA_PHASE'" ;;
+esac

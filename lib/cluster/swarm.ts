@@ -1,0 +1,233 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Host } from "../hosts/host";
+import { RemoteScript } from "../shared/remote-script";
+import { readScript } from "../shared/scripts";
+import { Validator } from "../shared/validate";
+
+/** Type token of {@link SwarmCluster}. */
+export const SWARM_CLUSTER_TYPE = "flotilla:cluster:SwarmCluster";
+
+/** A port the cluster's members must reach on each other (and nobody else needs). */
+export interface ClusterPort {
+    readonly port: number;
+    readonly protocol: "tcp" | "udp";
+    readonly purpose: string;
+}
+
+/** Ports Docker Swarm needs between its nodes; host pools open them only inside the cluster. */
+export const SWARM_PORTS: readonly ClusterPort[] = [
+    { port: 2377, protocol: "tcp", purpose: "cluster management (managers)" },
+    { port: 7946, protocol: "tcp", purpose: "node communication" },
+    { port: 7946, protocol: "udp", purpose: "node communication" },
+    { port: 4789, protocol: "udp", purpose: "overlay network (VXLAN) traffic" },
+];
+
+/** Manager counts a Swarm accepts. */
+export const SWARM_MANAGER_COUNTS = [1, 3, 5, 7] as const;
+
+/** Arguments of {@link SwarmCluster}. */
+export interface SwarmClusterArgs {
+    /**
+     * Manager hosts (with a Docker engine installed and started, e.g. `DockerEngine.hosts`): 1, 3, 5
+     * or 7. The first one initialises the swarm and must stay the first. Plain list: it decides
+     * which resources exist.
+     */
+    readonly managers: Host[];
+    /** Worker hosts (0 or more). Removing one drains it first. Default none. */
+    readonly workers?: Host[];
+    /**
+     * Node labels set on every node, besides the ones from each host's labels (`provider`, `pool`,
+     * `region`, `zone` and the host's own). Default none.
+     */
+    readonly labels?: Record<string, string>;
+    /**
+     * Seconds a node being removed may take to have no running task left after it is drained.
+     * Default 300.
+     */
+    readonly drainTimeoutSeconds?: number;
+}
+
+/** One node of the swarm. */
+export interface SwarmNode {
+    readonly name: string;
+    readonly role: "manager" | "worker";
+    readonly address: string;
+    readonly nodeId: string;
+}
+
+interface InitResult {
+    clusterId: string;
+    nodeId: string;
+    workerToken: string;
+    managerToken: string;
+}
+
+/**
+ * A Docker Swarm made of hosts that run a Docker engine. The first manager initialises it; the
+ * other managers and all workers join in parallel with tokens fetched once and kept secret, each
+ * advertising its private address. Every node is labelled from its host. Removing a worker drains
+ * it, waits until its tasks are gone, removes it from the node list and makes it leave; removing a
+ * manager demotes it first, and Docker refuses a demotion that would break the managers' quorum.
+ */
+export class SwarmCluster extends pulumi.ComponentResource {
+    /** Private addresses of the managers, the first manager first. */
+    public readonly managerAddresses: pulumi.Output<string[]>;
+    /** Token a worker joins with. Secret. */
+    public readonly workerJoinToken: pulumi.Output<string>;
+    /** Token a manager joins with. Secret. */
+    public readonly managerJoinToken: pulumi.Output<string>;
+    /** Swarm cluster id. */
+    public readonly clusterId: pulumi.Output<string>;
+    /**
+     * `ssh://<user>@<first manager>` — a Docker host URL for the Docker CLI or `@pulumi/docker`'s
+     * Provider (`host`), with the managers' SSH key.
+     */
+    public readonly dockerHost: pulumi.Output<string>;
+    /** The nodes, managers first. */
+    public readonly nodes: pulumi.Output<SwarmNode[]>;
+    /**
+     * The members, with `ready` meaning "in the swarm and labelled": managers first, then workers.
+     * Deploy workloads after `managers[i].ready`.
+     */
+    public readonly managers: Host[];
+    /** The workers, `ready` when in the swarm and labelled. */
+    public readonly workers: Host[];
+    /** Ports nodes must reach on each other. */
+    public readonly ports: readonly ClusterPort[] = SWARM_PORTS;
+
+    constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        const v: Validator = new Validator(SWARM_CLUSTER_TYPE, name);
+        const managers = args?.managers;
+        if (!Array.isArray(managers) || !(SWARM_MANAGER_COUNTS as readonly number[]).includes(managers.length)) {
+            v.fail(
+                "managers",
+                Array.isArray(managers) ? `${managers.length} hosts` : managers,
+                "1, 3, 5 or 7 hosts: managers keep the swarm working while a majority of them (a quorum) is up, " +
+                    "so 3 tolerate 1 failure, 5 tolerate 2, 7 tolerate 3, and an even number tolerates no more " +
+                    "than the odd number below it",
+            );
+        }
+        const workers = args.workers ?? [];
+        if (!Array.isArray(workers)) {
+            v.fail("workers", workers, "a list of hosts (may be empty)");
+        }
+        const seen = new Set<string>();
+        [...managers, ...workers].forEach((h, i) => {
+            const property = i < managers.length ? `managers[${i}]` : `workers[${i - managers.length}]`;
+            if (!h || typeof h.name !== "string" || !h.connection) {
+                v.fail(property, h, "a Host (from a host pool or a runtime's hosts)");
+            }
+            if (seen.has(h.name)) {
+                v.fail(`${property}.name`, h.name, "each host at most once across managers and workers");
+            }
+            seen.add(h.name);
+        });
+        const userLabels = v.labels("labels", args.labels);
+        const drainTimeout = v.integer("drainTimeoutSeconds", args.drainTimeoutSeconds ?? 300, 10, 3600);
+
+        super(SWARM_CLUSTER_TYPE, name, {}, opts);
+
+        const first = managers[0];
+        const init = new RemoteScript(
+            `${name}-init`,
+            {
+                connection: first.connection,
+                script: readScript(__dirname, "swarm-init.sh"),
+                environment: { ADVERTISE_ADDR: first.privateAddress },
+                target: `swarm init on ${first.name}`,
+                triggers: [first.instanceId],
+                timeoutSeconds: 300,
+            },
+            { parent: this, dependsOn: first.ready, additionalSecretOutputs: ["result"] },
+        );
+        const initResult = init.result.apply((r) => JSON.parse(r) as InitResult);
+        this.workerJoinToken = pulumi.secret(initResult.apply((r) => r.workerToken));
+        this.managerJoinToken = pulumi.secret(initResult.apply((r) => r.managerToken));
+        this.clusterId = pulumi.unsecret(initResult.apply((r) => r.clusterId));
+        const joinAddr = pulumi.interpolate`${first.privateAddress}:2377`;
+
+        const joinScript = readScript(__dirname, "swarm-join.sh");
+        const nodeScript = readScript(__dirname, "swarm-node.sh");
+        const member = (host: Host, role: "manager" | "worker", index: number) => {
+            const bootstrap = role === "manager" && index === 0;
+            let nodeId: pulumi.Output<string>;
+            let joined: pulumi.Resource;
+            if (bootstrap) {
+                nodeId = pulumi.unsecret(initResult.apply((r) => r.nodeId));
+                joined = init;
+            } else {
+                const join = new RemoteScript(
+                    `${name}-join-${host.name}`,
+                    {
+                        connection: host.connection,
+                        script: joinScript,
+                        environment: { ROLE: role, JOIN_ADDR: joinAddr, ADVERTISE_ADDR: host.privateAddress },
+                        secretEnvironment: {
+                            JOIN_TOKEN: role === "manager" ? this.managerJoinToken : this.workerJoinToken,
+                        },
+                        target: `swarm join of ${host.name} as a ${role}`,
+                        triggers: [host.instanceId, this.clusterId],
+                        timeoutSeconds: 300,
+                    },
+                    { parent: this, dependsOn: [...host.ready, init] },
+                );
+                nodeId = join.result.apply((r) => (JSON.parse(r) as { nodeId: string }).nodeId);
+                joined = join;
+            }
+            const labels = pulumi
+                .all(
+                    Object.entries({ ...host.labels, ...userLabels })
+                        .filter(([, value]) => value !== undefined)
+                        .map(([key, value]) => pulumi.interpolate`${key}=${value as pulumi.Input<string>}`),
+                )
+                .apply((kvs) => kvs.join("\n"));
+            // Run by a manager: the first one (always in the swarm), else any other that answers,
+            // never the node itself (it may be the one leaving).
+            const otherManagers = managers.slice(1).filter((m) => m !== host).map((m) => m.connection);
+            const node = new RemoteScript(
+                `${name}-node-${host.name}`,
+                {
+                    connection: first.connection,
+                    alternates: otherManagers,
+                    script: nodeScript,
+                    environment: {
+                        NODE_ID: nodeId,
+                        NODE_NAME: host.name,
+                        ROLE: role,
+                        LABELS: labels,
+                        BOOTSTRAP: String(bootstrap),
+                        DRAIN_TIMEOUT: String(drainTimeout),
+                    },
+                    target: `swarm node ${host.name}`,
+                    // A re-created machine is a new node: label it, and remove the old one (down).
+                    triggers: [nodeId],
+                    timeoutSeconds: drainTimeout + 120,
+                },
+                { parent: this, dependsOn: [joined] },
+            );
+            const ready: Host = { ...host, ready: [node] };
+            const info = pulumi
+                .all([nodeId, host.privateAddress])
+                .apply(([id, address]): SwarmNode => ({ name: host.name, role, address, nodeId: id }));
+            return { ready, info };
+        };
+
+        const managerMembers = managers.map((h, i) => member(h, "manager", i));
+        const workerMembers = workers.map((h, i) => member(h, "worker", i));
+        this.managers = managerMembers.map((m) => m.ready);
+        this.workers = workerMembers.map((m) => m.ready);
+        this.nodes = pulumi.all([...managerMembers, ...workerMembers].map((m) => m.info));
+        this.managerAddresses = pulumi.all(managers.map((m) => m.privateAddress));
+        this.dockerHost = pulumi.interpolate`ssh://${first.connection.user}@${first.connection.host}`;
+
+        this.registerOutputs({
+            managerAddresses: this.managerAddresses,
+            workerJoinToken: this.workerJoinToken,
+            managerJoinToken: this.managerJoinToken,
+            clusterId: this.clusterId,
+            dockerHost: this.dockerHost,
+            nodes: this.nodes,
+            ports: this.ports,
+        });
+    }
+}

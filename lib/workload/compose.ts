@@ -1,0 +1,397 @@
+/**
+ * Renders a {@link NormalizedAppSpec} as a Docker compose file, format 3.8, for
+ * `docker stack deploy` on a Swarm. Pure: the result is a plain, JSON-able object; nothing is
+ * created. The deployer (e.g. `SwarmApp`) creates the secrets ({@link swarmSecrets}), writes
+ * {@link composeText} and runs `docker stack deploy -c - <stack>` (`-c -` reads standard input).
+ *
+ * JSON, not YAML: the Docker CLI's compose loader (docker/cli `cli/compose/loader.ParseYAML`,
+ * used by `docker stack deploy`) parses the file with a YAML library, and a JSON document is a
+ * YAML flow mapping, so JSON text is accepted as it is. {@link composeText} also escapes the few
+ * characters a YAML 1.1 parser would read differently from JSON (C1 controls, U+2028, U+2029...).
+ *
+ * What Swarm does with a stack, and how this renderer accounts for it:
+ * - Everything under `deploy` is honoured only by Swarm (`docker compose` ignores most of it), and
+ *   `depends_on` is ignored by `docker stack deploy`: services start in no particular order, so a
+ *   client must retry until its server (e.g. the database) answers. None is rendered.
+ * - Services join one overlay network (`<stack>_default`, attachable so one-off containers can
+ *   join it for debugging); Swarm gives each service its compose name as a network alias, which
+ *   is how `web` reaches `db` at host name `db`.
+ * - Named volumes become `<stack>_<volume>` and, with the default `local` driver, live on each
+ *   node separately: pin a stateful service with a placement constraint.
+ * - Swarm secrets are immutable: a secret is rendered as an *external* secret whose name carries a
+ *   hash of its value (see {@link swarmSecretName}). A changed value is a new secret name, which
+ *   changes the service spec and rolls the service; the deployer creates the new secret before
+ *   the deploy and may remove the old one after it (Swarm refuses while a service uses it).
+ *   Values never appear in the compose file.
+ * - The compose loader interpolates `$VAR` and `${VAR}` in every string value, from the
+ *   environment of the `docker` command: every `$` is rendered as `$$`, so values arrive as given.
+ * - Durations are Go duration strings (`time.ParseDuration`), memory is a byte count as a string
+ *   (`units.RAMInBytes`), CPUs a decimal string (`opts.ParseCPUs`), as the 3.8 schema requires.
+ * - `docker stack deploy` keeps services that left the file unless run with `--prune`.
+ */
+import { createHash } from "crypto";
+import {
+    NormalizedAppSpec,
+    NormalizedHealthcheck,
+    NormalizedQuantities,
+    NormalizedService,
+    NormalizedUpdatePolicy,
+    PlacementConstraint,
+    formatDuration,
+} from "./app-spec";
+import { Validator } from "../shared/validate";
+
+/** The compose file format rendered: every field used exists in 3.8, which `docker stack deploy` reads since Docker 19.03. */
+export const COMPOSE_FILE_VERSION = "3.8";
+/** Key of the app's network in the compose file; Swarm names it `<stack>_default`. */
+export const APP_NETWORK = "default";
+/** Label carrying the stack name, on services, containers, the network and volumes. */
+export const LABEL_APP = "flotilla.app";
+/** Label carrying the service name, on services and containers. */
+export const LABEL_SERVICE = "flotilla.service";
+/** Label carrying the secret's name in the app, on Swarm secrets (set by the deployer). */
+export const LABEL_SECRET = "flotilla.secret";
+/** Hex digits of the value hash in a Swarm secret name. */
+export const SECRET_HASH_LENGTH = 8;
+/** Wait before a failed task is restarted. */
+export const RESTART_DELAY_MS = 5_000;
+/** Longest Swarm service name (`<stack>_<service>`): a DNS label. */
+const SERVICE_NAME_MAX = 63;
+/** Longest Swarm secret name. */
+const SECRET_NAME_MAX = 64;
+
+/** Options of {@link renderCompose}. */
+export interface ComposeOptions {
+    /**
+     * Labels added to every service, container, the network and the volumes, beside
+     * `flotilla.app` and `flotilla.service` (which win). Default none.
+     */
+    readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** A compose file (the subset rendered). */
+export interface ComposeFile {
+    readonly version: string;
+    readonly services: Record<string, ComposeService>;
+    readonly networks: Record<string, ComposeNetwork>;
+    readonly volumes?: Record<string, ComposeVolume>;
+    readonly secrets?: Record<string, ComposeSecret>;
+}
+
+/** A service of a compose file (the subset rendered). */
+export interface ComposeService {
+    readonly image: string;
+    readonly command?: string[];
+    readonly entrypoint?: string[];
+    readonly environment?: Record<string, string>;
+    readonly ports?: ComposePort[];
+    readonly volumes?: ComposeVolumeMount[];
+    readonly secrets?: ComposeSecretMount[];
+    readonly healthcheck?: ComposeHealthcheck;
+    readonly networks: string[];
+    readonly labels: Record<string, string>;
+    readonly deploy: ComposeDeploy;
+}
+
+/** A port in long syntax. */
+export interface ComposePort {
+    readonly target: number;
+    readonly published: number;
+    readonly protocol: string;
+    readonly mode: string;
+}
+
+/** A named volume's mount in long syntax. */
+export interface ComposeVolumeMount {
+    readonly type: "volume";
+    readonly source: string;
+    readonly target: string;
+    readonly read_only: boolean;
+}
+
+/** A secret mounted as `/run/secrets/<target>`. */
+export interface ComposeSecretMount {
+    readonly source: string;
+    readonly target: string;
+}
+
+/** A health check. */
+export interface ComposeHealthcheck {
+    readonly test: string[];
+    readonly interval: string;
+    readonly timeout: string;
+    readonly retries: number;
+    readonly start_period: string;
+}
+
+/** CPU and memory, as the 3.8 schema wants them (strings). */
+export interface ComposeResources {
+    readonly cpus?: string;
+    readonly memory?: string;
+}
+
+/** An update or rollback policy. */
+export interface ComposeUpdateConfig {
+    readonly parallelism: number;
+    readonly delay: string;
+    readonly order: string;
+    readonly failure_action: string;
+    readonly monitor: string;
+}
+
+/** The `deploy` section (honoured by Swarm only). */
+export interface ComposeDeploy {
+    readonly mode: "replicated" | "global";
+    readonly replicas?: number;
+    readonly labels: Record<string, string>;
+    readonly resources?: { readonly limits?: ComposeResources; readonly reservations?: ComposeResources };
+    readonly restart_policy: { readonly condition: "any"; readonly delay: string };
+    readonly placement?: { readonly constraints: string[] };
+    readonly update_config: ComposeUpdateConfig;
+    readonly rollback_config: ComposeUpdateConfig;
+}
+
+/** The app's network. */
+export interface ComposeNetwork {
+    readonly driver: "overlay";
+    readonly attachable: true;
+    readonly labels: Record<string, string>;
+}
+
+/** A named volume. */
+export interface ComposeVolume {
+    readonly labels: Record<string, string>;
+}
+
+/** A secret the deployer created beforehand. */
+export interface ComposeSecret {
+    readonly external: true;
+    readonly name: string;
+}
+
+/** A Swarm secret the deployer creates before the deploy. */
+export interface SwarmSecret {
+    /** Name of the secret in the app (and of its file, `/run/secrets/<secret>`). */
+    readonly secret: string;
+    /** Swarm secret name, `<stack>_<secret>_<hash>`. */
+    readonly name: string;
+    /** The value. Secret: never log it. */
+    readonly value: string;
+    /** Labels to give it: `flotilla.app` and `flotilla.secret`. */
+    readonly labels: Record<string, string>;
+}
+
+/**
+ * Name of the Swarm secret holding `value` for secret `secret` of stack `stackName`:
+ * `<stack>_<secret>_<first 8 hex digits of sha256(stack NUL secret NUL value)>`. Deterministic, so
+ * an unchanged value keeps its secret, and a changed one gets a new name (Swarm secrets are
+ * immutable), which rolls the services that use it. The name reveals 32 bits of a hash salted
+ * with the stack and secret names: harmless for generated secrets, but it lets whoever can list
+ * the Swarm's secrets test guesses of a weak password.
+ */
+export function swarmSecretName(stackName: string, secret: string, value: string): string {
+    const hash = createHash("sha256").update(`${stackName}\0${secret}\0${value}`, "utf8").digest("hex");
+    return `${stackName}_${secret}_${hash.slice(0, SECRET_HASH_LENGTH)}`;
+}
+
+/** The Swarm secrets of an app, sorted by secret name, for the deployer to create before deploying. */
+export function swarmSecrets(stackName: string, app: NormalizedAppSpec<string>): SwarmSecret[] {
+    return Object.keys(app.secrets)
+        .sort()
+        .map((secret) => ({
+            secret,
+            name: swarmSecretName(stackName, secret, app.secrets[secret]),
+            value: app.secrets[secret],
+            labels: { [LABEL_APP]: stackName, [LABEL_SECRET]: secret },
+        }));
+}
+
+/**
+ * Validates a stack name for an app, at construction: a DNS label short enough that Swarm's
+ * derived names fit, `<stack>_<service>` (at most 63 characters) and `<stack>_<secret>_<hash>`
+ * (at most 64). Throws an `InvalidArgumentError` of `construct` / `resourceName` for `property`.
+ */
+export function validateStackName(
+    construct: string,
+    resourceName: string,
+    property: string,
+    stackName: unknown,
+    app: NormalizedAppSpec<unknown>,
+): string {
+    const v: Validator = new Validator(construct, resourceName);
+    const name = v.dnsLabel(property, stackName, SERVICE_NAME_MAX);
+    const longestService = app.services.reduce((a, s) => (s.name.length > a.length ? s.name : a), "");
+    const longestSecret = Object.keys(app.secrets).reduce((a, s) => (s.length > a.length ? s : a), "");
+    const max = Math.min(
+        SERVICE_NAME_MAX - 1 - longestService.length,
+        longestSecret === "" ? SERVICE_NAME_MAX : SECRET_NAME_MAX - 2 - SECRET_HASH_LENGTH - longestSecret.length,
+    );
+    if (name.length > max) {
+        v.fail(
+            property,
+            name,
+            `a name of at most ${Math.max(max, 0)} characters for this app, so that Swarm's names fit: ` +
+                `<stack>_<service> in 63 (longest service "${longestService}")` +
+                (longestSecret === "" ? "" : ` and <stack>_<secret>_<hash> in 64 (longest secret "${longestSecret}")`),
+        );
+    }
+    return name;
+}
+
+/** Renders nano-CPUs as the decimal string Swarm parses exactly (`500000000` → `"0.5"`). */
+export function formatCpus(nanoCpus: number): string {
+    const whole = Math.floor(nanoCpus / 1e9);
+    const fraction = String(nanoCpus % 1e9).padStart(9, "0").replace(/0+$/, "");
+    return fraction === "" ? String(whole) : `${whole}.${fraction}`;
+}
+
+/** Renders a placement constraint in Swarm syntax: `node.labels.<label> == <value>`. */
+export function swarmConstraint(c: PlacementConstraint): string {
+    return `node.labels.${c.label} ${c.operator} ${c.value}`;
+}
+
+/**
+ * Renders the compose file of an app deployed as stack `stackName`, every Input resolved
+ * ({@link resolveAppSpec}). Secret values are used only to name the Swarm secrets. The stack name
+ * must pass {@link validateStackName} (checked again here).
+ */
+export function renderCompose(
+    stackName: string,
+    app: NormalizedAppSpec<string>,
+    opts: ComposeOptions = {},
+): ComposeFile {
+    validateStackName("flotilla:workload:compose", stackName, "stackName", stackName, app);
+    const appLabels = sortKeys({ ...(opts.labels ?? {}), [LABEL_APP]: stackName });
+    const services: Record<string, ComposeService> = {};
+    for (const service of app.services) {
+        services[service.name] = renderService(stackName, service, opts);
+    }
+    const compose: ComposeFile = {
+        version: COMPOSE_FILE_VERSION,
+        services,
+        networks: { [APP_NETWORK]: { driver: "overlay", attachable: true, labels: appLabels } },
+        ...(app.volumes.length > 0
+            ? { volumes: Object.fromEntries(app.volumes.map((name) => [name, { labels: appLabels }])) }
+            : {}),
+        ...(Object.keys(app.secrets).length > 0
+            ? {
+                  secrets: Object.fromEntries(
+                      swarmSecrets(stackName, app).map((s) => [s.secret, { external: true as const, name: s.name }]),
+                  ),
+              }
+            : {}),
+    };
+    return escapeDollars(compose);
+}
+
+function renderService(stackName: string, s: NormalizedService<string>, opts: ComposeOptions): ComposeService {
+    const labels = sortKeys({ ...s.labels, ...(opts.labels ?? {}), [LABEL_APP]: stackName, [LABEL_SERVICE]: s.name });
+    const limits = quantities(s.resources.limits);
+    const reservations = quantities(s.resources.reservations);
+    const deploy: ComposeDeploy = {
+        mode: s.mode,
+        ...(s.replicas !== undefined ? { replicas: s.replicas } : {}),
+        labels,
+        ...(limits || reservations
+            ? { resources: { ...(limits ? { limits } : {}), ...(reservations ? { reservations } : {}) } }
+            : {}),
+        restart_policy: { condition: "any", delay: formatDuration(RESTART_DELAY_MS) },
+        ...(s.placement.length > 0 ? { placement: { constraints: s.placement.map(swarmConstraint) } } : {}),
+        update_config: updateConfig(s.update, s.update.failureAction),
+        rollback_config: updateConfig(s.update, "pause"),
+    };
+    const env = Object.keys(s.env);
+    return {
+        image: s.image,
+        ...(s.command ? { command: [...s.command] } : {}),
+        ...(s.entrypoint ? { entrypoint: [...s.entrypoint] } : {}),
+        ...(env.length > 0 ? { environment: Object.fromEntries(env.sort().map((k) => [k, s.env[k]])) } : {}),
+        ...(s.ports.length > 0
+            ? {
+                  ports: s.ports.map((p) => ({
+                      target: p.target,
+                      published: p.published,
+                      protocol: p.protocol,
+                      mode: p.mode,
+                  })),
+              }
+            : {}),
+        ...(s.volumes.length > 0
+            ? {
+                  volumes: s.volumes.map((m) => ({
+                      type: "volume" as const,
+                      source: m.volume,
+                      target: m.path,
+                      read_only: m.readOnly,
+                  })),
+              }
+            : {}),
+        ...(s.secrets.length > 0 ? { secrets: s.secrets.map((name) => ({ source: name, target: name })) } : {}),
+        ...(s.healthcheck ? { healthcheck: healthcheck(s.healthcheck) } : {}),
+        networks: [APP_NETWORK],
+        labels,
+        deploy,
+    };
+}
+
+function quantities(q: NormalizedQuantities): ComposeResources | undefined {
+    if (q.nanoCpus === undefined && q.memoryBytes === undefined) {
+        return undefined;
+    }
+    return {
+        ...(q.nanoCpus !== undefined ? { cpus: formatCpus(q.nanoCpus) } : {}),
+        ...(q.memoryBytes !== undefined ? { memory: String(q.memoryBytes) } : {}),
+    };
+}
+
+function updateConfig(u: NormalizedUpdatePolicy, failureAction: string): ComposeUpdateConfig {
+    return {
+        parallelism: u.parallelism,
+        delay: formatDuration(u.delayMs),
+        order: u.order,
+        failure_action: failureAction,
+        monitor: formatDuration(u.monitorMs),
+    };
+}
+
+function healthcheck(h: NormalizedHealthcheck): ComposeHealthcheck {
+    return {
+        test: typeof h.command === "string" ? ["CMD-SHELL", h.command] : ["CMD", ...h.command],
+        interval: formatDuration(h.intervalMs),
+        timeout: formatDuration(h.timeoutMs),
+        retries: h.retries,
+        start_period: formatDuration(h.startPeriodMs),
+    };
+}
+
+function sortKeys(record: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Doubles every `$` in every string value (not keys): the compose loader reads `$$` as `$`. */
+function escapeDollars<T>(value: T): T {
+    if (typeof value === "string") {
+        return value.replace(/\$/g, "$$$$") as T;
+    }
+    if (Array.isArray(value)) {
+        return value.map(escapeDollars) as T;
+    }
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, escapeDollars(x)])) as T;
+    }
+    return value;
+}
+
+/**
+ * The compose file as text for `docker stack deploy -c`: JSON (two-space indented, newline at the
+ * end), which the Docker CLI's YAML parser reads as is. Characters that JSON leaves raw but YAML
+ * 1.1 treats as line breaks or refuses (DEL, C1 controls, U+2028, U+2029, U+FEFF, U+FFFE, U+FFFF)
+ * are written as `\uXXXX` escapes, which both read the same.
+ */
+export function composeText(compose: ComposeFile): string {
+    const json = JSON.stringify(compose, null, 2).replace(
+        /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+    return `${json}\n`;
+}

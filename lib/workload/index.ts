@@ -1,0 +1,2 @@
+export * from "./app-spec";
+export * from "./compose";
