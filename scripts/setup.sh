@@ -5,6 +5,7 @@
 #   3. a Docker engine (scripts/docker.sh)
 #   4. the Pulumi engine (scripts/engine.sh; built offline once, then cached)
 #   5. the lab machine image (scripts/lab-image.sh; built once, then cached)
+#   6. the demo web image (scripts/demo-image.sh)
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -23,11 +24,15 @@ case "$("$node22" --version)" in
     *) die "node_modules/.bin/node is $("$node22" --version), expected v22" ;;
 esac
 
-# 2. Tools the tests use.
+# 2. Tools: shellcheck (the tests check every script), skopeo (pushes lab images into the lab
+#    registry without touching this machine's Docker daemon configuration).
 command -v shellcheck >/dev/null || apt_install shellcheck
+command -v skopeo >/dev/null || apt_install skopeo
 
 # 3-5.
 bash scripts/docker.sh
 bash scripts/engine.sh
 image=$(bash scripts/lab-image.sh | tail -n 1)
-say "setup done in $((SECONDS - start))s (node $("$node22" --version), engine $(cat "$FLOTILLA_CACHE_DIR/engine/current"), lab image $image)"
+# 6. The demo web image the root program runs (tiny, built locally from Debian's busybox-static).
+demo=$(bash scripts/demo-image.sh v1 | tail -n 1)
+say "setup done in $((SECONDS - start))s (node $("$node22" --version), engine $(cat "$FLOTILLA_CACHE_DIR/engine/current"), lab image $image, demo image $demo)"

@@ -40,6 +40,10 @@ export interface SwarmClusterArgs {
      * `region`, `zone` and the host's own). Default none.
      */
     readonly labels?: Record<string, string>;
+    /** Node labels set on the managers only (e.g. `{ role: "manager" }`). Default none. */
+    readonly managerLabels?: Record<string, string>;
+    /** Node labels set on the workers only (e.g. `{ role: "worker" }`). Default none. */
+    readonly workerLabels?: Record<string, string>;
     /**
      * Seconds a node being removed may take to have no running task left after it is drained.
      * Default 300.
@@ -123,6 +127,10 @@ export class SwarmCluster extends pulumi.ComponentResource {
             seen.add(h.name);
         });
         const userLabels = v.labels("labels", args.labels);
+        const roleLabels = {
+            manager: v.labels("managerLabels", args.managerLabels),
+            worker: v.labels("workerLabels", args.workerLabels),
+        };
         const drainTimeout = v.integer("drainTimeoutSeconds", args.drainTimeoutSeconds ?? 300, 10, 3600);
 
         super(SWARM_CLUSTER_TYPE, name, {}, opts);
@@ -176,7 +184,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
             }
             const labels = pulumi
                 .all(
-                    Object.entries({ ...host.labels, ...userLabels })
+                    Object.entries({ ...host.labels, ...userLabels, ...roleLabels[role] })
                         .filter(([, value]) => value !== undefined)
                         .map(([key, value]) => pulumi.interpolate`${key}=${value as pulumi.Input<string>}`),
                 )

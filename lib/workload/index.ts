@@ -1,2 +1,3 @@
 export * from "./app-spec";
 export * from "./compose";
+export * from "./swarm-app";

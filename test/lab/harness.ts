@@ -103,14 +103,26 @@ export function docker(...args: string[]): string[] {
 export const TEST_POOL_PREFIX = "flt-t-";
 
 /**
- * Removes what an interrupted earlier test run left on the Docker engine (its pools start with
- * {@link TEST_POOL_PREFIX}), so a leftover network cannot block this run's subnet.
+ * Removes what an interrupted earlier test run left on the Docker engine, so a leftover network
+ * cannot block this run's subnet. Test pool names are {@link TEST_POOL_PREFIX}, letters, then the
+ * pid of the test process: only pools whose process is gone are removed (tests of other runs may be
+ * going on beside this one).
  */
 export function removeStaleTestPools(): void {
+    const alive = (pool: string) => {
+        const pid = Number(/(\d+)$/.exec(pool)?.[1]);
+        if (!Number.isInteger(pid) || pid <= 0) return false;
+        try {
+            process.kill(pid, 0);
+            return true;
+        } catch (err) {
+            return (err as NodeJS.ErrnoException).code === "EPERM";
+        }
+    };
     const stale = (kind: string[], format: string) =>
         docker(...kind, "--filter", "label=flotilla.pool", "--format", format)
             .map((l) => l.split(" "))
-            .filter(([, pool]) => pool.startsWith(TEST_POOL_PREFIX))
+            .filter(([, pool]) => pool.startsWith(TEST_POOL_PREFIX) && !alive(pool))
             .map(([name]) => name);
     const containers = stale(["ps", "-a"], '{{.Names}} {{.Label "flotilla.pool"}}');
     if (containers.length > 0) docker("rm", "-f", ...containers);

@@ -18,7 +18,7 @@ export interface RunResult {
 }
 
 /** Runs one command over SSH with strict host key checking; rejects if the connection fails. */
-export function sshRun(login: Login, command: string, timeoutMs = 60_000): Promise<RunResult> {
+export function sshRun(login: Login, command: string, timeoutMs = 60_000, stdin?: Buffer): Promise<RunResult> {
     const expected = Buffer.from(login.hostKey.split(" ")[1] ?? "", "base64");
     return new Promise((resolve, reject) => {
         const conn = new Client();
@@ -43,6 +43,7 @@ export function sshRun(login: Login, command: string, timeoutMs = 60_000): Promi
                     conn.end();
                     resolve({ code, stdout, stderr });
                 });
+                stream.end(stdin ?? undefined);
             });
         });
         conn.on("error", (err) => {

@@ -73,7 +73,15 @@ describe("SwarmCluster", () => {
     });
 
     test("node resources run on the first manager with the other managers as alternates, never on the node itself", async () => {
-        await settle(new SwarmCluster("sw", { managers: hosts(3), workers: hosts(1, "w"), labels: { env: "t" } }));
+        await settle(
+            new SwarmCluster("sw", {
+                managers: hosts(3),
+                workers: hosts(1, "w"),
+                labels: { env: "t" },
+                managerLabels: { role: "manager" },
+                workerLabels: { role: "worker" },
+            }),
+        );
         const m1 = byName("sw-node-m1");
         expect(m1.connection.host).toBe("10.0.0.2");
         expect(m1.alternates[SECRET_SIG]).toBeDefined();
@@ -82,11 +90,15 @@ describe("SwarmCluster", () => {
         expect(byName("sw-node-w0").environment).toMatchObject({
             NODE_NAME: "w0",
             ROLE: "worker",
-            LABELS: "provider=lab\npool=p\nzone=z1\nenv=t",
+            LABELS: "provider=lab\npool=p\nzone=z1\nenv=t\nrole=worker",
             BOOTSTRAP: "false",
             DRAIN_TIMEOUT: "300",
         });
-        expect(byName("sw-node-m0").environment).toMatchObject({ NODE_ID: "node-m0", BOOTSTRAP: "true" });
+        expect(byName("sw-node-m0").environment).toMatchObject({
+            NODE_ID: "node-m0",
+            BOOTSTRAP: "true",
+            LABELS: "provider=lab\npool=p\nzone=z1\nenv=t\nrole=manager",
+        });
         expect(byName("sw-node-w0").environment.NODE_ID).toBe("node-w0");
     });
 

@@ -22,3 +22,21 @@ swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}'; }
 
 # Prints a JSON string literal of $1 (the values here never contain control characters).
 json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
+
+# Runs a command that changes the swarm, retrying (bounded) when the managers' raft refuses it for
+# a moment (leader change, concurrent update of the same object); other failures after 8 tries.
+swarm_retry() {
+    local attempt=1 err
+    err=$(mktemp)
+    until "$@" >/dev/null 2>"$err"; do
+        if [ "$attempt" -ge 8 ]; then
+            log "ERROR: $* failed $attempt times: $(tail -n 1 "$err")"
+            rm -f "$err"
+            return 1
+        fi
+        log "$1 $2 failed ($(tail -n 1 "$err")); retrying"
+        sleep $((attempt * 2))
+        attempt=$((attempt + 1))
+    done
+    rm -f "$err"
+}

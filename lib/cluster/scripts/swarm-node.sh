@@ -23,17 +23,14 @@ case "$FLOTILLA_PHASE" in
         wait_docker
         node_exists || die "node $NODE_NAME ($NODE_ID) is not in the swarm"
         if [ "$(node_role)" != "$ROLE" ]; then
-            if [ "$ROLE" = manager ]; then docker node promote "$NODE_ID" >/dev/null; else docker node demote "$NODE_ID" >/dev/null; fi
+            if [ "$ROLE" = manager ]; then swarm_retry docker node promote "$NODE_ID"; else swarm_retry docker node demote "$NODE_ID"; fi
             log "$NODE_NAME is now a $ROLE"
         fi
         args=()
         while IFS= read -r kv; do
             [ -n "$kv" ] && args+=(--label-add "$kv")
         done <<<"${LABELS:-}"
-        if [ "${#args[@]}" -gt 0 ]; then
-            docker node update "${args[@]}" "$NODE_ID" >/dev/null
-        fi
-        docker node update --availability active "$NODE_ID" >/dev/null
+        swarm_retry docker node update "${args[@]}" --availability active "$NODE_ID"
         printf '{"nodeId":%s,"role":%s}\n' "$(json_str "$NODE_ID")" "$(json_str "$ROLE")"
         ;;
     read)
@@ -46,15 +43,11 @@ case "$FLOTILLA_PHASE" in
         wait_docker
         node_exists || { log "$NODE_NAME is not in the swarm any more"; exit 0; }
         if [ "$(node_role)" = manager ]; then
-            attempt=1
-            until docker node demote "$NODE_ID" >/dev/null 2>/tmp/flotilla-demote.err; do
-                [ "$attempt" -lt 10 ] || die "cannot demote $NODE_NAME: $(tail -n 1 /tmp/flotilla-demote.err) (removing it would break the managers' quorum)"
-                sleep 3
-                attempt=$((attempt + 1))
-            done
+            swarm_retry docker node demote "$NODE_ID" ||
+                die "cannot demote $NODE_NAME (removing it would break the managers' quorum?)"
             log "demoted $NODE_NAME"
         fi
-        docker node update --availability drain "$NODE_ID" >/dev/null
+        swarm_retry docker node update --availability drain "$NODE_ID" || die "cannot drain $NODE_NAME"
         log "draining $NODE_NAME"
         deadline=$((SECONDS + DRAIN_TIMEOUT))
         while [ "$(running_tasks)" -gt 0 ]; do
@@ -62,7 +55,7 @@ case "$FLOTILLA_PHASE" in
             sleep 2
         done
         log "$NODE_NAME runs no task; removing it"
-        docker node rm --force "$NODE_ID" >/dev/null
+        swarm_retry docker node rm --force "$NODE_ID" || die "cannot remove $NODE_NAME from the node list"
         ;;
     *) die "unknown FLOTILLA_PHASE '$FLOTILLA_PHASE'" ;;
 esac

@@ -1,0 +1,229 @@
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { Host } from "./host";
+import { LocalScript } from "../shared/local-script";
+import { RemoteScript } from "../shared/remote-script";
+import { readScript } from "../shared/scripts";
+import { SshKeyPair } from "../shared/ssh-key-pair";
+import { Validator } from "../shared/validate";
+
+/** Type token of {@link LabRegistry}. */
+export const LAB_REGISTRY_TYPE = "flotilla:hosts:LabRegistry";
+/** Default registry user. */
+export const DEFAULT_REGISTRY_USERNAME = "flotilla";
+/** Default registry port (the Distribution registry's own default). */
+export const DEFAULT_REGISTRY_PORT = 5000;
+
+/** Arguments of {@link LabRegistry}. */
+export interface LabRegistryArgs {
+    /**
+     * The machine to run the registry on, e.g. `pool.hosts[0]` of a LabHostPool of size 1 that is
+     * the registry's own: the registry takes over its `docker-registry` package and port.
+     */
+    readonly host: Host;
+    /**
+     * The one user the registry accepts: 1 to 64 letters, digits, '.', '_' and '-', starting with
+     * a letter or digit. Plain: validated before anything is created. Default `flotilla`.
+     */
+    readonly username?: string;
+    /**
+     * The user's password: 8 to 72 printable ASCII characters (bcrypt reads at most 72). Keep it a
+     * secret (e.g. `config.requireSecret(...)`). Default: generated once and kept in the stack's
+     * state (a random 32-character password, derived from a child key pair that serves as its
+     * stored randomness); read it from {@link LabRegistry.password}.
+     */
+    readonly password?: pulumi.Input<string>;
+    /**
+     * TCP port of the registry on the host, 1024 to 65535 (the registry runs as an unprivileged
+     * user). Plain: part of the address. Default 5000.
+     */
+    readonly port?: number;
+    /**
+     * Images on the Docker engine of the machine running Pulumi to push into the registry, each a
+     * local reference with a tag and no registry host, e.g. `flotilla-demo:v1` (built by
+     * `scripts/demo-image.sh v1`). Pushed as `<address>/<name>:<tag>`. Plain: each image is a child
+     * resource named after it, so adding or removing one leaves the others alone; removing one
+     * removes its tag from the registry. The push is redone when the registry's machine is
+     * replaced; content is identified by the reference, so push new content under a new tag.
+     * Default none.
+     */
+    readonly images?: string[];
+}
+
+/**
+ * A private image registry on a lab machine, like a company's: Debian's `docker-registry` (the
+ * CNCF Distribution registry, v2 API) with htpasswd (bcrypt) authentication for one user, on plain
+ * HTTP at `<private address>:<port>`. Clients therefore list {@link address} as an insecure
+ * registry (the runtime layer supports that) and log in with {@link username} and
+ * {@link password}. The chosen local images are pushed into it with skopeo from the machine running
+ * Pulumi. Deleting it purges the package, its configuration and the stored images.
+ *
+ * Plain HTTP means the credentials cross the lab network in the clear (Basic auth): acceptable on a
+ * private lab bridge, not on a network you do not own.
+ */
+export class LabRegistry extends pulumi.ComponentResource {
+    /** `<private address>:<port>`, known once the registry answers; what image references start with. */
+    public readonly address: pulumi.Output<string>;
+    /** The registry user. */
+    public readonly username: string;
+    /** The user's password (given or generated). Secret. */
+    public readonly password: pulumi.Output<string>;
+    /** TCP port of the registry. */
+    public readonly port: number;
+    /** The local references pushed, in the order given. */
+    public readonly images: string[];
+    /**
+     * The pushed images as the cluster pulls them, in the order of {@link images}, e.g.
+     * `10.213.0.5:5000/flotilla-demo:v1`; known once every push is done.
+     */
+    public readonly imageRefs: pulumi.Output<string[]>;
+
+    constructor(name: string, args: LabRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Validate everything plain before registering anything.
+        const v = new Validator(LAB_REGISTRY_TYPE, name);
+        const host = args?.host;
+        if (
+            typeof host !== "object" ||
+            host === null ||
+            typeof host.name !== "string" ||
+            typeof host.connection !== "object" ||
+            host.privateAddress === undefined ||
+            host.instanceId === undefined ||
+            !Array.isArray(host.ready)
+        ) {
+            v.fail("host", host, "a Host (e.g. pool.hosts[0]) with name, connection, privateAddress, instanceId and ready");
+        }
+        const username = args.username ?? DEFAULT_REGISTRY_USERNAME;
+        if (typeof username !== "string" || !USERNAME.test(username)) {
+            v.fail(
+                "username",
+                username,
+                "a user name of 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit",
+            );
+        }
+        if (typeof args.password === "string") {
+            checkPassword(v, args.password);
+        }
+        const port = v.integer("port", args.port ?? DEFAULT_REGISTRY_PORT, 1024, 65535);
+        const images = args.images ?? [];
+        if (!Array.isArray(images)) {
+            v.fail("images", images, 'a list of local image references such as ["flotilla-demo:v1"]');
+        }
+        const pushes = images.map((image, i) => {
+            const parsed = parseLocalImage(image);
+            if (parsed === undefined) {
+                v.fail(
+                    `images[${i}]`,
+                    image,
+                    'a local image reference with a tag and no registry host, such as "flotilla-demo:v1"',
+                );
+            }
+            return { image, ...parsed, child: `${name}-push-${image.replace(/[/:]/g, "-")}` };
+        });
+        pushes.forEach((p, i) => {
+            const j = pushes.findIndex((q) => q.child === p.child);
+            if (j !== i) {
+                v.fail(`images[${i}]`, p.image, `an image not already listed (images[${j}] is ${JSON.stringify(pushes[j].image)})`);
+            }
+        });
+
+        super(LAB_REGISTRY_TYPE, name, {}, opts);
+
+        this.username = username;
+        this.port = port;
+        this.images = images;
+
+        let password: pulumi.Output<string>;
+        if (args.password !== undefined) {
+            password = pulumi.output(args.password).apply((p) => checkPassword(v, p));
+        } else {
+            const seed = new SshKeyPair(`${name}-password-seed`, { comment: `registry-password@${name}` }, { parent: this });
+            password = seed.privateKey.apply((key) =>
+                crypto.createHash("sha256").update(`flotilla-registry-password\n${key}`).digest("base64url").slice(0, 32),
+            );
+        }
+        this.password = pulumi.secret(password);
+
+        const registry = new RemoteScript(
+            `${name}-registry`,
+            {
+                connection: host.connection,
+                script: readScript(__dirname, "lab-registry.sh"),
+                environment: { REGISTRY_PORT: String(port), REGISTRY_USERNAME: username },
+                secretEnvironment: { REGISTRY_PASSWORD: this.password },
+                target: `registry on ${host.name}`,
+                triggers: [host.instanceId],
+                timeoutSeconds: 600,
+            },
+            { parent: this, dependsOn: host.ready },
+        );
+
+        this.address = pulumi
+            .all([host.privateAddress, registry.result])
+            .apply(([address]) => `${address}:${port}`);
+
+        const pushScript = readScript(__dirname, "lab-registry-push.sh");
+        const pushed = pushes.map(
+            (p) =>
+                new LocalScript(
+                    p.child,
+                    {
+                        script: pushScript,
+                        target: `image ${p.image} -> registry on ${host.name}`,
+                        environment: {
+                            REGISTRY_ADDRESS: this.address,
+                            REGISTRY_USERNAME: username,
+                            IMAGE_SOURCE: p.image,
+                            IMAGE_TARGET: pulumi.interpolate`${this.address}/${p.path}:${p.tag}`,
+                            // A new machine is a new, empty registry: push again.
+                            REGISTRY_INSTANCE: host.instanceId,
+                        },
+                        secretEnvironment: { REGISTRY_PASSWORD: this.password },
+                        timeoutSeconds: 900,
+                    },
+                    { parent: this, dependsOn: [registry] },
+                ),
+        );
+        this.imageRefs = pulumi.all(pushed.map((p) => p.result));
+
+        this.registerOutputs({
+            address: this.address,
+            username: this.username,
+            password: this.password,
+            port: this.port,
+            images: this.images,
+            imageRefs: this.imageRefs,
+        });
+    }
+}
+
+const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** A repository path component (Distribution's reference grammar) and a tag. */
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/**
+ * Splits a local image reference `name[/name...]:tag` into path and tag; undefined when it is not
+ * one (no tag, a digest, or a registry host as first component).
+ */
+export function parseLocalImage(image: unknown): { path: string; tag: string } | undefined {
+    if (typeof image !== "string") return undefined;
+    const colon = image.lastIndexOf(":");
+    if (colon < 0) return undefined;
+    const path = image.slice(0, colon);
+    const tag = image.slice(colon + 1);
+    const parts = path.split("/");
+    if (!TAG.test(tag) || path.length > 255 || !parts.every((c) => COMPONENT.test(c))) return undefined;
+    // Docker reads a first component with a '.' (or "localhost") as a registry host.
+    if (parts.length > 1 && (parts[0].includes(".") || parts[0] === "localhost")) return undefined;
+    return { path, tag };
+}
+
+/** Checks a password without ever putting it into the message; returns it. */
+function checkPassword(v: Validator, password: unknown): string {
+    if (typeof password !== "string" || password.length < 8 || password.length > 72 || !/^[\x20-\x7e]*$/.test(password)) {
+        const what = typeof password === "string" ? `a secret of ${password.length} characters` : typeof password;
+        v.fail("password", what, "8 to 72 printable ASCII characters");
+    }
+    return password;
+}

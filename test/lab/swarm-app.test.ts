@@ -1,0 +1,212 @@
+/**
+ * SwarmApp on a 5-node lab swarm (3 managers, 2 workers), through the engine: the demo web image
+ * serves HTTP on every node, a second up runs nothing, a rolling update under continuous requests
+ * loses none, an unhealthy image is rolled back and fails the up, a killed worker's task moves, the
+ * leader stopping elects another and a further update still applies, and destroy leaves nothing.
+ */
+import * as childProcess from "child_process";
+import * as http from "http";
+import { Stack } from "@pulumi/pulumi/automation";
+import { docker, poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { Login, sshRun } from "./ssh";
+
+jest.setTimeout(30 * 60 * 1000);
+
+const ROOT = `${__dirname}/../..`;
+const pool = `${TEST_POOL_PREFIX}app${process.pid}`;
+const GREETING = "hello-secret-4711";
+let stack: Stack;
+let logins: Login[];
+let addresses: string[];
+
+function demoImage(tag: string, variant = "good"): string {
+    const out = childProcess.execFileSync("bash", [`${ROOT}/scripts/demo-image.sh`, tag, variant], { encoding: "utf8" });
+    return out.trim().split("\n").pop() as string;
+}
+
+/** GET http://address:port/ → [status, body]; rejects on connection errors. */
+function get(address: string, port: number, path = "/"): Promise<[number, string]> {
+    return new Promise((resolve, reject) => {
+        const req = http.get({ host: address, port, path, timeout: 3000, agent: false }, (res) => {
+            let body = "";
+            res.on("data", (d) => (body += d));
+            res.on("end", () => resolve([res.statusCode ?? 0, body]));
+        });
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", reject);
+    });
+}
+
+async function onNode(i: number, command: string): Promise<string> {
+    const r = await sshRun(logins[i], `sudo ${command}`);
+    if (r.code !== 0) throw new Error(`${command} on node ${i}: exit ${r.code}: ${r.stderr}`);
+    return r.stdout;
+}
+
+/** Waits (bounded) until `check` returns true. */
+async function until(what: string, seconds: number, check: () => Promise<boolean>): Promise<number> {
+    const started = Date.now();
+    while (Date.now() - started < seconds * 1000) {
+        if (await check().catch(() => false)) return (Date.now() - started) / 1000;
+        await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`${what}: not within ${seconds}s`);
+}
+
+beforeAll(async () => {
+    removeStaleTestPools();
+    const images = [demoImage("v1"), demoImage("v2"), demoImage("v3-bad", "unhealthy")];
+    stack = await testProgramStack(
+        "swarm-app",
+        `app-${process.pid}`,
+        { "test:poolName": pool, "test:subnet": "10.213.122.0/28", "test:withApp": "false", "test:image": "flotilla-demo:v1" },
+        { "test:greeting": GREETING },
+    );
+    const up = await stack.up();
+    addresses = up.outputs.addresses.value as string[];
+    const hostKeys = up.outputs.hostKeys.value as string[];
+    logins = addresses.map((host, i) => ({
+        host,
+        user: up.outputs.user.value as string,
+        privateKey: up.outputs.privateKey.value as string,
+        hostKey: hostKeys[i],
+    }));
+    // The nodes get the images the way `docker load` gives them (resolveImage: never).
+    const archive = childProcess.execFileSync("docker", ["save", ...images], { maxBuffer: 256 * 1024 * 1024 });
+    await Promise.all(logins.map((l) => sshRun(l, "sudo docker load -q", 120_000, archive)));
+});
+
+afterAll(async () => {
+    if (stack) {
+        try {
+            docker("start", `${pool}-0`, `${pool}-3`, `${pool}-4`);
+        } catch {
+            // already destroyed
+        }
+        await stack.destroy().catch(() => undefined);
+        await removeStack(stack);
+    }
+});
+
+describe("SwarmApp in the lab", () => {
+    test("up: the app converges and every node answers HTTP 200 on its published port", async () => {
+        await stack.setConfig("test:withApp", { value: "true" });
+        const started = Date.now();
+        const up = await stack.up();
+        expect(up.outputs.services.value).toEqual({ web: { running: 5, desired: 5 }, api: { running: 1, desired: 1 } });
+        for (const address of addresses) {
+            expect(await get(address, 8080)).toEqual([200, expect.stringContaining("flotilla-demo v1")]);
+        }
+        console.log(`deploy to first HTTP 200 on all 5 nodes: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+        // The secret reached the tasks as a file, and is nowhere in the state.
+        const task = (await onNode(0, "docker ps -q --filter label=com.docker.swarm.service.name=demo_web")).trim();
+        expect(await onNode(0, `docker exec ${task} /bin/busybox cat /run/secrets/greeting`)).toBe(GREETING);
+        expect(storedState(stack).includes(GREETING)).toBe(false);
+    });
+
+    test("a second up runs nothing", async () => {
+        const up = await stack.up();
+        expect(Object.keys(up.summary.resourceChanges ?? {})).toEqual(["same"]);
+    });
+
+    test("image v1 -> v2: a rolling update under continuous requests fails none", async () => {
+        await stack.setConfig("test:image", { value: "flotilla-demo:v2" });
+        let done = false;
+        let ok = 0;
+        const failures: string[] = [];
+        // The client is a load balancer that moves on to the next node when one refuses a
+        // connection (as any LB does for a node being restarted); an HTTP error or a response from
+        // no node at all is a failed request.
+        const load = (async () => {
+            let i = 0;
+            while (!done) {
+                let served = false;
+                for (let tries = 0; tries < addresses.length && !served; tries++) {
+                    const address = addresses[i++ % addresses.length];
+                    try {
+                        const [status, body] = await get(address, 8080);
+                        served = true;
+                        if (status === 200 && /flotilla-demo v[12]/.test(body)) ok++;
+                        else failures.push(`${address}: HTTP ${status}`);
+                    } catch {
+                        // refused or timed out: try the next node
+                    }
+                }
+                if (!served) failures.push("no node answered");
+                await new Promise((r) => setTimeout(r, 50));
+            }
+        })();
+        try {
+            const up = await stack.up();
+            expect(up.summary.resourceChanges).toMatchObject({ update: 1 });
+        } finally {
+            done = true;
+            await load;
+        }
+        console.log(`rolling update: ${ok} requests served, ${failures.length} failed`);
+        expect(failures).toEqual([]);
+        expect(ok).toBeGreaterThan(50);
+        for (const address of addresses) {
+            expect(await get(address, 8080)).toEqual([200, expect.stringContaining("flotilla-demo v2")]);
+        }
+    });
+
+    test("an image that fails its health check is rolled back and the up fails with the reason", async () => {
+        await stack.setConfig("test:image", { value: "flotilla-demo:v3-bad" });
+        const error = await stack.up().then(
+            () => new Error("up succeeded"),
+            (e: Error) => e,
+        );
+        expect(error.message).toMatch(/stack demo: update failed with exit code 1/);
+        expect(error.message).toMatch(/demo_web: update failed and was rollback completed/);
+        // The rolled-back tasks start again: every node serves v2 within moments.
+        for (const address of addresses) {
+            await until(`${address} serving v2 again`, 60, async () => {
+                const [status, body] = await get(address, 8080);
+                return status === 200 && body.includes("flotilla-demo v2");
+            });
+        }
+        await stack.setConfig("test:image", { value: "flotilla-demo:v2" });
+    });
+
+    test("a worker killed: its task runs on the other worker", async () => {
+        const where = async () =>
+            (await onNode(0, "docker service ps demo_api --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'")).trim();
+        const before = (await where()).split(" ")[0];
+        const victim = Number(before.split("-").pop());
+        expect([3, 4]).toContain(victim);
+        const other = victim === 3 ? 4 : 3;
+        docker("kill", `${pool}-${victim}`);
+        const seconds = await until("the api task running (healthy) on the other worker", 120, async () => {
+            const [status] = await get(addresses[other], 8081);
+            return status === 200 && (await where()).split("\n").some((l) => l.startsWith(`${pool}-${other} Running`));
+        });
+        console.log(`worker killed -> its task serving on the other worker after ${seconds.toFixed(1)}s`);
+    });
+
+    test("the leader stopped: another manager leads, the app keeps serving, an update still applies", async () => {
+        docker("stop", `${pool}-0`);
+        const seconds = await until("a new leader", 60, async () =>
+            (await onNode(1, "docker node ls --format '{{.Hostname}} {{.ManagerStatus}}'"))
+                .split("\n")
+                .some((l) => /-(1|2) Leader$/.test(l.trim())),
+        );
+        console.log(`leader stopped -> new leader after ${seconds.toFixed(1)}s`);
+        expect(await get(addresses[1], 8080)).toEqual([200, expect.stringContaining("flotilla-demo v2")]);
+        await stack.setConfig("test:image", { value: "flotilla-demo:v1" });
+        const up = await stack.up();
+        expect(up.summary.resourceChanges).toMatchObject({ update: 1 });
+        for (const i of [1, 2]) {
+            expect(await get(addresses[i], 8080)).toEqual([200, expect.stringContaining("flotilla-demo v1")]);
+        }
+    });
+
+    test("destroy leaves nothing behind", async () => {
+        docker("start", `${pool}-0`);
+        docker("start", `${pool}-3`, `${pool}-4`);
+        await until("the restarted machines answer SSH", 120, async () => (await sshRun(logins[0], "true")).code === 0);
+        const result = await stack.destroy();
+        expect(result.summary.result).toBe("succeeded");
+        expect(poolLeftovers(pool)).toEqual([]);
+    });
+});

@@ -1,0 +1,91 @@
+import * as pulumi from "@pulumi/pulumi";
+import { recordResources, valueOf } from "./mocks";
+import { SwarmCluster } from "../../lib/cluster/swarm";
+import { Host } from "../../lib/hosts/host";
+import { SwarmApp, SwarmAppArgs } from "../../lib/workload/swarm-app";
+import { swarmSecretName } from "../../lib/workload/compose";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const registered = recordResources((_type, name) => {
+    if (name.endsWith("-init")) {
+        return { result: JSON.stringify({ clusterId: "c1", nodeId: "n0", workerToken: "WT", managerToken: "MT" }) };
+    }
+    if (name.includes("-join-")) return { result: JSON.stringify({ nodeId: `n-${name}` }) };
+    if (name.endsWith("-deploy")) return { result: JSON.stringify({ web: { running: 2, desired: 2 } }) };
+    return undefined;
+});
+
+function host(name: string, address: string): Host {
+    return {
+        name,
+        instanceId: pulumi.output(`id-${name}`),
+        publicAddress: pulumi.output(address),
+        privateAddress: pulumi.output(address),
+        connection: { host: address, port: 22, user: "admin", privateKey: pulumi.secret("KEY") },
+        labels: { provider: "lab", pool: "p" },
+        ready: [],
+    };
+}
+
+let cluster: SwarmCluster;
+beforeEach(() => {
+    registered.splice(0);
+    cluster = new SwarmCluster("sw", { managers: [host("m0", "10.0.0.2"), host("m1", "10.0.0.3"), host("m2", "10.0.0.4")] });
+});
+const deployInputs = () => registered.find((r) => r.name === "web-deploy")?.inputs as Record<string, any>;
+
+function app(extra: Partial<SwarmAppArgs> = {}): SwarmAppArgs {
+    return {
+        cluster,
+        publishMode: "host",
+        secrets: { token: pulumi.secret("s3cret") },
+        services: { web: { image: "10.0.0.9:5000/demo:v1", replicas: 2, ports: [{ target: 8080, published: 80 }], secrets: ["token"] } },
+        ...extra,
+    };
+}
+
+describe("SwarmApp", () => {
+    test("one deploy script on the first manager, the others as alternates; compose and secrets in its environment", async () => {
+        const a = new SwarmApp("web", app({ registryAuth: { server: "10.0.0.9:5000", username: "u", password: pulumi.secret("pw") } }));
+        expect(await valueOf(a.services)).toEqual({ web: { running: 2, desired: 2 } });
+        const d = deployInputs();
+        expect(registered.filter((r) => r.name.startsWith("web")).map((r) => `${r.type} ${r.name}`)).toEqual([
+            "flotilla:workload:SwarmApp web",
+            "pulumi-nodejs:dynamic:Resource web-deploy",
+        ]);
+        expect(d.connection.host).toBe("10.0.0.2");
+        expect(d.alternates.value.map((x: any) => x.connection.host)).toEqual(["10.0.0.3", "10.0.0.4"]);
+        // The environment is secret as a whole because the compose derives from a secret value.
+        const env = d.environment[SECRET_SIG] ? d.environment.value : d.environment;
+        expect(env).toMatchObject({
+            STACK: "web",
+            CONVERGE_TIMEOUT: "300",
+            RESOLVE_IMAGE: "always",
+            SECRET_COUNT: "1",
+            SECRET_NAME_0: swarmSecretName("web", "token", "s3cret"),
+            REGISTRY_SERVER: "10.0.0.9:5000",
+            REGISTRY_USERNAME: "u",
+        });
+        const compose = JSON.parse(env.COMPOSE);
+        expect(compose.services.web.image).toBe("10.0.0.9:5000/demo:v1");
+        expect(env.COMPOSE.includes("s3cret")).toBe(false);
+        expect(d.secretEnvironment[SECRET_SIG]).toBeDefined();
+        expect(d.secretEnvironment.value).toEqual({ SECRET_VALUE_0: "s3cret", REGISTRY_PASSWORD: "pw" });
+        expect(d.script).toContain("docker stack deploy --compose-file");
+    });
+
+    const T = 'flotilla:workload:SwarmApp "web": invalid';
+    test.each([
+        [() => app({ replicas: 1 } as never), /^flotilla:workload:SwarmApp "web": invalid replicas/],
+        [() => ({ ...app(), services: { web: { image: "demo", replicas: -1 } } }), new RegExp(`^${T} services.web.replicas: received -1`)],
+        [() => app({ stackName: "Bad_Name" }), new RegExp(`^${T} stackName: received "Bad_Name"`)],
+        [() => app({ convergeTimeoutSeconds: 1 }), new RegExp(`^${T} convergeTimeoutSeconds: received 1; expected an integer from 10 to 7200.`)],
+        [() => app({ resolveImage: "sometimes" as never }), new RegExp(`^${T} resolveImage: received "sometimes"`)],
+        [() => app({ cluster: {} as never }), new RegExp(`^${T} cluster: received "object"; expected a SwarmCluster.`)],
+    ])("bad input %#: fails at construction, creates nothing", async (args, message) => {
+        const before = registered.length;
+        expect(() => new SwarmApp("web", args())).toThrow(message);
+        await new Promise((r) => setTimeout(r, 20));
+        expect(registered.slice(before).filter((r) => r.name.startsWith("web"))).toEqual([]);
+    });
+});
