@@ -1,6 +1,8 @@
 export * as hosts from "./hosts";
+export * as runtime from "./runtime";
 export * as shared from "./shared";
 export * from "./hosts";
+export * from "./runtime";
 export { InvalidArgumentError } from "./shared/validate";
 export * as cluster from "./cluster";
 export * from "./cluster";

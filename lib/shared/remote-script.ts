@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { SshConnection } from "../hosts/host";
-import { ABSENT_EXIT_CODE, canonicalJson, keepTail, lastLine, scriptFailure } from "./script-output";
+import { ABSENT_EXIT_CODE, canonicalJson, keepTail, lastLine, scriptFailure, shellQuote } from "./script-output";
 
 /** Arguments of {@link RemoteScript}. */
 export interface RemoteScriptArgs {
@@ -121,11 +121,6 @@ function normalizeRemote(inputs: Record<string, unknown>): RemoteState {
         timeoutSeconds: Number(inputs.timeoutSeconds ?? 900),
         connectTimeoutSeconds: Number(inputs.connectTimeoutSeconds ?? 180),
     };
-}
-
-/** Single-quotes a value for bash. */
-function shellQuote(value: string): string {
-    return `'${value.split("'").join(`'\\''`)}'`;
 }
 
 /** The text sent on stdin: the environment as exports, then the script. */

@@ -63,3 +63,8 @@ export function canonicalJson(value: unknown): string {
     };
     return JSON.stringify(sort(value));
 }
+
+/** Single-quotes a value for bash (`it's` → `'it'\''s'`). */
+export function shellQuote(value: string): string {
+    return `'${value.split("'").join(`'\\''`)}'`;
+}

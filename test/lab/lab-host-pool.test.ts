@@ -1,10 +1,10 @@
 /**
- * The root program on the local lab, through the Automation API and the real engine:
+ * A LabHostPool on the local lab, through the Automation API and the real engine:
  * up -> machines answer SSH (strict host keys) and have booted cleanly; up again -> no change;
  * secrets never in plain text in the state; destroy -> nothing left on the Docker engine.
  */
 import { Stack } from "@pulumi/pulumi/automation";
-import { docker, poolLeftovers, removeStack, removeStaleTestPools, rootStack, storedState, TEST_POOL_PREFIX } from "./harness";
+import { docker, poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX } from "./harness";
 import { sshRun } from "./ssh";
 
 jest.setTimeout(15 * 60 * 1000);
@@ -15,7 +15,7 @@ let stack: Stack;
 
 beforeAll(async () => {
     removeStaleTestPools();
-    stack = await rootStack(`hosts-${process.pid}`, {
+    stack = await testProgramStack("hosts", `hosts-${process.pid}`, {
         "flotilla:machines": "3",
         "flotilla:poolName": pool,
         "flotilla:subnet": subnet,
@@ -29,7 +29,7 @@ afterAll(async () => {
     }
 });
 
-describe("LabHostPool in the lab (root program)", () => {
+describe("LabHostPool in the lab", () => {
     let outputs: Record<string, { value: unknown; secret: boolean }>;
 
     test("up creates 3 machines that answer SSH and have booted cleanly, with no container runtime", async () => {

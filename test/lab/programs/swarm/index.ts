@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LabHostPool } from "../../../../lib/hosts/lab";
 import { SwarmCluster } from "../../../../lib/cluster/swarm";
 import { Host } from "../../../../lib/hosts/host";
-import { RemoteScript } from "../../../../lib/shared/remote-script";
+import { DockerEngine } from "../../../../lib/runtime/docker-engine";
 
 const config = new pulumi.Config("test");
 const managers = config.requireNumber("managers");
@@ -18,26 +18,7 @@ const lab = new LabHostPool("lab", {
     subnet: config.require("subnet"),
 });
 
-// TEMPORARY until DockerEngine lands: Debian's docker.io, nothing else.
-const withDocker: Host[] = lab.hosts.map((h) => {
-    const install = new RemoteScript(
-        `docker-${h.name}`,
-        {
-            connection: h.connection,
-            script: `set -euo pipefail
-case "$FLOTILLA_PHASE" in
-  create|update) command -v dockerd >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null; }
-    systemctl enable --now docker >/dev/null; docker version --format '{{.Server.Version}}' ;;
-  read) command -v dockerd >/dev/null || exit 3 ;;
-  delete) ;;
-esac`,
-            target: `docker on ${h.name}`,
-            triggers: [h.instanceId],
-        },
-        { dependsOn: h.ready },
-    );
-    return { ...h, ready: [install] };
-});
+const withDocker: Host[] = new DockerEngine("docker", { hosts: lab.hosts, joinsSwarm: true }).hosts;
 
 const swarm = new SwarmCluster("swarm", {
     managers: withDocker.slice(0, managers),

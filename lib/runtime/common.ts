@@ -1,0 +1,322 @@
+/**
+ * What `DockerEngine` and `Containerd` share: validation of their settings, the managed files and
+ * environment handed to `scripts/runtime.sh`, one `RemoteScript` per host, and the cloud-init
+ * fragment carrying the same script.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { Host } from "../hosts/host";
+import { RemoteScript } from "../shared/remote-script";
+import { readScript } from "../shared/scripts";
+import { shellQuote } from "../shared/script-output";
+import { Validator } from "../shared/validate";
+
+/** The one script both runtimes run, over SSH and from cloud-init alike. */
+export const RUNTIME_SCRIPT = "runtime.sh";
+
+/** Base URL of Docker's apt repository (`<url>/<debian|ubuntu>`). */
+export const DEFAULT_DOCKER_APT_URL = "https://download.docker.com/linux";
+
+/** Default bound of each wait (cloud-init, apt/dpkg locks, the daemon answering), in seconds. */
+export const DEFAULT_WAIT_TIMEOUT_SECONDS = 600;
+
+/** Default bound of one whole run of the script on one host, in seconds. */
+export const DEFAULT_TIMEOUT_SECONDS = 1800;
+
+/** The script text (read once; the build ships it in dist/). */
+export function runtimeScript(): string {
+    return readScript(__dirname, RUNTIME_SCRIPT);
+}
+
+/** Credentials for a private registry. The password is kept secret everywhere. */
+export interface RegistryCredential {
+    /** The registry as `host[:port]` (e.g. `registry.example.com:5000`), or `docker.io` for Docker Hub. */
+    readonly registry: string;
+    /** User name. */
+    readonly username: string;
+    /** Password or access token. Secret: stored encrypted, never printed, masked in errors. */
+    readonly password: pulumi.Input<string>;
+}
+
+/** A file the script keeps as described (written when its content or mode differs). */
+export interface ManagedFile {
+    /** Absolute path on the host. */
+    readonly path: string;
+    /** Octal mode, e.g. `0644`. */
+    readonly mode: string;
+    /** A change restarts the daemon. */
+    readonly restart: boolean;
+    /** The content. */
+    readonly content: string;
+}
+
+/**
+ * The files as the script reads them (`RUNTIME_FILES`): one line per file,
+ * `<path> <mode> <restart 0|1> <base64 content>`.
+ */
+export function encodeFiles(files: readonly ManagedFile[]): string {
+    return files
+        .map((f) => `${f.path} ${f.mode} ${f.restart ? 1 : 0} ${Buffer.from(f.content, "utf8").toString("base64")}`)
+        .join("\n");
+}
+
+/** The inverse of {@link encodeFiles} (for tests and diagnostics). */
+export function decodeFiles(text: string): ManagedFile[] {
+    return text
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((line) => {
+            const [path, mode, restart, data] = line.split(" ");
+            return { path, mode, restart: restart === "1", content: Buffer.from(data ?? "", "base64").toString("utf8") };
+        });
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$/;
+const VERSION_PIN = /^(\d+:)?\d([0-9A-Za-z.+~-]{0,78}[0-9A-Za-z+~])?$/;
+
+/** Expected text of a version pin, in error messages. */
+export function versionPinExpected(example: string, exact: string): string {
+    return (
+        `a version pin such as "${example}" (an upstream version or its prefix) or an exact apt version ` +
+        `such as "${exact}"`
+    );
+}
+
+/** A version pin, or undefined when none is given. */
+export function validateVersion(v: Validator, value: unknown, example: string, exact: string): string | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value !== "string" || !VERSION_PIN.test(value)) {
+        v.fail("version", value, versionPinExpected(example, exact));
+    }
+    return value;
+}
+
+/** True for `host[:port]` (host name or IPv4 address; port 1-65535). */
+export function isHostPort(value: string): boolean {
+    const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(value);
+    if (!m || !HOSTNAME.test(m[1])) return false;
+    return m[2] === undefined || (Number(m[2]) >= 1 && Number(m[2]) <= 65535);
+}
+
+/** Registry mirrors: http(s) URLs without credentials, query or fragment. Returns them normalized. */
+export function validateMirrors(v: Validator, property: string, value: unknown): string[] {
+    const list = validateList(v, property, value);
+    return list.map((item, i) => {
+        let url: URL | undefined;
+        try {
+            url = typeof item === "string" ? new URL(item) : undefined;
+        } catch {
+            url = undefined;
+        }
+        if (
+            !url ||
+            (url.protocol !== "https:" && url.protocol !== "http:") ||
+            url.username ||
+            url.password ||
+            url.search ||
+            url.hash ||
+            !/^https?:\/\/[^/?#]+/.test(item as string)
+        ) {
+            v.fail(`${property}[${i}]`, item, 'an http(s) URL without credentials, query or fragment, such as "https://mirror.gcr.io"');
+        }
+        return (item as string).replace(/\/+$/, "");
+    });
+}
+
+/** Insecure registries: `host[:port]` only. */
+export function validateInsecure(v: Validator, property: string, value: unknown): string[] {
+    const list = validateList(v, property, value);
+    return list.map((item, i) => {
+        if (typeof item !== "string" || !isHostPort(item)) {
+            v.fail(`${property}[${i}]`, item, 'a registry as host[:port] (no scheme, no path), such as "registry.lab:5000"');
+        }
+        return item;
+    });
+}
+
+/** Registry credentials: registry `host[:port]`, a user name, a password (any Input). */
+export function validateCredentials(v: Validator, property: string, value: unknown): RegistryCredential[] {
+    const list = validateList(v, property, value);
+    const seen = new Set<string>();
+    return list.map((item, i) => {
+        const c = item as Partial<RegistryCredential> | null;
+        if (typeof c !== "object" || c === null) {
+            v.fail(`${property}[${i}]`, item, "an object { registry, username, password }");
+        }
+        if (typeof c.registry !== "string" || !isHostPort(c.registry) || seen.has(c.registry)) {
+            v.fail(
+                `${property}[${i}].registry`,
+                c.registry,
+                'a registry as host[:port] (no scheme, no path), such as "registry.example.com", listed once',
+            );
+        }
+        seen.add(c.registry);
+        if (typeof c.username !== "string" || c.username.length === 0 || /[\s:]/.test(c.username)) {
+            v.fail(`${property}[${i}].username`, c.username, "a non-empty user name without white space or ':'");
+        }
+        if (c.password === undefined || c.password === null || c.password === "") {
+            v.fail(`${property}[${i}].password`, c.password, "a password or token (a string or a secret Output)");
+        }
+        return { registry: c.registry, username: c.username, password: c.password };
+    });
+}
+
+/** The base URL of Docker's apt repository. */
+export function validateAptUrl(v: Validator, value: unknown): string {
+    if (value === undefined) return DEFAULT_DOCKER_APT_URL;
+    if (typeof value !== "string" || !/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(value)) {
+        v.fail("dockerAptUrl", value, `an http(s) URL such as "${DEFAULT_DOCKER_APT_URL}"`);
+    }
+    return value.replace(/\/+$/, "");
+}
+
+/** The hosts: a non-empty list, names DNS-safe and unique. */
+export function validateHosts(v: Validator, value: unknown): Host[] {
+    if (!Array.isArray(value) || value.length === 0) {
+        v.fail("hosts", value, "a non-empty list of Hosts (e.g. a host pool's `hosts`)");
+    }
+    const seen = new Set<string>();
+    value.forEach((h: Partial<Host> | null, i: number) => {
+        if (typeof h !== "object" || h === null || typeof h.connection !== "object" || !h.instanceId) {
+            v.fail(`hosts[${i}]`, h === null || typeof h !== "object" ? h : h.name, "a Host (name, instanceId, connection, ready)");
+        }
+        v.dnsLabel(`hosts[${i}].name`, h.name);
+        if (seen.has(h.name as string)) {
+            v.fail(`hosts[${i}].name`, h.name, "a name no other host in the list has");
+        }
+        seen.add(h.name as string);
+    });
+    return value as Host[];
+}
+
+function validateList(v: Validator, property: string, value: unknown): unknown[] {
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) {
+        v.fail(property, value, "a list");
+    }
+    return value;
+}
+
+/** The key Docker's CLI and containerd's CRI use for a registry (Docker Hub has its own). */
+export function dockerHubAlias(registry: string): boolean {
+    return registry === "docker.io" || registry === "index.docker.io" || registry === "registry-1.docker.io";
+}
+
+/** What the script reports on its last line. */
+export interface RuntimeResult {
+    runtime: string;
+    /** Version the running daemon reports. */
+    version: string;
+    /** The package it came from (empty when not from a package). */
+    package: string;
+    /** The package's apt version. */
+    packageVersion: string;
+    source: string;
+}
+
+/** Parses the script's result line; undefined while unknown (preview, mocks). */
+export function parseResult(line: string | undefined, target: string): RuntimeResult | undefined {
+    if (!line) return undefined;
+    try {
+        return JSON.parse(line) as RuntimeResult;
+    } catch {
+        throw new Error(`${target}: the runtime script's last line is not its result: ${JSON.stringify(line.slice(0, 200))}`);
+    }
+}
+
+/** What a runtime component makes on its hosts. */
+export interface Installation {
+    /** The input hosts, `ready` replaced by their install. */
+    hosts: Host[];
+    /** Daemon version per host name. */
+    versions: pulumi.Output<Record<string, string>>;
+    /** `package=version` per host name ("" when not installed from a package). */
+    packages: pulumi.Output<Record<string, string>>;
+}
+
+/**
+ * One RemoteScript per host (`<name>-install-<host>`), depending on the host's readiness and
+ * replaced when the machine is.
+ */
+export function installOnHosts(
+    parent: pulumi.ComponentResource,
+    name: string,
+    label: string,
+    hosts: Host[],
+    environment: Record<string, string>,
+    secretFiles: pulumi.Output<string> | undefined,
+    timeoutSeconds: number,
+): Installation {
+    const script = runtimeScript();
+    const out: Host[] = [];
+    const results: pulumi.Output<[string, RuntimeResult | undefined]>[] = [];
+    for (const host of hosts) {
+        const target = pulumi.interpolate`${label} on ${host.name} (${host.connection.host})`;
+        const install = new RemoteScript(
+            `${name}-install-${host.name}`,
+            {
+                connection: host.connection,
+                script,
+                environment,
+                secretEnvironment: secretFiles ? { RUNTIME_SECRET_FILES: secretFiles } : undefined,
+                target,
+                triggers: [host.instanceId],
+                timeoutSeconds,
+            },
+            { parent, dependsOn: host.ready },
+        );
+        out.push({ ...host, ready: [install] });
+        results.push(
+            pulumi
+                .all([install.result, target])
+                .apply(([r, t]): [string, RuntimeResult | undefined] => [host.name, parseResult(r, t)]),
+        );
+    }
+    const all = pulumi.all(results);
+    return {
+        hosts: out,
+        versions: all.apply((rs) => Object.fromEntries(rs.map(([h, r]) => [h, r?.version ?? ""]))),
+        packages: all.apply((rs) =>
+            Object.fromEntries(rs.map(([h, r]) => [h, r?.package ? `${r.package}=${r.packageVersion}` : ""])),
+        ),
+    };
+}
+
+/**
+ * A cloud-init `#!/bin/bash` part: exports the settings (phase create, inside cloud-init), then
+ * the script itself, unchanged.
+ */
+export function userDataPart(label: string, environment: Record<string, string>): string {
+    const env: Record<string, string> = { FLOTILLA_PHASE: "create", RUNTIME_IN_CLOUD_INIT: "1", ...environment };
+    return [
+        "#!/bin/bash",
+        `# flotilla: install and configure ${label} at first boot (lib/runtime/scripts/${RUNTIME_SCRIPT}).`,
+        ...Object.entries(env).map(([k, val]) => `export ${k}=${shellQuote(val)}`),
+        runtimeScript(),
+    ].join("\n");
+}
+
+/** Resolves the passwords and renders the secret files (a secret Output), or undefined. */
+export function secretFilesOutput(
+    credentials: RegistryCredential[],
+    render: (resolved: { registry: string; username: string; password: string }[]) => ManagedFile[],
+): pulumi.Output<string> | undefined {
+    if (credentials.length === 0) return undefined;
+    const resolved = pulumi
+        .all(credentials.map((c) => pulumi.output(c.password)))
+        .apply((passwords) =>
+            encodeFiles(
+                render(credentials.map((c, i) => ({ registry: c.registry, username: c.username, password: passwords[i] }))),
+            ),
+        );
+    return pulumi.secret(resolved);
+}
+
+/** Validates the timeouts shared by both runtimes. */
+export function validateTimeouts(
+    v: Validator,
+    args: { waitTimeoutSeconds?: number; timeoutSeconds?: number },
+): { wait: number; total: number } {
+    const wait = v.integer("waitTimeoutSeconds", args.waitTimeoutSeconds ?? DEFAULT_WAIT_TIMEOUT_SECONDS, 10, 3600);
+    const total = v.integer("timeoutSeconds", args.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, 60, 7200);
+    return { wait, total };
+}
