@@ -5,7 +5,17 @@
  */
 import { Stack } from "@pulumi/pulumi/automation";
 import { poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { testImageTarball, TEST_IMAGE } from "./runtime-lab";
 import { Login, sshRun } from "./ssh";
+
+/** Waits (bounded, 120 s) until `check` is true. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+    const started = Date.now();
+    while (!(await check().catch(() => false))) {
+        if (Date.now() - started > 120_000) throw new Error("condition not met within 120s");
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+}
 
 jest.setTimeout(20 * 60 * 1000);
 
@@ -102,19 +112,46 @@ describe("SwarmCluster in the lab", () => {
         }).toEqual({ tokenInState: false, keyInState: false, tokenInOutput: false, swmtknAnywhere: false });
     });
 
-    test("workers 2 -> 1: the leaving node is drained first, removed from the list, and has left", async () => {
-        await onManager("docker service create -d --name everywhere --mode global flotilla-none:absent");
-        // The global service gives every node a task (it cannot start: the image does not exist,
-        // so its tasks retry); draining must shut the leaving node's task down before removal.
-        await onManager("docker service create -d --name sleeper --mode global --restart-condition any busybox-none:absent");
+    test("workers 2 -> 1: the leaving node is drained first (0 running tasks at removal), removed, and has left", async () => {
+        // A global service gives every node a running task (the test image, loaded on every node).
+        const image = testImageTarball();
+        await Promise.all(logins.map((l) => sshRun(l, "sudo docker load -q", 120_000, image)));
+        await onManager(`docker service create -d --name sleeper --mode global ${TEST_IMAGE} sleep 3600`);
+        const tasks = async () =>
+            (await onManager("docker service ps sleeper --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'"))
+                .trim()
+                .split("\n");
+        await until(async () => (await tasks()).filter((t) => / Running /.test(t)).length === 5);
+        const leaverId = (await onManager(`docker node inspect --format '{{.ID}}' ${pool}-4`)).trim();
+        const since = Math.floor(Date.now() / 1000) - 1;
+
         await stack.setConfig("test:workers", { value: "1" });
         const up = await stack.up();
         expect(up.summary.resourceChanges).toMatchObject({ delete: 2 });
         const nodes = (await onManager("docker node ls --format '{{.Hostname}} {{.Status}}'")).trim().split("\n").sort();
         expect(nodes).toEqual([`${pool}-0 Ready`, `${pool}-1 Ready`, `${pool}-2 Ready`, `${pool}-3 Ready`]);
-        const leaver = await sshRun(logins[4], "sudo docker info --format '{{.Swarm.LocalNodeState}}'");
-        expect(leaver.stdout.trim()).toBe("inactive");
-        await onManager("docker service rm everywhere sleeper");
+        // Order of events (one host clock for all lab machines): the leaver's task container died
+        // (drain) before the managers removed the node.
+        const until_ = Math.floor(Date.now() / 1000) + 1;
+        const removed = (
+            await onManager(`docker events --since ${since} --until ${until_} --filter type=node --filter node=${leaverId} --format '{{.TimeNano}} {{.Action}}'`)
+        )
+            .trim()
+            .split("\n")
+            .filter((l) => l.endsWith(" remove"))
+            .map((l) => BigInt(l.split(" ")[0]));
+        const died = (
+            await sshRun(logins[4], `sudo docker events --since ${since} --until ${until_} --filter type=container --filter event=die --format '{{.TimeNano}}'`)
+        ).stdout
+            .trim()
+            .split("\n")
+            .map((l) => BigInt(l));
+        expect(removed).toHaveLength(1);
+        expect(died).toHaveLength(1);
+        expect(died[0] < removed[0]).toBe(true);
+        const leaver = await sshRun(logins[4], "sudo docker info --format '{{.Swarm.LocalNodeState}}'; sudo docker ps -q | wc -l");
+        expect(leaver.stdout.trim().split("\n")).toEqual(["inactive", "0"]);
+        await onManager("docker service rm sleeper");
     });
 
     test("destroy leaves nothing behind", async () => {
