@@ -12,7 +12,7 @@ import {
     parsePlacementConstraint,
     resolveAppSpec,
 } from "../../lib/workload/app-spec";
-import { InvalidArgumentError } from "../../lib/shared/validate";
+import { messageOf } from "./mocks";
 
 const registered = recordResources();
 
@@ -20,15 +20,6 @@ const TYPE = "flotilla:workload:SwarmApp";
 const PREFIX = `${TYPE} "shop": invalid `;
 const DIGEST = "sha256:" + "0123456789abcdef".repeat(4);
 
-function messageOf(f: () => unknown): string {
-    try {
-        f();
-    } catch (err) {
-        expect(err).toBeInstanceOf(InvalidArgumentError);
-        return (err as Error).message;
-    }
-    throw new Error("expected an InvalidArgumentError");
-}
 
 describe("parseMemory", () => {
     test.each([

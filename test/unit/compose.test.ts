@@ -10,7 +10,7 @@ import {
     swarmSecrets,
     validateStackName,
 } from "../../lib/workload/compose";
-import { InvalidArgumentError } from "../../lib/shared/validate";
+import { messageOf } from "./mocks";
 
 const registered = recordResources();
 const TYPE = "flotilla:workload:SwarmApp";
@@ -24,15 +24,6 @@ function expectedSecretName(stack: string, secret: string, value: string): strin
     return `${stack}_${secret}_${createHash("sha256").update(`${stack}\0${secret}\0${value}`).digest("hex").slice(0, 8)}`;
 }
 
-function messageOf(f: () => unknown): string {
-    try {
-        f();
-    } catch (err) {
-        expect(err).toBeInstanceOf(InvalidArgumentError);
-        return (err as Error).message;
-    }
-    throw new Error("expected an InvalidArgumentError");
-}
 
 const webDb: AppSpec<string> = {
     secrets: { "db-password": "s3cret" },

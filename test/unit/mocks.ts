@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { InvalidArgumentError } from "../../lib/shared/validate";
 
 /** A resource the program registered under mocks. */
 export interface Registered {
@@ -36,4 +37,15 @@ export function recordResources(
 /** The value of an Output (unknowns resolve to undefined under mocks). */
 export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
     return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
+}
+
+/** The message of the InvalidArgumentError `f` throws (fails the test if it throws anything else). */
+export function messageOf(f: () => unknown): string {
+    try {
+        f();
+    } catch (err) {
+        expect(err).toBeInstanceOf(InvalidArgumentError);
+        return (err as Error).message;
+    }
+    throw new Error("expected an InvalidArgumentError");
 }

@@ -1,16 +1,8 @@
-import { InvalidArgumentError, show, Validator } from "../../lib/shared/validate";
+import { show, Validator } from "../../lib/shared/validate";
+import { messageOf } from "./mocks";
 
 const v = new Validator("flotilla:test:Thing", "thing");
 
-function messageOf(f: () => unknown): string {
-    try {
-        f();
-    } catch (err) {
-        expect(err).toBeInstanceOf(InvalidArgumentError);
-        return (err as Error).message;
-    }
-    throw new Error("expected an InvalidArgumentError");
-}
 
 describe("Validator", () => {
     test.each([
