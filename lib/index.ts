@@ -1,10 +1,11 @@
+// Layers, left to right: hosts → runtime → cluster → workload (and small shared helpers).
 export * as hosts from "./hosts";
 export * as runtime from "./runtime";
+export * as cluster from "./cluster";
+export * as workload from "./workload";
 export * as shared from "./shared";
 export * from "./hosts";
 export * from "./runtime";
-export { InvalidArgumentError } from "./shared/validate";
-export * as cluster from "./cluster";
 export * from "./cluster";
-export * as workload from "./workload";
 export * from "./workload";
+export { InvalidArgumentError } from "./shared/validate";
