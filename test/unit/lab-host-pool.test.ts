@@ -1,14 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { recordResources, valueOf } from "./mocks";
+import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
 import { LabHostPool, labUserData } from "../../lib/hosts/lab";
 import { InvalidArgumentError } from "../../lib/shared/validate";
 
 const registered = recordResources();
-/** Pulumi's wire marker of a secret value (sdk/nodejs/runtime/rpc.ts). */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270";
 const scripts = path.join(__dirname, "../../lib/hosts/scripts");
 
 beforeEach(() => registered.splice(0));

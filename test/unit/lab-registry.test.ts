@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { recordResources, valueOf } from "./mocks";
+import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
 import { Host } from "../../lib/hosts/host";
 import { LabRegistry, LabRegistryArgs, parseLocalImage } from "../../lib/hosts/lab-registry";
 import { InvalidArgumentError } from "../../lib/shared/validate";
@@ -13,9 +13,6 @@ const registered = recordResources((_type, name, inputs) => {
     if (name.includes("-push-")) return { result: inputs.environment.IMAGE_TARGET };
     return undefined;
 });
-/** Pulumi's wire marker of a secret value (sdk/nodejs/runtime/rpc.ts). */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270";
 const scripts = path.join(__dirname, "../../lib/hosts/scripts");
 const PASSWORD = "correct-horse-battery";
 

@@ -49,3 +49,6 @@ export function messageOf(f: () => unknown): string {
     }
     throw new Error("expected an InvalidArgumentError");
 }
+
+/** Pulumi's wire marker of a secret value: a secret input reaches the mocks as `{[SECRET_SIG]: SECRET_MARK, value}`. */
+export { specialSigKey as SECRET_SIG, specialSecretSig as SECRET_MARK } from "@pulumi/pulumi/runtime/rpc";

@@ -3,16 +3,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { recordResources, valueOf } from "./mocks";
+import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
 import type { Host } from "../../lib/hosts/host";
 import { decodeFiles } from "../../lib/runtime/common";
 import { DockerEngine, DockerEngineArgs, dockerDaemonConfig, dockerEngineUserData } from "../../lib/runtime/docker-engine";
 import { InvalidArgumentError } from "../../lib/shared/validate";
 
 const registered = recordResources();
-/** Pulumi's wire marker of a secret value (sdk/nodejs/runtime/rpc.ts). */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270";
 const SCRIPT = fs.readFileSync(path.join(__dirname, "../../lib/runtime/scripts/runtime.sh"), "utf8");
 const PASSWORD = "s3cr3t-registry-pass";
 

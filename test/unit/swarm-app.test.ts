@@ -1,11 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { recordResources, valueOf } from "./mocks";
+import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
 import { SwarmCluster } from "../../lib/cluster/swarm";
 import { Host } from "../../lib/hosts/host";
 import { SwarmApp, SwarmAppArgs } from "../../lib/workload/swarm-app";
 import { swarmSecretName } from "../../lib/workload/compose";
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const registered = recordResources((_type, name) => {
     if (name.endsWith("-init")) {
         return { result: JSON.stringify({ clusterId: "c1", nodeId: "n0", workerToken: "WT", managerToken: "MT" }) };
@@ -69,7 +68,7 @@ describe("SwarmApp", () => {
         const compose = JSON.parse(env.COMPOSE);
         expect(compose.services.web.image).toBe("10.0.0.9:5000/demo:v1");
         expect(env.COMPOSE.includes("s3cret")).toBe(false);
-        expect(d.secretEnvironment[SECRET_SIG]).toBeDefined();
+        expect(d.secretEnvironment[SECRET_SIG]).toBe(SECRET_MARK);
         expect(d.secretEnvironment.value).toEqual({ SECRET_VALUE_0: "s3cret", REGISTRY_PASSWORD: "pw" });
         expect(d.script).toContain("docker stack deploy --compose-file");
     });

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { recordResources, valueOf } from "./mocks";
+import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
 import { SwarmCluster, SWARM_PORTS } from "../../lib/cluster/swarm";
 import { Host } from "../../lib/hosts/host";
 
@@ -13,7 +13,6 @@ const registered = recordResources((_type, name) => {
 });
 beforeEach(() => registered.splice(0));
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 function host(name: string, address: string): Host {
     return {
@@ -66,7 +65,7 @@ describe("SwarmCluster", () => {
         const join = byName("sw-join-w0");
         expect(join.environment).toEqual({ ROLE: "worker", JOIN_ADDR: "10.0.0.2:2377", ADVERTISE_ADDR: "10.0.0.2" });
         expect(join.connection.host).toBe("10.0.0.2");
-        expect(join.secretEnvironment[SECRET_SIG]).toBeDefined();
+        expect(join.secretEnvironment[SECRET_SIG]).toBe(SECRET_MARK);
         expect(byName("sw-join-m1").environment.ROLE).toBe("manager");
         expect(join.script).toContain("docker swarm join --token \"$JOIN_TOKEN\"");
         expect(join.script).toContain("wait_docker()"); // the common functions are included
@@ -84,7 +83,7 @@ describe("SwarmCluster", () => {
         );
         const m1 = byName("sw-node-m1");
         expect(m1.connection.host).toBe("10.0.0.2");
-        expect(m1.alternates[SECRET_SIG]).toBeDefined();
+        expect(m1.alternates[SECRET_SIG]).toBe(SECRET_MARK);
         expect(m1.alternates.value.map((a: any) => a.connection.host)).toEqual(["10.0.0.4"]);
         expect(byName("sw-node-w0").alternates.value.map((a: any) => a.connection.host)).toEqual(["10.0.0.3", "10.0.0.4"]);
         expect(byName("sw-node-w0").environment).toMatchObject({
