@@ -17,7 +17,7 @@ import { removeStack, testProgramStack } from "../test/lab/harness";
 import { RUNTIME_POOL_PREFIX, removeStaleRuntimePools } from "../test/lab/runtime-lab";
 import { dockerEnvironment, resolveDockerSettings } from "../lib/runtime/docker-engine";
 import { shellQuote } from "../lib/shared/script-output";
-import { Validator } from "../lib/shared/validate";
+import { Validator } from "../lib/core/validate";
 
 /** Machines, subnet, and the letter of the pool's name (`<prefix><letter><pid>`). */
 const SIZES: [number, string, string][] = [

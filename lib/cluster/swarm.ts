@@ -1,26 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Host } from "../hosts/host";
+import { ClusterPort, SWARM_PORTS } from "../core/cluster";
+import { Host } from "../core/host";
+
 import { RemoteScript } from "../shared/remote-script";
 import { readScript } from "../shared/scripts";
-import { Validator } from "../shared/validate";
+import { Validator } from "../core/validate";
 
 /** Type token of {@link SwarmCluster}. */
 export const SWARM_CLUSTER_TYPE = "flotilla:cluster:SwarmCluster";
 
-/** A port the cluster's members must reach on each other (and nobody else needs). */
-export interface ClusterPort {
-    readonly port: number;
-    readonly protocol: "tcp" | "udp";
-    readonly purpose: string;
-}
-
-/** Ports Docker Swarm needs between its nodes; host pools open them only inside the cluster. */
-export const SWARM_PORTS: readonly ClusterPort[] = [
-    { port: 2377, protocol: "tcp", purpose: "cluster management (managers)" },
-    { port: 7946, protocol: "tcp", purpose: "node communication" },
-    { port: 7946, protocol: "udp", purpose: "node communication" },
-    { port: 4789, protocol: "udp", purpose: "overlay network (VXLAN) traffic" },
-];
 
 /** Manager counts a Swarm accepts. */
 export const SWARM_MANAGER_COUNTS = [1, 3, 5, 7] as const;

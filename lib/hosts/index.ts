@@ -1,3 +1,3 @@
-export * from "./host";
+
 export * from "./lab";
 export * from "./lab-registry";

@@ -1,11 +1,11 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { Host } from "./host";
+import { Host } from "../core/host";
 import { LocalScript } from "../shared/local-script";
 import { RemoteScript } from "../shared/remote-script";
 import { readScript } from "../shared/scripts";
 import { SshKeyPair } from "../shared/ssh-key-pair";
-import { Validator } from "../shared/validate";
+import { Validator } from "../core/validate";
 
 /** Type token of {@link LabRegistry}. */
 export const LAB_REGISTRY_TYPE = "flotilla:hosts:LabRegistry";

@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Host, HostLabels } from "./host";
+import { Host, HostLabels, localArchitecture } from "../core/host";
 import { multipartUserData, partType } from "../shared/cloud-init";
 import { gatewayAddress, hostAddress, isPrivate, parseCidr, usableHostCount } from "../shared/ipv4";
 import { LocalScript } from "../shared/local-script";
 import { readScript } from "../shared/scripts";
 import { SshKeyPair } from "../shared/ssh-key-pair";
-import { Validator } from "../shared/validate";
+import { Validator } from "../core/validate";
 
 /** Type token of {@link LabHostPool}. */
 export const LAB_HOST_POOL_TYPE = "flotilla:hosts:LabHostPool";
@@ -210,6 +210,9 @@ export class LabHostPool extends pulumi.ComponentResource {
                     privateKey,
                     hostKey: hostKey.publicKey,
                 },
+                network: `lab:${this.networkName}`,
+                platform: { os: "debian", osVersion: "12", arch: localArchitecture() },
+                packageAccess: "distribution",
                 labels,
                 ready: [machine],
             });

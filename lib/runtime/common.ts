@@ -4,11 +4,11 @@
  * fragment carrying the same script.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Host } from "../hosts/host";
+import type { Host } from "../core/host";
 import { RemoteScript } from "../shared/remote-script";
 import { readScript } from "../shared/scripts";
 import { shellQuote } from "../shared/script-output";
-import { Validator } from "../shared/validate";
+import { Validator } from "../core/validate";
 
 /** The one script both runtimes run, over SSH and from cloud-init alike. */
 export const RUNTIME_SCRIPT = "runtime.sh";

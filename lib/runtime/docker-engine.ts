@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Host } from "../hosts/host";
-import { Validator } from "../shared/validate";
+import type { Host } from "../core/host";
+import { Validator } from "../core/validate";
 import {
     ManagedFile,
     RegistryCredential,

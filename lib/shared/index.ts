@@ -6,4 +6,4 @@ export * from "./script-output";
 export * from "./scripts";
 export * from "./ssh-key-pair";
 export * from "./ssh-keys";
-export * from "./validate";
+

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { SshConnection } from "../hosts/host";
+import type { SshConnection } from "../core/host";
 import { ABSENT_EXIT_CODE, canonicalJson, keepTail, lastLine, scriptFailure, shellQuote } from "./script-output";
 
 /** Arguments of {@link RemoteScript}. */

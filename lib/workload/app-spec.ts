@@ -15,7 +15,11 @@
  * under a property passes that property as `prefix` (e.g. `"app."`).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Validator } from "../shared/validate";
+import { Validator } from "../core/validate";
+import { IMAGE_EXPECTED, ImageReference, parseImageReference } from "../core/image-ref";
+
+export type { ImageReference } from "../core/image-ref";
+export { parseImageReference } from "../core/image-ref";
 
 // ---------------------------------------------------------------------------------------------
 // The spec (what users write)
@@ -212,17 +216,6 @@ export interface UpdatePolicySpec {
 // The normalized spec (what renderers read): validated, every default resolved
 // ---------------------------------------------------------------------------------------------
 
-/** Parts of an image reference. */
-export interface ImageReference {
-    /** Registry host and optional port (`registry.lab:5000`); undefined for Docker Hub. */
-    readonly registry?: string;
-    /** Repository path (`shop/web`, `postgres`). */
-    readonly path: string;
-    /** Tag, if given. */
-    readonly tag?: string;
-    /** Digest (`sha256:…`), if given. */
-    readonly digest?: string;
-}
 
 /** A published port with its defaults resolved. */
 export interface NormalizedPort {
@@ -519,92 +512,6 @@ export function formatDuration(ms: number): string {
     return text;
 }
 
-// The Docker reference grammar (github.com/distribution/reference, regexp.go and normalize.go):
-//   reference        := name [ ":" tag ] [ "@" digest ]
-//   name             := [domain '/'] remote-name
-//   domain           := host [':' port-number]
-//   host             := domain-name | '[' IPv6 ']'
-//   domain-name      := domain-component ['.' domain-component]*
-//   domain-component := /([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])/
-//   remote-name      := path-component ['/' path-component]*
-//   path-component   := /[a-z0-9]+/ [separator /[a-z0-9]+/]*,  separator := /[_.]|__|[-]+/
-//   tag              := /[\w][\w.-]{0,127}/
-// The first component is the domain only if it is followed by '/' and contains '.' or ':', is
-// `localhost`, or has an upper-case letter; the name (domain and path) is at most 255 characters.
-// Digests: only the algorithms go-digest registers (sha256, sha384, sha512), lower-case hex.
-const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-const DOMAIN = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?$`);
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^(?:sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$/;
-const NAME_MAX = 255;
-
-/**
- * Parses a Docker image reference `[registry[:port]/]path[:tag][@digest]` per the Docker reference
- * grammar. Returns its parts, or why the text is not an image reference.
- */
-export function parseImageReference(text: unknown): ImageReference | string {
-    if (typeof text !== "string") {
-        return "not a string";
-    }
-    if (text === "") {
-        return "empty";
-    }
-    let rest = text;
-    let digest: string | undefined;
-    const at = rest.indexOf("@");
-    if (at >= 0) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        if (!DIGEST.test(digest)) {
-            return `digest "${digest}" is not sha256:<64 lower-case hex digits> (or sha384, sha512)`;
-        }
-    }
-    let tag: string | undefined;
-    const colon = rest.lastIndexOf(":");
-    if (colon > rest.lastIndexOf("/")) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        if (!TAG.test(tag)) {
-            return (
-                `tag "${tag}" is not 1 to 128 letters, digits, '_', '.' and '-' ` +
-                "starting with a letter, digit or '_'"
-            );
-        }
-    }
-    if (rest.length > NAME_MAX) {
-        return `name longer than ${NAME_MAX} characters`;
-    }
-    if (/^[a-f0-9]{64}$/.test(rest) && tag === undefined && digest === undefined) {
-        return "a 64-hex-digit image ID, not a name";
-    }
-    let registry: string | undefined;
-    const slash = rest.indexOf("/");
-    if (slash >= 0) {
-        const first = rest.slice(0, slash);
-        if (first === "localhost" || /[.:]/.test(first) || first.toLowerCase() !== first) {
-            if (!DOMAIN.test(first)) {
-                return `registry "${first}" is not a host name or [IPv6 address] with an optional :port`;
-            }
-            registry = first;
-            rest = rest.slice(slash + 1);
-        }
-    }
-    for (const component of rest.split("/")) {
-        if (!PATH_COMPONENT.test(component)) {
-            return component.toLowerCase() !== component && PATH_COMPONENT.test(component.toLowerCase())
-                ? `path component "${component}" is not lower-case`
-                : `path component "${component}" is not lower-case letters and digits separated by '.', '_', '__' or '-'`;
-        }
-    }
-    return {
-        ...(registry !== undefined ? { registry } : {}),
-        path: rest,
-        ...(tag !== undefined ? { tag } : {}),
-        ...(digest !== undefined ? { digest } : {}),
-    };
-}
-
 /**
  * Parses a placement constraint `<label>==<value>` or `<label>!=<value>` (spaces around the
  * operator allowed). Returns it, or why the text is not one.
@@ -672,7 +579,6 @@ const MEMORY_EXPECTED =
     "Ki, Mi, Gi, Ti: powers of 1024)";
 const CPU_EXPECTED = 'a number of CPUs more than 0 (0.5, 2, "0.5") or millicpus ("500m"), at most 3 decimals';
 const DURATION_EXPECTED = 'a duration such as "10s", "1m30s" or "500ms" (units h, m, s, ms)';
-const IMAGE_EXPECTED = "a Docker image reference [registry[:port]/]path[:tag][@digest]";
 const PATH_EXPECTED =
     `an absolute path in the container, not "/" and not under ${SECRETS_DIR}, without ".", ".." or empty segments`;
 

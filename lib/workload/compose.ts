@@ -39,7 +39,7 @@ import {
     PlacementConstraint,
     formatDuration,
 } from "./app-spec";
-import { Validator } from "../shared/validate";
+import { Validator } from "../core/validate";
 
 /** The compose file format rendered: every field used exists in 3.8, which `docker stack deploy` reads since Docker 19.03. */
 export const COMPOSE_FILE_VERSION = "3.8";

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SwarmCluster } from "../cluster/swarm";
 import { RemoteScript } from "../shared/remote-script";
 import { readScript } from "../shared/scripts";
-import { Validator } from "../shared/validate";
+import { Validator } from "../core/validate";
 import { AppSpec, normalizeAppSpec, resolveAppSpec } from "./app-spec";
 import { composeText, renderCompose, swarmSecrets, validateStackName } from "./compose";
 

@@ -3,7 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
 import { LabHostPool, labUserData } from "../../lib/hosts/lab";
-import { InvalidArgumentError } from "../../lib/shared/validate";
+import { InvalidArgumentError } from "../../lib/core/validate";
 
 const registered = recordResources();
 const scripts = path.join(__dirname, "../../lib/hosts/scripts");

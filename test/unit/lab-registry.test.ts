@@ -3,9 +3,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
-import { Host } from "../../lib/hosts/host";
+import { Host } from "../../lib/core/host";
 import { LabRegistry, LabRegistryArgs, parseLocalImage } from "../../lib/hosts/lab-registry";
-import { InvalidArgumentError } from "../../lib/shared/validate";
+import { InvalidArgumentError } from "../../lib/core/validate";
 
 // What real creates return: the seed's private key, and each push's result (its target reference).
 const registered = recordResources((_type, name, inputs) => {
@@ -40,6 +40,8 @@ function fakeHost(): Host {
             privateKey: pulumi.secret("PRIVATE"),
             hostKey: "ssh-ed25519 AAAA host",
         },
+        platform: { os: "debian", osVersion: "12", arch: "amd64" },
+        packageAccess: "distribution",
         labels: { provider: "lab", pool: "reg" },
         ready: [machine],
     };

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { InvalidArgumentError } from "../../lib/shared/validate";
+import { InvalidArgumentError } from "../../lib/core/validate";
 
 /** A resource the program registered under mocks. */
 export interface Registered {

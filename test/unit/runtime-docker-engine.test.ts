@@ -4,10 +4,10 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
-import type { Host } from "../../lib/hosts/host";
+import type { Host } from "../../lib/core/host";
 import { decodeFiles } from "../../lib/runtime/common";
 import { DockerEngine, DockerEngineArgs, dockerDaemonConfig, dockerEngineUserData } from "../../lib/runtime/docker-engine";
-import { InvalidArgumentError } from "../../lib/shared/validate";
+import { InvalidArgumentError } from "../../lib/core/validate";
 
 const registered = recordResources();
 const SCRIPT = fs.readFileSync(path.join(__dirname, "../../lib/runtime/scripts/runtime.sh"), "utf8");
@@ -23,6 +23,8 @@ function fakeHost(name: string, address: string, provider = "aws"): Host {
         publicAddress: pulumi.output(address),
         privateAddress: pulumi.output(address),
         connection: { host: address, port: 22, user: "admin", privateKey: pulumi.secret("PRIVATE"), hostKey: "ssh-ed25519 AAAA" },
+        platform: { os: "debian", osVersion: "12", arch: "amd64" },
+        packageAccess: provider === "lab" ? "distribution" : "upstream",
         labels: { provider, pool: "p" },
         ready: [],
     };

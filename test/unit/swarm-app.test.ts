@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
 import { SwarmCluster } from "../../lib/cluster/swarm";
-import { Host } from "../../lib/hosts/host";
+import { Host } from "../../lib/core/host";
 import { SwarmApp, SwarmAppArgs } from "../../lib/workload/swarm-app";
 import { swarmSecretName } from "../../lib/workload/compose";
 
@@ -21,6 +21,8 @@ function host(name: string, address: string): Host {
         publicAddress: pulumi.output(address),
         privateAddress: pulumi.output(address),
         connection: { host: address, port: 22, user: "admin", privateKey: pulumi.secret("KEY") },
+        platform: { os: "debian", osVersion: "12", arch: "amd64" },
+        packageAccess: "distribution",
         labels: { provider: "lab", pool: "p" },
         ready: [],
     };

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
-import { SwarmCluster, SWARM_PORTS } from "../../lib/cluster/swarm";
-import { Host } from "../../lib/hosts/host";
+import { SwarmCluster } from "../../lib/cluster/swarm";
+import { SWARM_PORTS } from "../../lib/core/cluster";
+import { Host } from "../../lib/core/host";
 
 /** What the Swarm scripts print as their result, in the mocks. */
 const registered = recordResources((_type, name) => {
@@ -21,6 +22,8 @@ function host(name: string, address: string): Host {
         publicAddress: pulumi.output(address),
         privateAddress: pulumi.output(address),
         connection: { host: address, port: 22, user: "admin", privateKey: pulumi.secret("KEY"), hostKey: `ssh-ed25519 K-${name}` },
+        platform: { os: "debian", osVersion: "12", arch: "amd64" },
+        packageAccess: "distribution",
         labels: { provider: "lab", pool: "p", zone: "z1" },
         ready: [],
     };

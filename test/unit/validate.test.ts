@@ -1,4 +1,4 @@
-import { show, Validator } from "../../lib/shared/validate";
+import { show, Validator } from "../../lib/core/validate";
 import { messageOf } from "./mocks";
 
 const v = new Validator("flotilla:test:Thing", "thing");

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LabHostPool } from "../../../../lib/hosts/lab";
 import { SwarmCluster } from "../../../../lib/cluster/swarm";
 import { SwarmApp } from "../../../../lib/workload/swarm-app";
-import { Host } from "../../../../lib/hosts/host";
+import { Host } from "../../../../lib/core/host";
 import { DockerEngine } from "../../../../lib/runtime/docker-engine";
 
 const config = new pulumi.Config("test");

@@ -1,0 +1,4 @@
+export * from "./cluster";
+export * from "./host";
+export * from "./image-ref";
+export * from "./validate";
