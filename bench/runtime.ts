@@ -48,7 +48,7 @@ function scriptSeconds(machine: string): number {
 
 /** One run of the script on an installed machine with the very environment the component gives it. */
 function idempotentRerun(machine: string): number {
-    const env = dockerEnvironment(resolveDockerSettings(new Validator("bench", "bench"), { waitTimeoutSeconds: 300 }, "distro"));
+    const env = dockerEnvironment({ ...resolveDockerSettings(new Validator("bench", "bench"), { waitTimeoutSeconds: 300 }, "distro"), insecureRegistries: [] });
     const program = [
         ...Object.entries({ FLOTILLA_PHASE: "update", ...env }).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
         fs.readFileSync(path.join(__dirname, "../lib/runtime/scripts/runtime.sh"), "utf8"),

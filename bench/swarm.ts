@@ -18,7 +18,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { poolLeftovers, removeStack, removeStaleTestPools, rootStack, TEST_POOL_PREFIX } from "../test/lab/harness";
-import { hostAddress, parseCidr } from "../lib/shared/ipv4";
+import { hostAddress, parseCidr } from "../lib/core/ipv4";
 
 /** Cluster machines → subnet and the letter of the pool's name (`<prefix>bench<letter><pid>`). */
 const SUBNETS: Record<number, [string, string]> = {

@@ -15,7 +15,7 @@
  *   image      local image to push and run (default `flotilla-demo:v1`, built by setup)
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_LAB_SUBNET, DockerEngine, LabHostPool, LabRegistry, shared, SwarmApp, SwarmCluster } from "../lib";
+import { DEFAULT_LAB_SUBNET, DockerEngine, LabHostPool, LabRegistry, SwarmApp, SwarmCluster } from "flotilla";
 
 const config = new pulumi.Config("flotilla");
 const managers = config.getNumber("managers") ?? 3;
@@ -30,17 +30,13 @@ const lab = new LabHostPool("lab", {
     poolName: config.get("poolName") ?? `flotilla-${pulumi.getStack()}`,
     subnet,
 });
-const registryHost = lab.hosts[nodes];
-const block = shared.parseCidr(subnet);
-if (typeof block === "string") throw new Error(`flotilla:subnet: ${block}`); // LabHostPool said so first
-const registryAddress = `${shared.hostAddress(block, nodes)}:5000`;
 
-const registry = new LabRegistry("registry", { host: registryHost, images: [image] });
+const registry = new LabRegistry("registry", { host: lab.hosts[nodes], images: [image] });
 
 const docker = new DockerEngine("docker", {
     hosts: lab.hosts.slice(0, nodes),
     joinsSwarm: true,
-    insecureRegistries: [registryAddress],
+    insecureRegistries: [registry.address],
 });
 
 const swarm = new SwarmCluster("swarm", {
@@ -48,25 +44,21 @@ const swarm = new SwarmCluster("swarm", {
     workers: docker.hosts.slice(managers),
 });
 
-const app = new SwarmApp(
-    "demo",
-    {
-        cluster: swarm,
-        registryAuth: { server: registryAddress, username: registry.username, password: registry.password },
-        // The lab's kernel has no IPVS (no routing mesh): every node runs a task and publishes it.
-        publishMode: "host",
-        services: {
-            web: {
-                image: `${registryAddress}/${image}`,
-                mode: "global",
-                ports: [{ target: 8080, published: 8080 }],
-                resources: { limits: { cpu: "0.25", memory: "32Mi" } },
-                update: { order: "stop-first", delay: "2s" },
-            },
+const app = new SwarmApp("demo", {
+    cluster: swarm,
+    registryAuth: { server: registry.address, username: registry.username, password: registry.password },
+    // The lab's kernel has no IPVS (no routing mesh): every node runs a task and publishes it.
+    publishMode: "host",
+    services: {
+        web: {
+            image: registry.imageRef(image),
+            mode: "global",
+            ports: [{ target: 8080, published: 8080 }],
+            resources: { limits: { cpu: "0.25", memory: "32Mi" } },
+            update: { order: "stop-first", delay: "2s" },
         },
     },
-    { dependsOn: [registry] },
-);
+});
 
 /** Private addresses of the cluster's machines, managers first. */
 export const addresses = pulumi.all(lab.hosts.slice(0, nodes).map((h) => h.privateAddress));

@@ -4,7 +4,7 @@
 #   2. shellcheck (the test suite checks every script with it)
 #   3. a Docker engine (scripts/docker.sh)
 #   4. the Pulumi engine (scripts/engine.sh; built offline once, then cached)
-#   5. the lab machine image (scripts/lab-image.sh; built once, then cached)
+#   5. the lab machine image (lib/hosts/scripts/lab-image.sh; built once, then cached)
 #   6. the demo web image (scripts/demo-image.sh)
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -16,6 +16,12 @@ start=$SECONDS
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "npm ci"
     npm ci --no-audit --no-fund --loglevel=error
+fi
+# The repository's own programs (the root program, the lab test programs) load flotilla as users do,
+# by package name: node_modules/flotilla is this checkout (its dist/ is what `npm run build` makes).
+if [ "$(readlink node_modules/flotilla 2>/dev/null)" != ".." ]; then
+    rm -rf node_modules/flotilla
+    ln -s .. node_modules/flotilla
 fi
 node22="$FLOTILLA_ROOT/node_modules/.bin/node"
 [ -x "$node22" ] || die "node_modules/.bin/node is missing: the npm 'node' package did not install"
@@ -32,7 +38,7 @@ command -v skopeo >/dev/null || apt_install skopeo
 # 3-5.
 bash scripts/docker.sh
 bash scripts/engine.sh
-image=$(bash scripts/lab-image.sh | tail -n 1)
+image=$(bash lib/hosts/scripts/lab-image.sh | tail -n 1)
 # 6. The demo web image the root program runs (tiny, built locally from Debian's busybox-static).
 demo=$(bash scripts/demo-image.sh v1 | tail -n 1)
 say "setup done in $((SECONDS - start))s (node $("$node22" --version), engine $(cat "$FLOTILLA_CACHE_DIR/engine/current"), lab image $image, demo image $demo)"

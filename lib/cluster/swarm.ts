@@ -1,14 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterPort, SWARM_PORTS } from "../core/cluster";
-import { Host } from "../core/host";
+import { ClusterCapabilities, ClusterPort, ISwarmCluster, SWARM_PORTS } from "../core/cluster";
+import { Host, ResolvedMember, RuntimeHost, advertisedAddress, isHost } from "../core/host";
 
 import { RemoteScript } from "../shared/remote-script";
-import { readScript } from "../shared/scripts";
+import { bundledScript } from "../shared/scripts";
 import { Validator } from "../core/validate";
 
 /** Type token of {@link SwarmCluster}. */
 export const SWARM_CLUSTER_TYPE = "flotilla:cluster:SwarmCluster";
 
+
+/** Properties of {@link SwarmClusterArgs}. */
+const SWARM_CLUSTER_KEYS = ["managers", "workers", "labels", "managerLabels", "workerLabels", "drainTimeoutSeconds"];
 
 /** Manager counts a Swarm accepts. */
 export const SWARM_MANAGER_COUNTS = [1, 3, 5, 7] as const;
@@ -20,9 +23,12 @@ export interface SwarmClusterArgs {
      * or 7. The first one initialises the swarm and must stay the first. Plain list: it decides
      * which resources exist.
      */
-    readonly managers: Host[];
-    /** Worker hosts (0 or more). Removing one drains it first. Default none. */
-    readonly workers?: Host[];
+    readonly managers: RuntimeHost[];
+    /**
+     * Worker hosts (0 or more), with Docker installed for Swarm (`DockerEngine` with `joinsSwarm:
+     * true`). Removing one drains it first. Default none.
+     */
+    readonly workers?: RuntimeHost[];
     /**
      * Node labels set on every node, besides the ones from each host's labels (`provider`, `pool`,
      * `region`, `zone` and the host's own). Default none.
@@ -48,6 +54,8 @@ export interface SwarmNode {
 }
 
 interface InitResult {
+    /** Whether the first manager's kernel has IPVS (the service VIP and the routing mesh need it). */
+    ipvs?: boolean;
     clusterId: string;
     nodeId: string;
     workerToken: string;
@@ -61,8 +69,18 @@ interface InitResult {
  * it, waits until its tasks are gone, removes it from the node list and makes it leave; removing a
  * manager demotes it first, and Docker refuses a demotion that would break the managers' quorum.
  */
-export class SwarmCluster extends pulumi.ComponentResource {
-    /** Private addresses of the managers, the first manager first. */
+export class SwarmCluster extends pulumi.ComponentResource implements ISwarmCluster {
+    /** Always `swarm`. */
+    public readonly orchestrator = "swarm" as const;
+    /**
+     * What this swarm supports, probed on the first manager: without IPVS in its kernel (the lab)
+     * there is neither a service VIP nor the routing mesh, and workload renderers use DNS
+     * round-robin discovery and host-mode publishing instead.
+     */
+    public readonly capabilities: pulumi.Output<ClusterCapabilities>;
+    /** The address each member advertises to the others, by host name (private when they share its network). */
+    public readonly advertisedAddresses: pulumi.Output<Record<string, string>>;
+    /** Addresses the managers advertise (see {@link advertisedAddresses}), the first manager first. */
     public readonly managerAddresses: pulumi.Output<string[]>;
     /** Token a worker joins with. Secret. */
     public readonly workerJoinToken: pulumi.Output<string>;
@@ -81,33 +99,53 @@ export class SwarmCluster extends pulumi.ComponentResource {
      * The members, with `ready` meaning "in the swarm and labelled": managers first, then workers.
      * Deploy workloads after `managers[i].ready`.
      */
-    public readonly managers: Host[];
+    public readonly managers: RuntimeHost[];
     /** The workers, `ready` when in the swarm and labelled. */
-    public readonly workers: Host[];
+    public readonly workers: RuntimeHost[];
     /** Ports nodes must reach on each other. */
     public readonly ports: readonly ClusterPort[] = SWARM_PORTS;
 
     constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         const v: Validator = new Validator(SWARM_CLUSTER_TYPE, name);
-        const managers = args?.managers;
-        if (!Array.isArray(managers) || !(SWARM_MANAGER_COUNTS as readonly number[]).includes(managers.length)) {
+        v.args(args, SWARM_CLUSTER_KEYS, "SwarmClusterArgs");
+        const managers = v.hostList<RuntimeHost>("managers", args.managers, {
+            expected: "a list of hosts with Docker installed for Swarm (a DockerEngine's `hosts`, with joinsSwarm: true)",
+        });
+        if (!(SWARM_MANAGER_COUNTS as readonly number[]).includes(managers.length)) {
             v.fail(
                 "managers",
-                Array.isArray(managers) ? `${managers.length} hosts` : managers,
+                `${managers.length} hosts`,
                 "1, 3, 5 or 7 hosts: managers keep the swarm working while a majority of them (a quorum) is up, " +
                     "so 3 tolerate 1 failure, 5 tolerate 2, 7 tolerate 3, and an even number tolerates no more " +
                     "than the odd number below it",
             );
         }
-        const workers = args.workers ?? [];
-        if (!Array.isArray(workers)) {
-            v.fail("workers", workers, "a list of hosts (may be empty)");
-        }
+        const workers =
+            args.workers === undefined
+                ? []
+                : v.hostList<RuntimeHost>("workers", args.workers, {
+                      min: 0,
+                      expected: "a list of hosts with Docker installed for Swarm (may be empty)",
+                  });
         const seen = new Set<string>();
         [...managers, ...workers].forEach((h, i) => {
             const property = i < managers.length ? `managers[${i}]` : `workers[${i - managers.length}]`;
-            if (!h || typeof h.name !== "string" || !h.connection) {
-                v.fail(property, h, "a Host (from a host pool or a runtime's hosts)");
+            if (!isHost(h)) {
+                v.fail(property, h, "a Host with Docker installed (from a DockerEngine's `hosts`)");
+            }
+            const runtime = (h as Partial<RuntimeHost>).runtime;
+            if (runtime === undefined) {
+                v.fail(property, `host "${h.name}" without a runtime`, "a host with Docker installed for Swarm: pass a DockerEngine's `hosts` (joinsSwarm: true), not the pool's");
+            }
+            if (runtime.kind !== "docker") {
+                v.fail(property, `host "${h.name}" with ${runtime.kind}`, "a host with Docker Engine (Swarm is Docker's): use DockerEngine");
+            }
+            if (!runtime.swarmReady || runtime.liveRestore) {
+                v.fail(
+                    property,
+                    `host "${h.name}" with Docker installed for standalone use (live-restore on)`,
+                    "a host whose DockerEngine has joinsSwarm: true (Docker refuses Swarm mode with live-restore)",
+                );
             }
             if (seen.has(h.name)) {
                 v.fail(`${property}.name`, h.name, "each host at most once across managers and workers");
@@ -124,12 +162,35 @@ export class SwarmCluster extends pulumi.ComponentResource {
         super(SWARM_CLUSTER_TYPE, name, {}, opts);
 
         const first = managers[0];
+        const members = [...managers, ...workers];
+        // The address each member advertises: private when every member shares its network,
+        // public otherwise (a swarm across two clouds), decided when the addresses are known.
+        this.advertisedAddresses = pulumi
+            .all(
+                members.map((h) =>
+                    pulumi
+                        .all([h.privateAddress, h.publicAddress, h.network])
+                        .apply(([privateAddress, publicAddress, network]): ResolvedMember => ({ name: h.name, privateAddress, publicAddress, network })),
+                ),
+            )
+            .apply((resolved) =>
+                Object.fromEntries(
+                    resolved.map((m, i) => {
+                        const address = advertisedAddress(m, resolved);
+                        if (typeof address !== "string") {
+                            v.fail(i < managers.length ? `managers[${i}]` : `workers[${i - managers.length}]`, m.name, `a host the other members can reach (${address.reason})`);
+                        }
+                        return [m.name, address];
+                    }),
+                ),
+            );
+        const advertise = (h: Host) => this.advertisedAddresses.apply((a) => a[h.name]);
         const init = new RemoteScript(
             `${name}-init`,
             {
                 connection: first.connection,
-                script: readScript(__dirname, "swarm-init.sh"),
-                environment: { ADVERTISE_ADDR: first.privateAddress },
+                script: bundledScript("cluster", "swarm-init.sh"),
+                environment: { ADVERTISE_ADDR: advertise(first) },
                 target: `swarm init on ${first.name}`,
                 triggers: [first.instanceId],
                 timeoutSeconds: 300,
@@ -140,11 +201,18 @@ export class SwarmCluster extends pulumi.ComponentResource {
         this.workerJoinToken = pulumi.secret(initResult.apply((r) => r.workerToken));
         this.managerJoinToken = pulumi.secret(initResult.apply((r) => r.managerToken));
         this.clusterId = pulumi.unsecret(initResult.apply((r) => r.clusterId));
-        const joinAddr = pulumi.interpolate`${first.privateAddress}:2377`;
+        this.capabilities = pulumi.unsecret(
+            initResult.apply((r): ClusterCapabilities => ({
+                serviceVirtualIp: r.ipvs !== false,
+                routingMesh: r.ipvs !== false,
+                loadBalancer: false,
+            })),
+        );
+        const joinAddr = pulumi.interpolate`${advertise(first)}:2377`;
 
-        const joinScript = readScript(__dirname, "swarm-join.sh");
-        const nodeScript = readScript(__dirname, "swarm-node.sh");
-        const member = (host: Host, role: "manager" | "worker", index: number) => {
+        const joinScript = bundledScript("cluster", "swarm-join.sh");
+        const nodeScript = bundledScript("cluster", "swarm-node.sh");
+            const member = (host: RuntimeHost, role: "manager" | "worker", index: number) => {
             const bootstrap = role === "manager" && index === 0;
             let nodeId: pulumi.Output<string>;
             let joined: pulumi.Resource;
@@ -157,7 +225,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                     {
                         connection: host.connection,
                         script: joinScript,
-                        environment: { ROLE: role, JOIN_ADDR: joinAddr, ADVERTISE_ADDR: host.privateAddress },
+                        environment: { ROLE: role, JOIN_ADDR: joinAddr, ADVERTISE_ADDR: advertise(host) },
                         secretEnvironment: {
                             JOIN_TOKEN: role === "manager" ? this.managerJoinToken : this.workerJoinToken,
                         },
@@ -201,9 +269,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: [joined] },
             );
-            const ready: Host = { ...host, ready: [node] };
+            const ready: RuntimeHost = { ...host, ready: [node] };
             const info = pulumi
-                .all([nodeId, host.privateAddress])
+                .all([nodeId, advertise(host)])
                 .apply(([id, address]): SwarmNode => ({ name: host.name, role, address, nodeId: id }));
             return { ready, info };
         };
@@ -213,7 +281,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         this.managers = managerMembers.map((m) => m.ready);
         this.workers = workerMembers.map((m) => m.ready);
         this.nodes = pulumi.all([...managerMembers, ...workerMembers].map((m) => m.info));
-        this.managerAddresses = pulumi.all(managers.map((m) => m.privateAddress));
+        this.managerAddresses = pulumi.all(managers.map((m) => advertise(m)));
         this.dockerHost = pulumi.interpolate`ssh://${first.connection.user}@${first.connection.host}`;
 
         this.registerOutputs({
@@ -224,6 +292,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
             dockerHost: this.dockerHost,
             nodes: this.nodes,
             ports: this.ports,
+            capabilities: this.capabilities,
+            advertisedAddresses: this.advertisedAddresses,
         });
     }
 }

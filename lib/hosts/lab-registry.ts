@@ -1,11 +1,12 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { Host } from "../core/host";
+import { Host, isHost } from "../core/host";
+import { parseImageReference } from "../core/image-ref";
 import { LocalScript } from "../shared/local-script";
 import { RemoteScript } from "../shared/remote-script";
-import { readScript } from "../shared/scripts";
+import { bundledScript, sha256 } from "../shared/scripts";
 import { SshKeyPair } from "../shared/ssh-key-pair";
-import { Validator } from "../core/validate";
+import { InvalidArgumentError, Reason, Validator } from "../core/validate";
 
 /** Type token of {@link LabRegistry}. */
 export const LAB_REGISTRY_TYPE = "flotilla:hosts:LabRegistry";
@@ -77,22 +78,32 @@ export class LabRegistry extends pulumi.ComponentResource {
      * `10.213.0.5:5000/flotilla-demo:v1`; known once every push is done.
      */
     public readonly imageRefs: pulumi.Output<string[]>;
+    private readonly refs: Record<string, pulumi.Output<string>>;
+
+    /**
+     * The reference the cluster pulls one of {@link images} by (`<address>/<name>:<tag>`), known
+     * once it is pushed: what a workload's `image` takes.
+     */
+    public imageRef(image: string): pulumi.Output<string> {
+        const ref = this.refs[image];
+        if (ref === undefined) {
+            throw new InvalidArgumentError(LAB_REGISTRY_TYPE, "imageRef", "image", image, `one of the registry's images: ${this.images.join(", ")}`);
+        }
+        return ref;
+    }
 
     constructor(name: string, args: LabRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate everything plain before registering anything.
         const v = new Validator(LAB_REGISTRY_TYPE, name);
-        const host = args?.host;
-        if (
-            typeof host !== "object" ||
-            host === null ||
-            typeof host.name !== "string" ||
-            typeof host.connection !== "object" ||
-            host.privateAddress === undefined ||
-            host.instanceId === undefined ||
-            !Array.isArray(host.ready)
-        ) {
+        v.args(args, LAB_REGISTRY_KEYS, "LabRegistryArgs");
+        const host = args.host;
+        if (Array.isArray(host)) {
+            v.fail("host", `a list of ${host.length} hosts`, "one Host (e.g. pool.hosts[0])");
+        }
+        if (!isHost(host)) {
             v.fail("host", host, "a Host (e.g. pool.hosts[0]) with name, connection, privateAddress, instanceId and ready");
         }
+        for (const key of ["username", "port", "images"] as const) v.plain(key, args[key]);
         const username = args.username ?? DEFAULT_REGISTRY_USERNAME;
         if (typeof username !== "string" || !USERNAME.test(username)) {
             v.fail(
@@ -101,31 +112,26 @@ export class LabRegistry extends pulumi.ComponentResource {
                 "a user name of 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit",
             );
         }
-        if (typeof args.password === "string") {
-            checkPassword(v, args.password);
-        }
         const port = v.integer("port", args.port ?? DEFAULT_REGISTRY_PORT, 1024, 65535);
-        const images = args.images ?? [];
-        if (!Array.isArray(images)) {
-            v.fail("images", images, 'a list of local image references such as ["flotilla-demo:v1"]');
-        }
+        const images = v.list("images", args.images, 'a list of local image references such as ["flotilla-demo:v1"]') as string[];
         const pushes = images.map((image, i) => {
             const parsed = parseLocalImage(image);
-            if (parsed === undefined) {
+            if (typeof parsed === "string") {
                 v.fail(
                     `images[${i}]`,
                     image,
-                    'a local image reference with a tag and no registry host, such as "flotilla-demo:v1"',
+                    `a local image reference with a tag and no registry host, such as "flotilla-demo:v1" (${parsed})`,
                 );
             }
-            return { image, ...parsed, child: `${name}-push-${image.replace(/[/:]/g, "-")}` };
-        });
-        pushes.forEach((p, i) => {
-            const j = pushes.findIndex((q) => q.child === p.child);
+            const j = images.indexOf(image);
             if (j !== i) {
-                v.fail(`images[${i}]`, p.image, `an image not already listed (images[${j}] is ${JSON.stringify(pushes[j].image)})`);
+                v.fail(`images[${i}]`, image, `an image not already listed (images[${j}] is the same)`);
             }
+            // Injective: the readable part alone could be the same for "a/b:c" and "a-b:c".
+            const slug = image.replace(/[/:]/g, "-");
+            return { image, ...(parsed as { path: string; tag: string }), child: `${name}-push-${slug}-${sha256(image).slice(0, 8)}`, legacy: `${name}-push-${slug}` };
         });
+        const password = args.password === undefined ? undefined : v.later("password", args.password, PASSWORD_EXPECTED, checkPassword, { secret: true });
 
         super(LAB_REGISTRY_TYPE, name, {}, opts);
 
@@ -133,22 +139,22 @@ export class LabRegistry extends pulumi.ComponentResource {
         this.port = port;
         this.images = images;
 
-        let password: pulumi.Output<string>;
-        if (args.password !== undefined) {
-            password = pulumi.output(args.password).apply((p) => checkPassword(v, p));
+        let secret: pulumi.Output<string>;
+        if (password !== undefined) {
+            secret = password;
         } else {
             const seed = new SshKeyPair(`${name}-password-seed`, { comment: `registry-password@${name}` }, { parent: this });
-            password = seed.privateKey.apply((key) =>
+            secret = seed.privateKey.apply((key) =>
                 crypto.createHash("sha256").update(`flotilla-registry-password\n${key}`).digest("base64url").slice(0, 32),
             );
         }
-        this.password = pulumi.secret(password);
+        this.password = pulumi.secret(secret);
 
         const registry = new RemoteScript(
             `${name}-registry`,
             {
                 connection: host.connection,
-                script: readScript(__dirname, "lab-registry.sh"),
+                script: bundledScript("hosts", "lab-registry.sh"),
                 environment: { REGISTRY_PORT: String(port), REGISTRY_USERNAME: username },
                 secretEnvironment: { REGISTRY_PASSWORD: this.password },
                 target: `registry on ${host.name}`,
@@ -162,7 +168,7 @@ export class LabRegistry extends pulumi.ComponentResource {
             .all([host.privateAddress, registry.result])
             .apply(([address]) => `${address}:${port}`);
 
-        const pushScript = readScript(__dirname, "lab-registry-push.sh");
+        const pushScript = bundledScript("hosts", "lab-registry-push.sh");
         const pushed = pushes.map(
             (p) =>
                 new LocalScript(
@@ -181,10 +187,11 @@ export class LabRegistry extends pulumi.ComponentResource {
                         secretEnvironment: { REGISTRY_PASSWORD: this.password },
                         timeoutSeconds: 900,
                     },
-                    { parent: this, dependsOn: [registry] },
+                    { parent: this, dependsOn: [registry], aliases: [{ name: p.legacy }] },
                 ),
         );
         this.imageRefs = pulumi.all(pushed.map((p) => p.result));
+        this.refs = Object.fromEntries(images.map((image, i) => [image, pushed[i].result]));
 
         this.registerOutputs({
             address: this.address,
@@ -198,32 +205,27 @@ export class LabRegistry extends pulumi.ComponentResource {
 }
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-/** A repository path component (Distribution's reference grammar) and a tag. */
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const PASSWORD_EXPECTED = "8 to 72 printable ASCII characters";
+
+/** Properties of {@link LabRegistryArgs}. */
+const LAB_REGISTRY_KEYS = ["host", "username", "password", "port", "images"];
 
 /**
- * Splits a local image reference `name[/name...]:tag` into path and tag; undefined when it is not
- * one (no tag, a digest, or a registry host as first component).
+ * Splits a local image reference `name[/name...]:tag` into path and tag (the project's one image
+ * reference parser), or says why it is not one: no tag, a digest, or a registry host.
  */
-export function parseLocalImage(image: unknown): { path: string; tag: string } | undefined {
-    if (typeof image !== "string") return undefined;
-    const colon = image.lastIndexOf(":");
-    if (colon < 0) return undefined;
-    const path = image.slice(0, colon);
-    const tag = image.slice(colon + 1);
-    const parts = path.split("/");
-    if (!TAG.test(tag) || path.length > 255 || !parts.every((c) => COMPONENT.test(c))) return undefined;
-    // Docker reads a first component with a '.' (or "localhost") as a registry host.
-    if (parts.length > 1 && (parts[0].includes(".") || parts[0] === "localhost")) return undefined;
-    return { path, tag };
+export function parseLocalImage(image: unknown): { path: string; tag: string } | string {
+    const ref = parseImageReference(image);
+    if (typeof ref === "string") return ref;
+    if (ref.registry !== undefined) return `it names a registry (${ref.registry}): give the local name`;
+    if (ref.digest !== undefined) return "it has a digest: give a tag";
+    if (ref.tag === undefined) return "it has no tag";
+    return { path: ref.path, tag: ref.tag };
 }
 
-/** Checks a password without ever putting it into the message; returns it. */
-function checkPassword(v: Validator, password: unknown): string {
-    if (typeof password !== "string" || password.length < 8 || password.length > 72 || !/^[\x20-\x7e]*$/.test(password)) {
-        const what = typeof password === "string" ? `a secret of ${password.length} characters` : typeof password;
-        v.fail("password", what, "8 to 72 printable ASCII characters");
-    }
-    return password;
+/** A password is 8 to 72 printable ASCII characters (bcrypt reads at most 72). */
+function checkPassword(password: unknown): string | Reason {
+    return typeof password === "string" && password.length >= 8 && password.length <= 72 && /^[\x20-\x7e]*$/.test(password)
+        ? password
+        : new Reason();
 }

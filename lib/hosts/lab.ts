@@ -1,18 +1,21 @@
+import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { Host, HostLabels, localArchitecture } from "../core/host";
 import { multipartUserData, partType } from "../shared/cloud-init";
-import { gatewayAddress, hostAddress, isPrivate, parseCidr, usableHostCount } from "../shared/ipv4";
+import { gatewayAddress, hostAddress, isPrivate, parseCidr, usableHostCount } from "../core/ipv4";
 import { LocalScript } from "../shared/local-script";
-import { readScript } from "../shared/scripts";
+import { bundledScript } from "../shared/scripts";
 import { SshKeyPair } from "../shared/ssh-key-pair";
-import { Validator } from "../core/validate";
+import { Reason, Validator, hasOwn } from "../core/validate";
+import { claimBlock, claimName } from "../core/claims";
+import { IMAGE_EXPECTED, parseImageReference } from "../core/image-ref";
 
 /** Type token of {@link LabHostPool}. */
 export const LAB_HOST_POOL_TYPE = "flotilla:hosts:LabHostPool";
 
 /** Default address block of a lab pool's bridge network. */
 export const DEFAULT_LAB_SUBNET = "10.213.0.0/24";
-/** Default image: the Debian 12 machine image `scripts/lab-image.sh` builds. */
+/** Default image: the Debian 12 machine image `lib/hosts/scripts/lab-image.sh` builds (on first use, or `npx flotilla-lab-image`). */
 export const DEFAULT_LAB_IMAGE = "flotilla-lab:debian12";
 /** Default SSH login user (as on Debian's cloud images for AWS). */
 export const DEFAULT_LAB_SSH_USER = "admin";
@@ -38,7 +41,12 @@ export interface LabHostPoolArgs {
      * another Docker network. Default `10.213.0.0/24`.
      */
     readonly subnet?: string;
-    /** Machine image. Default `flotilla-lab:debian12`, built by `scripts/lab-image.sh`. */
+    /**
+     * Machine image on the local Docker engine. Default `flotilla-lab:debian12`, which the pool
+     * builds on first use when it is missing (debootstrap of Debian 12: needs root or
+     * password-less sudo, about a minute, cached in `$FLOTILLA_CACHE_DIR`); `npx
+     * flotilla-lab-image` builds it ahead. Any other image must already exist.
+     */
     readonly image?: string;
     /**
      * Login user cloud-init creates, with the pool's key authorized and password-less sudo
@@ -93,7 +101,11 @@ export class LabHostPool extends pulumi.ComponentResource {
     constructor(name: string, args: LabHostPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate everything plain before registering anything.
         const v: Validator = new Validator(LAB_HOST_POOL_TYPE, name);
-        const size = v.integer("size", args?.size, 1, MAX_LAB_POOL_SIZE);
+        v.args(args, LAB_HOST_POOL_KEYS, "LabHostPoolArgs");
+        for (const key of ["size", "poolName", "subnet", "image", "sshUser", "labels", "bootTimeoutSeconds"] as const) {
+            v.plain(key, args[key], "it decides which machines exist and is checked before any is created");
+        }
+        const size = v.integer("size", args.size, 1, MAX_LAB_POOL_SIZE);
         const poolName =
             args.poolName === undefined ? v.dnsLabel("name", name, 40) : v.dnsLabel("poolName", args.poolName, 40);
         const subnetText = args.subnet ?? DEFAULT_LAB_SUBNET;
@@ -112,18 +124,36 @@ export class LabHostPool extends pulumi.ComponentResource {
                     `(it has room for ${usableHostCount(subnet)})`,
             );
         }
-        const image = v.token("image", args.image ?? DEFAULT_LAB_IMAGE, "a Docker image reference");
+        const image = args.image ?? DEFAULT_LAB_IMAGE;
+        const imageRef = parseImageReference(image);
+        if (typeof imageRef === "string") {
+            v.fail("image", image, `${IMAGE_EXPECTED} of an image on the local Docker engine (${imageRef})`);
+        }
         const sshUser = args.sshUser ?? DEFAULT_LAB_SSH_USER;
         if (typeof sshUser !== "string" || !/^[a-z_][a-z0-9_-]{0,31}$/.test(sshUser) || sshUser === "root") {
             v.fail("sshUser", sshUser, "a Linux user name other than root ([a-z_][a-z0-9_-], at most 32)");
         }
         const userLabels = v.labels("labels", args.labels);
         for (const reserved of ["provider", "pool"]) {
-            if (reserved in userLabels) {
+            if (hasOwn(userLabels, reserved)) {
                 v.fail(`labels.${reserved}`, userLabels[reserved], `no "${reserved}" label: the pool sets it`);
             }
         }
         const bootTimeout = v.integer("bootTimeoutSeconds", args.bootTimeoutSeconds ?? 300, 30, 3600);
+        // Extra user data: plain parts are checked now; parts that are Outputs when they resolve,
+        // and every child waits for that check, so a bad part creates nothing.
+        const extraParts = checkUserData(v, args.userData);
+        // One program, one pool per name and per address block (the Docker engine would refuse the
+        // second one midway, after the first pool's machines exist).
+        const owner = `${LAB_HOST_POOL_TYPE} "${name}"`;
+        const nameHolder = claimName("lab pool", poolName, owner);
+        if (nameHolder !== undefined) {
+            v.fail(args.poolName === undefined ? "name" : "poolName", poolName, `a pool name no other pool of this program uses (${nameHolder} does)`);
+        }
+        const blockHolder = claimBlock(subnet, owner);
+        if (blockHolder !== undefined) {
+            v.fail("subnet", subnet.cidr, `a block that overlaps no other pool's (${blockHolder.owner} has ${blockHolder.block.cidr})`);
+        }
 
         super(LAB_HOST_POOL_TYPE, name, {}, opts);
 
@@ -134,16 +164,18 @@ export class LabHostPool extends pulumi.ComponentResource {
         this.sshUser = sshUser;
         this.networkName = `${poolName}-net`;
 
-        const clientKey = new SshKeyPair(`${name}-ssh-key`, { comment: `flotilla@${poolName}` }, { parent: this });
+        // Every child waits until the Output parts of userData passed their check.
+        const gated = <T>(value: T): pulumi.Output<T> => extraParts.apply(() => value) as pulumi.Output<T>;
+        const clientKey = new SshKeyPair(`${name}-ssh-key`, { comment: gated(`flotilla@${poolName}`) }, { parent: this });
         const privateKey = pulumi.secret(clientKey.privateKey);
 
         const network = new LocalScript(
             `${name}-network`,
             {
-                script: readScript(__dirname, "lab-network.sh"),
+                script: bundledScript("hosts", "lab-network.sh"),
                 target: `lab network ${this.networkName} (${subnet.cidr})`,
                 environment: {
-                    NETWORK_NAME: this.networkName,
+                    NETWORK_NAME: gated(this.networkName),
                     NETWORK_SUBNET: subnet.cidr,
                     NETWORK_GATEWAY: gatewayAddress(subnet),
                     NETWORK_POOL: poolName,
@@ -152,31 +184,37 @@ export class LabHostPool extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        // The machine image: the default one is built on first use (lib/hosts/scripts/lab-image.sh).
+        const imageReady = new LocalScript(
+            `${name}-image`,
+            {
+                script: bundledScript("hosts", "lab-image-ensure.sh"),
+                target: `lab image ${image}`,
+                environment: { MACHINE_IMAGE: gated(image), LAB_IMAGE_DEFAULT: image === DEFAULT_LAB_IMAGE ? "1" : "0" },
+                timeoutSeconds: 1800,
+            },
+            { parent: this },
+        );
 
-        const machineScript = readScript(__dirname, "lab-machine.sh");
+        const machineScript = bundledScript("hosts", "lab-machine.sh");
         const hosts: Host[] = [];
         for (let i = 0; i < size; i++) {
             const machineName = `${poolName}-${i}`;
             const address = hostAddress(subnet, i);
             const hostKey = new SshKeyPair(
                 `${name}-host-key-${i}`,
-                { comment: `root@${machineName}` },
+                { comment: gated(`root@${machineName}`) },
                 { parent: this },
             );
             const userData = pulumi
-                .all([clientKey.publicKey, hostKey.privateKey, hostKey.publicKey, pulumi.output(args.userData ?? [])])
+                .all([clientKey.publicKey, hostKey.privateKey, hostKey.publicKey, extraParts])
                 .apply(([authorized, hostPrivate, hostPublic, extra]) =>
-                    multipartUserData([
-                        labUserData({ user: sshUser, authorizedKey: authorized, hostPrivate, hostPublic }),
-                        ...extra.map((part, j) => {
-                            try {
-                                partType(part);
-                            } catch (err) {
-                                v.fail(`userData[${j}]`, part.slice(0, 40), (err as Error).message);
-                            }
-                            return part;
-                        }),
-                    ]),
+                    gzipBase64(
+                        multipartUserData([
+                            labUserData({ user: sshUser, authorizedKey: authorized, hostPrivate, hostPublic }),
+                            ...extra,
+                        ]),
+                    ),
                 );
             const machine = new LocalScript(
                 `${name}-machine-${i}`,
@@ -192,10 +230,10 @@ export class LabHostPool extends pulumi.ComponentResource {
                         MACHINE_BOOT_TIMEOUT: String(bootTimeout),
                         MACHINE_META_DATA: labMetaData(machineName),
                     },
-                    secretEnvironment: { MACHINE_USER_DATA: pulumi.secret(userData) },
+                    secretEnvironment: { MACHINE_USER_DATA_GZ: pulumi.secret(userData) },
                     timeoutSeconds: bootTimeout + 120,
                 },
-                { parent: this, dependsOn: [network] },
+                { parent: this, dependsOn: [network, imageReady] },
             );
             const labels: HostLabels = { ...userLabels, provider: "lab", pool: poolName };
             hosts.push({
@@ -235,6 +273,42 @@ export class LabHostPool extends pulumi.ComponentResource {
             size: this.size,
         });
     }
+}
+
+/** Properties of {@link LabHostPoolArgs}. */
+const LAB_HOST_POOL_KEYS = ["size", "poolName", "subnet", "image", "sshUser", "labels", "bootTimeoutSeconds", "userData"];
+
+/**
+ * Checks extra user data parts: a plain list of plain strings now, Outputs when they resolve
+ * (never printing a part: they may hold secrets). Returns the parts.
+ */
+function checkUserData(v: Validator, value: unknown): pulumi.Output<string[]> {
+    if (value === undefined) return pulumi.output([]);
+    const expected = 'a cloud-init user data part: a string starting with "#cloud-config", "#!" (a script) or "#cloud-boothook"';
+    const check = (part: unknown) => {
+        if (typeof part !== "string") return new Reason("not a string");
+        try {
+            partType(part);
+        } catch {
+            return new Reason(`it starts with ${JSON.stringify(part.split("\n", 1)[0].slice(0, 24))}`);
+        }
+        return part;
+    };
+    const list = pulumi.Output.isInstance(value)
+        ? value.apply((parts: unknown) => {
+              if (!Array.isArray(parts)) v.fail("userData", parts, "a list of user data parts");
+              return parts.map((part, i) => v.later(`userData[${i}]`, part as string, expected, check, { secret: true }));
+          })
+        : (() => {
+              if (!Array.isArray(value)) v.fail("userData", value, "a list of user data parts");
+              return value.map((part, i) => v.later(`userData[${i}]`, part as pulumi.Input<string>, expected, check, { secret: true }));
+          })();
+    return pulumi.output(list).apply((parts) => pulumi.all(parts as pulumi.Input<string>[])) as pulumi.Output<string[]>;
+}
+
+/** gzip (best compression) then base64: how lab user data travels, as cloud-init reads it. */
+function gzipBase64(text: string): string {
+    return zlib.gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64");
 }
 
 /** What a lab machine's cloud-init is given to become reachable; the rest is up to later layers. */

@@ -6,9 +6,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Host } from "../core/host";
 import { RemoteScript } from "../shared/remote-script";
-import { readScript } from "../shared/scripts";
+import { bundledScript, readScript } from "../shared/scripts";
 import { shellQuote } from "../shared/script-output";
-import { Validator } from "../core/validate";
+import { Reason, Validator } from "../core/validate";
+import { RuntimeHost, RuntimeInfo, isHost } from "../core/host";
 
 /** The one script both runtimes run, over SSH and from cloud-init alike. */
 export const RUNTIME_SCRIPT = "runtime.sh";
@@ -122,15 +123,21 @@ export function validateMirrors(v: Validator, property: string, value: unknown):
     });
 }
 
-/** Insecure registries: `host[:port]` only. */
-export function validateInsecure(v: Validator, property: string, value: unknown): string[] {
+/**
+ * Insecure registries: `host[:port]` only, each a string or an Output of one (e.g. a
+ * `LabRegistry`'s `address`). Plain ones are checked now, Outputs when they resolve. Returns the
+ * resolved list.
+ */
+export function validateInsecure(v: Validator, property: string, value: unknown): pulumi.Output<string[]> {
     const list = validateList(v, property, value);
-    return list.map((item, i) => {
-        if (typeof item !== "string" || !isHostPort(item)) {
-            v.fail(`${property}[${i}]`, item, 'a registry as host[:port] (no scheme, no path), such as "registry.lab:5000"');
-        }
-        return item;
-    });
+    const expected = 'a registry as host[:port] (no scheme, no path), such as "registry.lab:5000"';
+    return pulumi.all(
+        list.map((item, i) =>
+            v.later(`${property}[${i}]`, item as pulumi.Input<string>, expected, (r: unknown) =>
+                typeof r === "string" && isHostPort(r) ? r : new Reason(),
+            ),
+        ),
+    );
 }
 
 /** Registry credentials: registry `host[:port]`, a user name, a password (any Input). */
@@ -169,31 +176,25 @@ export function validateAptUrl(v: Validator, value: unknown): string {
     return value.replace(/\/+$/, "");
 }
 
-/** The hosts: a non-empty list, names DNS-safe and unique. */
+/** The hosts: a non-empty list of Hosts (not a pool: its `hosts`), names DNS-safe and unique. */
 export function validateHosts(v: Validator, value: unknown): Host[] {
-    if (!Array.isArray(value) || value.length === 0) {
-        v.fail("hosts", value, "a non-empty list of Hosts (e.g. a host pool's `hosts`)");
-    }
+    const hosts = v.hostList<Host>("hosts", value);
     const seen = new Set<string>();
-    value.forEach((h: Partial<Host> | null, i: number) => {
-        if (typeof h !== "object" || h === null || typeof h.connection !== "object" || !h.instanceId) {
-            v.fail(`hosts[${i}]`, h === null || typeof h !== "object" ? h : h.name, "a Host (name, instanceId, connection, ready)");
+    hosts.forEach((h: unknown, i: number) => {
+        if (!isHost(h)) {
+            v.fail(`hosts[${i}]`, h, "a Host (name, instanceId, privateAddress, connection, ready), e.g. from a host pool's `hosts`");
         }
         v.dnsLabel(`hosts[${i}].name`, h.name);
-        if (seen.has(h.name as string)) {
+        if (seen.has(h.name)) {
             v.fail(`hosts[${i}].name`, h.name, "a name no other host in the list has");
         }
-        seen.add(h.name as string);
+        seen.add(h.name);
     });
-    return value as Host[];
+    return hosts;
 }
 
 function validateList(v: Validator, property: string, value: unknown): unknown[] {
-    if (value === undefined) return [];
-    if (!Array.isArray(value)) {
-        v.fail(property, value, "a list");
-    }
-    return value;
+    return v.list(property, value);
 }
 
 /** The key Docker's CLI and containerd's CRI use for a registry (Docker Hub has its own). */
@@ -211,6 +212,8 @@ export interface RuntimeResult {
     /** The package's apt version. */
     packageVersion: string;
     source: string;
+    /** The cgroup driver the runtime uses (`systemd` or `cgroupfs`). */
+    cgroupDriver?: string;
 }
 
 /** Parses the script's result line; undefined while unknown (preview, mocks). */
@@ -225,8 +228,8 @@ export function parseResult(line: string | undefined, target: string): RuntimeRe
 
 /** What a runtime component makes on its hosts. */
 export interface Installation {
-    /** The input hosts, `ready` replaced by their install. */
-    hosts: Host[];
+    /** The input hosts, `ready` replaced by their install, with what was installed. */
+    hosts: RuntimeHost[];
     /** Daemon version per host name. */
     versions: pulumi.Output<Record<string, string>>;
     /** `package=version` per host name ("" when not installed from a package). */
@@ -235,28 +238,30 @@ export interface Installation {
 
 /**
  * One RemoteScript per host (`<name>-install-<host>`), depending on the host's readiness and
- * replaced when the machine is.
+ * replaced when the machine is. `environment(i)` is host i's environment; `runtime` what the
+ * install hands on (the cgroup driver as the script reports it).
  */
 export function installOnHosts(
     parent: pulumi.ComponentResource,
     name: string,
     label: string,
     hosts: Host[],
-    environment: Record<string, string>,
+    environment: (index: number) => pulumi.Input<Record<string, string>>,
     secretFiles: pulumi.Output<string> | undefined,
     timeoutSeconds: number,
+    runtime: Omit<RuntimeInfo, "cgroupDriver">,
 ): Installation {
-    const script = runtimeScript();
-    const out: Host[] = [];
+    const script = bundledScript("runtime", RUNTIME_SCRIPT);
+    const out: RuntimeHost[] = [];
     const results: pulumi.Output<[string, RuntimeResult | undefined]>[] = [];
-    for (const host of hosts) {
+    hosts.forEach((host, i) => {
         const target = pulumi.interpolate`${label} on ${host.name} (${host.connection.host})`;
         const install = new RemoteScript(
             `${name}-install-${host.name}`,
             {
                 connection: host.connection,
                 script,
-                environment,
+                environment: environment(i),
                 secretEnvironment: secretFiles ? { RUNTIME_SECRET_FILES: secretFiles } : undefined,
                 target,
                 triggers: [host.instanceId],
@@ -264,13 +269,17 @@ export function installOnHosts(
             },
             { parent, dependsOn: host.ready },
         );
-        out.push({ ...host, ready: [install] });
-        results.push(
-            pulumi
-                .all([install.result, target])
-                .apply(([r, t]): [string, RuntimeResult | undefined] => [host.name, parseResult(r, t)]),
-        );
-    }
+        const result = pulumi.all([install.result, target]).apply(([r, t]) => parseResult(r, t));
+        out.push({
+            ...host,
+            ready: [install],
+            runtime: {
+                ...runtime,
+                cgroupDriver: result.apply((r) => (r?.cgroupDriver === "systemd" ? "systemd" : "cgroupfs")),
+            },
+        });
+        results.push(result.apply((r): [string, RuntimeResult | undefined] => [host.name, r]));
+    });
     const all = pulumi.all(results);
     return {
         hosts: out,

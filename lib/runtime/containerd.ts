@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Host } from "../core/host";
+import type { Host, RuntimeHost } from "../core/host";
 import { Validator } from "../core/validate";
 import {
     ManagedFile,
@@ -68,7 +68,7 @@ export interface ContainerdSettings {
      * Registries reached over unverified TLS or plain HTTP, as `host[:port]`
      * (`certs.d/<host[:port]>/hosts.toml`). Only those listed here. Default none.
      */
-    readonly insecureRegistries?: string[];
+    readonly insecureRegistries?: pulumi.Input<string>[];
     /**
      * Credentials for private registries, used by the CRI plugin (Kubernetes pulls). They are put
      * in `config.toml`, which is then mode 0600. Secret everywhere. Default none.
@@ -100,11 +100,31 @@ export interface ResolvedContainerdSettings {
     version: string | undefined;
     systemdCgroup: boolean;
     registryMirrors: string[];
-    insecureRegistries: string[];
+    /** Resolved when every Output among them is. */
+    insecureRegistries: pulumi.Output<string[]>;
     registryCredentials: RegistryCredential[];
     dockerAptUrl: string;
     waitTimeoutSeconds: number;
 }
+
+/** Settings with every value plain (the insecure registries resolved). */
+export type PlainContainerdSettings = Omit<ResolvedContainerdSettings, "insecureRegistries"> & { insecureRegistries: string[] };
+
+/** Resolves the settings' Outputs. */
+export function plainContainerdSettings(s: ResolvedContainerdSettings): pulumi.Output<PlainContainerdSettings> {
+    return s.insecureRegistries.apply((insecureRegistries) => ({ ...s, insecureRegistries }));
+}
+
+/** Properties of {@link ContainerdArgs}. */
+const CONTAINERD_KEYS = [
+    "hosts", "timeoutSeconds", "source", "version", "systemdCgroup", "registryMirrors", "insecureRegistries",
+    "registryCredentials", "dockerAptUrl", "waitTimeoutSeconds",
+];
+/** Properties of {@link ContainerdSettings}. */
+const CONTAINERD_SETTINGS_KEYS = CONTAINERD_KEYS.filter((k) => k !== "hosts" && k !== "timeoutSeconds");
+
+/** The CRI endpoint containerd serves. */
+export const CONTAINERD_CRI_SOCKET = "unix:///run/containerd/containerd.sock";
 
 /** Validates settings and resolves their defaults; throws naming the property at fault. */
 export function resolveContainerdSettings(
@@ -197,7 +217,7 @@ export function containerdRegistryHosts(s: { registryMirrors: string[]; insecure
 }
 
 /** The plain environment of the script for these settings. */
-export function containerdEnvironment(s: ResolvedContainerdSettings): Record<string, string> {
+export function containerdEnvironment(s: PlainContainerdSettings): Record<string, string> {
     const files: ManagedFile[] = [];
     if (s.registryCredentials.length === 0) {
         files.push({ path: CONTAINERD_CONFIG, mode: "0644", restart: true, content: containerdConfig(s) });
@@ -209,6 +229,7 @@ export function containerdEnvironment(s: ResolvedContainerdSettings): Record<str
         RUNTIME_VERSION: s.version ?? "",
         RUNTIME_WAIT_TIMEOUT: String(s.waitTimeoutSeconds),
         RUNTIME_FILES: encodeFiles(files),
+        RUNTIME_CGROUP_DRIVER: s.systemdCgroup ? "systemd" : "cgroupfs",
     };
     if (s.source === "containerd.io") env.RUNTIME_APT_URL = s.dockerAptUrl;
     return env;
@@ -231,12 +252,18 @@ function containerdSecretFiles(s: ResolvedContainerdSettings): pulumi.Output<str
  * Hand {@link hosts} to the cluster layer: depending on them means "containerd is installed".
  */
 export class Containerd extends pulumi.ComponentResource {
-    /** The input hosts, each one's `ready` replaced by its containerd install. */
-    public readonly hosts: Host[];
+    /** The input hosts, each one's `ready` replaced by its containerd install, with what was installed. */
+    public readonly hosts: RuntimeHost[];
     /** Always `containerd`. */
     public readonly runtime = "containerd" as const;
-    /** Where containerd comes from. */
-    public readonly source: ContainerdSource;
+    /**
+     * Where containerd comes from: the given `source`, else each host's default from its facts
+     * (`distro` for a host that reaches only its distribution's mirror, `containerd.io`
+     * otherwise); `per-host` when those differ ({@link sources} has each).
+     */
+    public readonly source: ContainerdSource | "per-host";
+    /** Where containerd comes from, per host name. */
+    public readonly sources: Record<string, ContainerdSource>;
     /** The version pin, or undefined for none. */
     public readonly version: string | undefined;
     /** Whether runc uses the systemd cgroup driver. */
@@ -244,7 +271,7 @@ export class Containerd extends pulumi.ComponentResource {
     /** Docker Hub mirrors configured. */
     public readonly registryMirrors: string[];
     /** Insecure registries configured. */
-    public readonly insecureRegistries: string[];
+    public readonly insecureRegistries: pulumi.Output<string[]>;
     /** The `config.toml` written on every host (without the credentials sections, if any). */
     public readonly config: string;
     /** Version the containerd daemon reports, per host name (e.g. `1.6.20~ds1`). */
@@ -254,14 +281,22 @@ export class Containerd extends pulumi.ComponentResource {
 
     constructor(name: string, args: ContainerdArgs, opts?: pulumi.ComponentResourceOptions) {
         const v: Validator = new Validator(CONTAINERD_TYPE, name);
-        const hosts = validateHosts(v, args?.hosts);
-        const defaultSource: ContainerdSource = hosts.every((h) => h.labels?.provider === "lab") ? "distro" : "containerd.io";
-        const s = resolveContainerdSettings(v, args, defaultSource);
+        v.args(args, CONTAINERD_KEYS, "ContainerdArgs");
+        const hosts = validateHosts(v, args.hosts);
+        const s = resolveContainerdSettings(v, args, "containerd.io");
+        // Each host's own default source, from its facts, unless one is given.
+        const perHost = hosts.map((h) =>
+            args.source !== undefined
+                ? s
+                : resolveContainerdSettings(v, { ...args, source: h.packageAccess === "distribution" ? "distro" : "containerd.io" }, "containerd.io"),
+        );
         const { total } = validateTimeouts(v, args);
 
         super(CONTAINERD_TYPE, name, {}, opts);
 
-        this.source = s.source;
+        this.sources = Object.fromEntries(hosts.map((h, i) => [h.name, perHost[i].source]));
+        const distinct = [...new Set(perHost.map((p) => p.source))];
+        this.source = distinct.length === 1 ? distinct[0] : "per-host";
         this.version = s.version;
         this.systemdCgroup = s.systemdCgroup;
         this.registryMirrors = s.registryMirrors;
@@ -273,9 +308,10 @@ export class Containerd extends pulumi.ComponentResource {
             name,
             "containerd",
             hosts,
-            containerdEnvironment(s),
+            (i) => plainContainerdSettings(perHost[i]).apply(containerdEnvironment),
             containerdSecretFiles(s),
             total,
+            { kind: "containerd", criSocket: CONTAINERD_CRI_SOCKET, liveRestore: false, swarmReady: false },
         );
         this.hosts = installed.hosts;
         this.versions = installed.versions;
@@ -300,9 +336,10 @@ export class Containerd extends pulumi.ComponentResource {
  */
 export function containerdUserData(args: ContainerdSettings = {}): pulumi.Output<string> {
     const v: Validator = new Validator(CONTAINERD_TYPE, "userData");
+    v.args(args, CONTAINERD_SETTINGS_KEYS, "ContainerdSettings");
     const s = resolveContainerdSettings(v, args, "containerd.io");
-    const env = containerdEnvironment(s);
+    const env = plainContainerdSettings(s).apply(containerdEnvironment);
     const secret = containerdSecretFiles(s);
-    if (!secret) return pulumi.output(userDataPart("containerd", env));
-    return pulumi.secret(secret.apply((files) => userDataPart("containerd", { ...env, RUNTIME_SECRET_FILES: files })));
+    if (!secret) return env.apply((e) => userDataPart("containerd", e));
+    return pulumi.secret(pulumi.all([env, secret]).apply(([e, files]) => userDataPart("containerd", { ...e, RUNTIME_SECRET_FILES: files })));
 }

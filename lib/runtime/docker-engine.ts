@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Host } from "../core/host";
+import type { Host, RuntimeHost } from "../core/host";
 import { Validator } from "../core/validate";
 import {
     ManagedFile,
@@ -77,7 +77,7 @@ export interface DockerEngineSettings {
      * Registries reached over plain HTTP or unverified TLS, as `host[:port]`
      * (`insecure-registries`). Only those listed here. Default none.
      */
-    readonly insecureRegistries?: string[];
+    readonly insecureRegistries?: pulumi.Input<string>[];
     /**
      * Credentials for private registries, written to root's `/root/.docker/config.json` (mode
      * 0600), which the Docker CLI (and `docker stack deploy --with-registry-auth`) use. Secret:
@@ -103,13 +103,21 @@ export interface DockerEngineSettings {
 /** Arguments of {@link DockerEngine}. */
 export interface DockerEngineArgs extends DockerEngineSettings {
     /**
-     * The hosts to install Docker on (e.g. a host pool's `hosts`). Plain: one install per host,
-     * named after the host, so adding or removing a host touches only that host.
+     * The hosts to install Docker on (e.g. a host pool's `hosts`, not the pool itself). Plain: one
+     * install per host, named after the host, so adding or removing a host touches only that host.
      */
     readonly hosts: Host[];
     /** Seconds one install on one host may take in total, 60-7200. Default 1800. */
     readonly timeoutSeconds?: number;
 }
+
+/** Properties of {@link DockerEngineArgs}. */
+const DOCKER_ENGINE_KEYS = [
+    "hosts", "timeoutSeconds", "source", "version", "joinsSwarm", "registryMirrors", "insecureRegistries",
+    "registryCredentials", "logMaxSize", "logMaxFiles", "dockerAptUrl", "waitTimeoutSeconds",
+];
+/** Properties of {@link DockerEngineSettings}. */
+const DOCKER_SETTINGS_KEYS = DOCKER_ENGINE_KEYS.filter((k) => k !== "hosts" && k !== "timeoutSeconds");
 
 /** Settings after validation and defaults. */
 export interface ResolvedDockerSettings {
@@ -118,7 +126,8 @@ export interface ResolvedDockerSettings {
     joinsSwarm: boolean;
     liveRestore: boolean;
     registryMirrors: string[];
-    insecureRegistries: string[];
+    /** Resolved when every Output among them is. */
+    insecureRegistries: pulumi.Output<string[]>;
     registryCredentials: RegistryCredential[];
     logMaxSize: string;
     logMaxFiles: number;
@@ -162,6 +171,14 @@ export function resolveDockerSettings(
  * only, no TCP), JSON logs rotated, `live-restore` unless the host joins a Swarm, mirrors and
  * insecure registries only when given.
  */
+/** Settings with every value plain (the insecure registries resolved). */
+export type PlainDockerSettings = Omit<ResolvedDockerSettings, "insecureRegistries"> & { insecureRegistries: string[] };
+
+/** Resolves the settings' Outputs. */
+export function plainDockerSettings(s: ResolvedDockerSettings): pulumi.Output<PlainDockerSettings> {
+    return s.insecureRegistries.apply((insecureRegistries) => ({ ...s, insecureRegistries }));
+}
+
 export function dockerDaemonConfig(s: {
     liveRestore: boolean;
     registryMirrors: string[];
@@ -190,7 +207,7 @@ export function dockerClientConfig(credentials: { registry: string; username: st
 }
 
 /** The plain environment of the script for these settings. */
-export function dockerEnvironment(s: ResolvedDockerSettings): Record<string, string> {
+export function dockerEnvironment(s: PlainDockerSettings): Record<string, string> {
     const env: Record<string, string> = {
         RUNTIME_KIND: "docker",
         RUNTIME_SOURCE: s.source === "docker-ce" ? "upstream" : s.source,
@@ -222,12 +239,18 @@ function dockerSecretFiles(s: ResolvedDockerSettings): pulumi.Output<string> | u
  * Hand {@link hosts} to the cluster layer: depending on them means "Docker is installed".
  */
 export class DockerEngine extends pulumi.ComponentResource {
-    /** The input hosts, each one's `ready` replaced by its Docker install. */
-    public readonly hosts: Host[];
+    /** The input hosts, each one's `ready` replaced by its Docker install, with what was installed. */
+    public readonly hosts: RuntimeHost[];
     /** Always `docker`. */
     public readonly runtime = "docker" as const;
-    /** Where Docker comes from. */
-    public readonly source: DockerEngineSource;
+    /**
+     * Where Docker comes from: the given `source`, else each host's default from its facts
+     * (`distro` for a host that reaches only its distribution's mirror, `docker-ce` otherwise);
+     * `per-host` when those differ ({@link sources} has each).
+     */
+    public readonly source: DockerEngineSource | "per-host";
+    /** Where Docker comes from, per host name. */
+    public readonly sources: Record<string, DockerEngineSource>;
     /** The version pin, or undefined for none. */
     public readonly version: string | undefined;
     /** Whether the hosts will join a Swarm (then live-restore is off). */
@@ -237,9 +260,9 @@ export class DockerEngine extends pulumi.ComponentResource {
     /** Docker Hub mirrors configured. */
     public readonly registryMirrors: string[];
     /** Insecure registries configured. */
-    public readonly insecureRegistries: string[];
+    public readonly insecureRegistries: pulumi.Output<string[]>;
     /** The `/etc/docker/daemon.json` written on every host. */
-    public readonly daemonConfig: string;
+    public readonly daemonConfig: pulumi.Output<string>;
     /** Version the Docker daemon reports, per host name (e.g. `20.10.24+dfsg1`). */
     public readonly versions: pulumi.Output<Record<string, string>>;
     /** Installed package and its apt version, per host name (e.g. `docker.io=20.10.24+dfsg1-1+deb12u1+b6`). */
@@ -247,22 +270,37 @@ export class DockerEngine extends pulumi.ComponentResource {
 
     constructor(name: string, args: DockerEngineArgs, opts?: pulumi.ComponentResourceOptions) {
         const v: Validator = new Validator(DOCKER_ENGINE_TYPE, name);
-        const hosts = validateHosts(v, args?.hosts);
-        const defaultSource: DockerEngineSource = hosts.every((h) => h.labels?.provider === "lab") ? "distro" : "docker-ce";
-        const s = resolveDockerSettings(v, args, defaultSource);
+        v.args(args, DOCKER_ENGINE_KEYS, "DockerEngineArgs");
+        const hosts = validateHosts(v, args.hosts);
+        const s = resolveDockerSettings(v, args, "docker-ce");
+        // Each host's own default source, from its facts, unless one is given.
+        const perHost = hosts.map((h) =>
+            args.source !== undefined ? s : resolveDockerSettings(v, { ...args, source: h.packageAccess === "distribution" ? "distro" : "docker-ce" }, "docker-ce"),
+        );
         const { total } = validateTimeouts(v, args);
 
         super(DOCKER_ENGINE_TYPE, name, {}, opts);
 
-        this.source = s.source;
+        this.sources = Object.fromEntries(hosts.map((h, i) => [h.name, perHost[i].source]));
+        const distinct = [...new Set(perHost.map((p) => p.source))];
+        this.source = distinct.length === 1 ? distinct[0] : "per-host";
         this.version = s.version;
         this.joinsSwarm = s.joinsSwarm;
         this.liveRestore = s.liveRestore;
         this.registryMirrors = s.registryMirrors;
         this.insecureRegistries = s.insecureRegistries;
-        this.daemonConfig = dockerDaemonConfig(s);
+        this.daemonConfig = plainDockerSettings(s).apply(dockerDaemonConfig);
 
-        const installed = installOnHosts(this, name, "docker engine", hosts, dockerEnvironment(s), dockerSecretFiles(s), total);
+        const installed = installOnHosts(
+            this,
+            name,
+            "docker engine",
+            hosts,
+            (i) => plainDockerSettings(perHost[i]).apply(dockerEnvironment),
+            dockerSecretFiles(s),
+            total,
+            { kind: "docker", liveRestore: s.liveRestore, swarmReady: s.joinsSwarm },
+        );
         this.hosts = installed.hosts;
         this.versions = installed.versions;
         this.packages = installed.packages;
@@ -288,9 +326,10 @@ export class DockerEngine extends pulumi.ComponentResource {
  */
 export function dockerEngineUserData(args: DockerEngineSettings = {}): pulumi.Output<string> {
     const v: Validator = new Validator(DOCKER_ENGINE_TYPE, "userData");
+    v.args(args, DOCKER_SETTINGS_KEYS, "DockerEngineSettings");
     const s = resolveDockerSettings(v, args, "docker-ce");
-    const env = dockerEnvironment(s);
+    const env = plainDockerSettings(s).apply(dockerEnvironment);
     const secret = dockerSecretFiles(s);
-    if (!secret) return pulumi.output(userDataPart("docker engine", env));
-    return pulumi.secret(secret.apply((files) => userDataPart("docker engine", { ...env, RUNTIME_SECRET_FILES: files })));
+    if (!secret) return env.apply((e) => userDataPart("docker engine", e));
+    return pulumi.secret(pulumi.all([env, secret]).apply(([e, files]) => userDataPart("docker engine", { ...e, RUNTIME_SECRET_FILES: files })));
 }

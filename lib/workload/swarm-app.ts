@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { SwarmCluster } from "../cluster/swarm";
+import { ISwarmCluster, isSwarmCluster } from "../core/cluster";
+import { REGISTRY_EXPECTED, parseRegistryAddress } from "../core/image-ref";
 import { RemoteScript } from "../shared/remote-script";
-import { readScript } from "../shared/scripts";
-import { Validator } from "../core/validate";
+import { bundledScript } from "../shared/scripts";
+import { Reason, Validator } from "../core/validate";
 import { AppSpec, normalizeAppSpec, resolveAppSpec } from "./app-spec";
 import { composeText, renderCompose, swarmSecrets, validateStackName } from "./compose";
 
@@ -11,8 +12,11 @@ export const SWARM_APP_TYPE = "flotilla:workload:SwarmApp";
 
 /** Credentials for a private registry the nodes pull from. */
 export interface RegistryAuth {
-    /** Registry address as in image references, e.g. `10.213.0.5:5000` or `registry.example.com`. */
-    readonly server: string;
+    /**
+     * Registry address as in image references, `host[:port]`, e.g. `10.213.0.5:5000` or
+     * `registry.example.com`; an Output is fine (e.g. a `LabRegistry`'s `address`).
+     */
+    readonly server: pulumi.Input<string>;
     /** User name. */
     readonly username: pulumi.Input<string>;
     /** Password or token. Kept secret. */
@@ -21,8 +25,8 @@ export interface RegistryAuth {
 
 /** Arguments of {@link SwarmApp}: the app (an {@link AppSpec}, flat) and where it goes. */
 export interface SwarmAppArgs extends AppSpec {
-    /** The swarm to deploy to (its managers run the deploy, any one that answers). */
-    readonly cluster: SwarmCluster;
+    /** The swarm to deploy to (its managers run the deploy, any one that answers), e.g. a `SwarmCluster`. */
+    readonly cluster: ISwarmCluster;
     /**
      * Stack name: prefix of the services (`<stack>_<service>`), network and secrets. DNS-safe.
      * Default: the resource name.
@@ -65,16 +69,21 @@ export class SwarmApp extends pulumi.ComponentResource {
     constructor(name: string, args: SwarmAppArgs, opts?: pulumi.ComponentResourceOptions) {
         const v: Validator = new Validator(SWARM_APP_TYPE, name);
         const { cluster, stackName: stackArg, registryAuth, convergeTimeoutSeconds, resolveImage, ...spec } = args ?? {};
-        if (!(cluster instanceof SwarmCluster)) {
-            v.fail("cluster", cluster === undefined ? undefined : typeof cluster, "a SwarmCluster");
+        if (!isSwarmCluster(cluster)) {
+            v.fail(
+                "cluster",
+                cluster,
+                "a Swarm cluster (a SwarmCluster, or anything offering ISwarmCluster: orchestrator \"swarm\", managers, workers)",
+            );
+        }
+        for (const key of ["stackName", "convergeTimeoutSeconds", "resolveImage"] as const) {
+            v.plain(key, args[key]);
         }
         const app = normalizeAppSpec(SWARM_APP_TYPE, name, spec);
         const stackName = validateStackName(SWARM_APP_TYPE, name, stackArg === undefined ? "name" : "stackName", stackArg ?? name, app);
         const timeout = v.integer("convergeTimeoutSeconds", convergeTimeoutSeconds ?? 300, 10, 7200);
         const resolve = v.oneOf("resolveImage", resolveImage ?? "always", ["always", "changed", "never"] as const);
-        if (registryAuth !== undefined) {
-            v.token("registryAuth.server", registryAuth.server, "a registry host[:port], e.g. 10.213.0.5:5000");
-        }
+        const auth = registryAuth === undefined ? undefined : checkRegistryAuth(v, registryAuth);
 
         super(SWARM_APP_TYPE, name, {}, opts);
         this.stackName = stackName;
@@ -95,7 +104,7 @@ export class SwarmApp extends pulumi.ComponentResource {
             {
                 connection: managers[0].connection,
                 alternates: managers.slice(1).map((m) => m.connection),
-                script: readScript(__dirname, "stack-deploy.sh"),
+                script: bundledScript("workload", "stack-deploy.sh"),
                 environment: {
                     STACK: stackName,
                     COMPOSE: compose,
@@ -103,13 +112,11 @@ export class SwarmApp extends pulumi.ComponentResource {
                     RESOLVE_IMAGE: resolve,
                     SECRET_COUNT: String(secretCount),
                     ...names,
-                    ...(registryAuth
-                        ? { REGISTRY_SERVER: registryAuth.server, REGISTRY_USERNAME: registryAuth.username }
-                        : {}),
+                    ...(auth ? { REGISTRY_SERVER: auth.server, REGISTRY_USERNAME: auth.username } : {}),
                 },
                 secretEnvironment: {
                     ...values,
-                    ...(registryAuth ? { REGISTRY_PASSWORD: registryAuth.password } : {}),
+                    ...(auth ? { REGISTRY_PASSWORD: auth.password } : {}),
                 },
                 target: `stack ${stackName}`,
                 timeoutSeconds: timeout + 300,
@@ -120,4 +127,39 @@ export class SwarmApp extends pulumi.ComponentResource {
 
         this.registerOutputs({ stackName: this.stackName, services: this.services });
     }
+}
+
+/** Properties of {@link RegistryAuth}. */
+const REGISTRY_AUTH_KEYS = ["server", "username", "password"];
+
+/**
+ * Checks registry credentials: the server a registry address (now, or when it resolves), the
+ * user name a non-empty token, the password present and non-empty (never shown). Returns them
+ * as Outputs.
+ */
+function checkRegistryAuth(v: Validator, auth: RegistryAuth): { server: pulumi.Output<string>; username: pulumi.Output<string>; password: pulumi.Output<string> } {
+    if (typeof auth !== "object" || auth === null || Array.isArray(auth)) {
+        v.fail("registryAuth", auth, "an object { server, username, password }");
+    }
+    v.known("registryAuth", auth, REGISTRY_AUTH_KEYS);
+    for (const key of REGISTRY_AUTH_KEYS) {
+        if ((auth as unknown as Record<string, unknown>)[key] === undefined) {
+            v.fail(`registryAuth.${key}`, undefined, key === "password" ? "a password or token (a string or a secret Output)" : key === "server" ? REGISTRY_EXPECTED : "a user name");
+        }
+    }
+    const server = v.later("registryAuth.server", auth.server, REGISTRY_EXPECTED, (s: unknown) => {
+        const parsed = parseRegistryAddress(s);
+        return typeof parsed === "string" ? new Reason(parsed) : (s as string);
+    });
+    const username = v.later("registryAuth.username", auth.username, "a non-empty user name without white space or ':'", (u: unknown) =>
+        typeof u === "string" && u.length > 0 && !/[\s:]/.test(u) ? u : new Reason(),
+    );
+    const password = v.later(
+        "registryAuth.password",
+        auth.password,
+        "a non-empty password or token",
+        (p: unknown) => (typeof p === "string" && p.length > 0 ? p : new Reason()),
+        { secret: true },
+    );
+    return { server, username, password };
 }

@@ -22,6 +22,8 @@ export function engineBin(): string {
 
 /** Where a test stack keeps its state (a private file backend). */
 const backends = new Map<string, string>();
+/** The temporary folder of each test stack (backend and PULUMI_HOME), removed with the stack. */
+const homes = new Map<string, string>();
 
 /** A stack of the root program on a private file backend, with the environment of a real run. */
 export function rootStack(stackName: string, config: Record<string, string>): Promise<Stack> {
@@ -59,6 +61,7 @@ export async function programStack(
     const pulumiCommand = await PulumiCommand.get({ root: path.dirname(bin), skipVersionCheck: false });
     const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir }, { envVars, pulumiCommand });
     backends.set(stackName, path.join(home, "backend"));
+    homes.set(stackName, home);
     for (const [key, value] of Object.entries(config)) {
         await stack.setConfig(key, { value });
     }
@@ -88,9 +91,13 @@ export function storedState(stack: Stack): string {
     return fs.readFileSync(found[0], "utf8");
 }
 
-/** Removes the stack (and its settings file in the repository root). */
+/** Removes the stack (and its settings file in the program's folder) and its temporary folder. */
 export async function removeStack(stack: Stack): Promise<void> {
     await stack.workspace.removeStack(stack.name, { force: true });
+    const home = homes.get(stack.name);
+    if (home) fs.rmSync(home, { recursive: true, force: true });
+    homes.delete(stack.name);
+    backends.delete(stack.name);
 }
 
 /** Runs a docker CLI command on the lab's engine and returns its trimmed stdout lines. */

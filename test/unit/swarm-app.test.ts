@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
 import { SwarmCluster } from "../../lib/cluster/swarm";
-import { Host } from "../../lib/core/host";
+import { RuntimeHost } from "../../lib/core/host";
 import { SwarmApp, SwarmAppArgs } from "../../lib/workload/swarm-app";
 import { swarmSecretName } from "../../lib/workload/compose";
 
@@ -14,7 +14,7 @@ const registered = recordResources((_type, name) => {
     return undefined;
 });
 
-function host(name: string, address: string): Host {
+function host(name: string, address: string): RuntimeHost {
     return {
         name,
         instanceId: pulumi.output(`id-${name}`),
@@ -23,6 +23,7 @@ function host(name: string, address: string): Host {
         connection: { host: address, port: 22, user: "admin", privateKey: pulumi.secret("KEY") },
         platform: { os: "debian", osVersion: "12", arch: "amd64" },
         packageAccess: "distribution",
+        runtime: { kind: "docker", cgroupDriver: "cgroupfs", liveRestore: false, swarmReady: true },
         labels: { provider: "lab", pool: "p" },
         ready: [],
     };

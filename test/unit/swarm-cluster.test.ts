@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
 import { SwarmCluster } from "../../lib/cluster/swarm";
 import { SWARM_PORTS } from "../../lib/core/cluster";
-import { Host } from "../../lib/core/host";
+import { RuntimeHost } from "../../lib/core/host";
 
 /** What the Swarm scripts print as their result, in the mocks. */
 const registered = recordResources((_type, name) => {
@@ -15,7 +15,7 @@ const registered = recordResources((_type, name) => {
 beforeEach(() => registered.splice(0));
 
 
-function host(name: string, address: string): Host {
+function host(name: string, address: string): RuntimeHost {
     return {
         name,
         instanceId: pulumi.output(`id-${name}`),
@@ -24,6 +24,7 @@ function host(name: string, address: string): Host {
         connection: { host: address, port: 22, user: "admin", privateKey: pulumi.secret("KEY"), hostKey: `ssh-ed25519 K-${name}` },
         platform: { os: "debian", osVersion: "12", arch: "amd64" },
         packageAccess: "distribution",
+        runtime: { kind: "docker", cgroupDriver: "cgroupfs", liveRestore: false, swarmReady: true },
         labels: { provider: "lab", pool: "p", zone: "z1" },
         ready: [],
     };

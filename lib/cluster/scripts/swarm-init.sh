@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Creates the swarm on its first manager (FLOTILLA_PHASE create/update), checks it (read), or
 # dissolves it (delete: the last manager leaves). Idempotent: a node that already manages a swarm is
-# left as it is. Prints, as its last line, JSON with the cluster id and the join tokens (the
-# component keeps that line secret).
+# left as it is. Prints, as its last line, JSON with whether the kernel has IPVS, the cluster id and
+# the join tokens (the component keeps that line secret).
 # Environment: ADVERTISE_ADDR.
 set -euo pipefail
+export LOG_TAG=swarm
+# flotilla:include common.sh
 # flotilla:include swarm-common.sh
 : "${FLOTILLA_PHASE:?}" "${ADVERTISE_ADDR:?}"
 
@@ -24,7 +26,12 @@ case "$FLOTILLA_PHASE" in
                 ;;
             *) die "this node's swarm state is '$state'; expected inactive or active" ;;
         esac
-        printf '{"clusterId":%s,"nodeId":%s,"workerToken":%s,"managerToken":%s}\n' \
+        # The service VIP and the routing mesh need IPVS in the kernel (a lab machine's has none).
+        modprobe ip_vs >/dev/null 2>&1 || true
+        ipvs=false
+        if [ -e /proc/net/ip_vs ]; then ipvs=true; fi
+        log "IPVS in the kernel: $ipvs"
+        printf '{"ipvs":%s,"clusterId":%s,"nodeId":%s,"workerToken":%s,"managerToken":%s}\n' "$ipvs" \
             "$(json_str "$(docker info --format '{{.Swarm.Cluster.ID}}')")" \
             "$(json_str "$(docker info --format '{{.Swarm.NodeID}}')")" \
             "$(json_str "$(docker swarm join-token -q worker)")" \

@@ -6,6 +6,8 @@
 # Environment: ROLE (manager|worker), JOIN_ADDR (host:2377 of the first manager), ADVERTISE_ADDR;
 # secret: JOIN_TOKEN.
 set -euo pipefail
+export LOG_TAG=swarm
+# flotilla:include common.sh
 # flotilla:include swarm-common.sh
 : "${FLOTILLA_PHASE:?}" "${ROLE:?}" "${JOIN_ADDR:?}" "${ADVERTISE_ADDR:?}"
 

@@ -7,6 +7,8 @@
 # BOOTSTRAP (true for the first manager: never drained or removed, the swarm dies with it),
 # DRAIN_TIMEOUT (seconds).
 set -euo pipefail
+export LOG_TAG=swarm
+# flotilla:include common.sh
 # flotilla:include swarm-common.sh
 : "${FLOTILLA_PHASE:?}" "${NODE_ID:?}" "${NODE_NAME:?}" "${ROLE:?}" "${BOOTSTRAP:?}" "${DRAIN_TIMEOUT:?}"
 

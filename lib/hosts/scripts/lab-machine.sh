@@ -13,7 +13,8 @@
 # delete: removes the container and its volumes; nothing left behind. Idempotent.
 #
 # Environment: MACHINE_NAME, MACHINE_POOL, MACHINE_NETWORK, MACHINE_ADDRESS, MACHINE_IMAGE,
-# MACHINE_BOOT_TIMEOUT (seconds), MACHINE_META_DATA, MACHINE_USER_DATA (secret; never printed).
+# MACHINE_BOOT_TIMEOUT (seconds), MACHINE_META_DATA, MACHINE_USER_DATA_GZ (secret, base64 of the
+# gzip-compressed user data; never printed).
 set -euo pipefail
 
 : "${FLOTILLA_PHASE:?FLOTILLA_PHASE must be create, read or delete}"
@@ -21,8 +22,8 @@ set -euo pipefail
 
 readonly volumes=("${MACHINE_NAME}-docker" "${MACHINE_NAME}-containerd")
 
-log() { printf '%s lab-machine %s: %s\n' "$(date -u +%H:%M:%S)" "$MACHINE_NAME" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+export LOG_TAG="lab-machine $MACHINE_NAME"
+# flotilla:include common.sh
 
 command -v docker >/dev/null || die "the docker CLI is not installed on this machine"
 timeout 20 docker version >/dev/null 2>&1 || die "no Docker engine answers (docker version failed): start dockerd"
@@ -76,9 +77,9 @@ wait_ready() {
 
 create() {
     : "${MACHINE_NETWORK:?}" "${MACHINE_ADDRESS:?}" "${MACHINE_IMAGE:?}" "${MACHINE_BOOT_TIMEOUT:?}"
-    : "${MACHINE_META_DATA:?}" "${MACHINE_USER_DATA:?}"
+    : "${MACHINE_META_DATA:?}" "${MACHINE_USER_DATA_GZ:?}"
     docker image inspect "$MACHINE_IMAGE" >/dev/null 2>&1 ||
-        die "image $MACHINE_IMAGE not found on the Docker engine: build it with scripts/lab-image.sh"
+        die "image $MACHINE_IMAGE not found on the Docker engine (the pool's image step makes sure of it; was it removed since?)"
 
     if docker container inspect "$MACHINE_NAME" >/dev/null 2>&1; then
         if [ "$(docker inspect --format '{{.State.Running}}' "$MACHINE_NAME")" = true ]; then
@@ -120,7 +121,9 @@ create() {
     seed=$(mktemp -d)
     chmod 700 "$seed"
     printf '%s' "$MACHINE_META_DATA" >"$seed/meta-data"
-    (umask 077 && printf '%s' "$MACHINE_USER_DATA" >"$seed/user-data")
+    # gzip-compressed, as cloud-init accepts user data from any datasource (and as AWS needs it to
+    # stay under 16 KB): the very document a cloud VM gets.
+    (umask 077 && printf '%s' "$MACHINE_USER_DATA_GZ" | base64 -d >"$seed/user-data")
     tar -C "$seed" --owner=0 --group=0 --transform 's,^\.,var/lib/cloud/seed/nocloud,' -cf - . |
         docker cp - "$MACHINE_NAME:/"
     rm -rf "$seed"

@@ -9,8 +9,8 @@ set -euo pipefail
 : "${FLOTILLA_PHASE:?FLOTILLA_PHASE must be create, read or delete}"
 : "${NETWORK_NAME:?}" "${NETWORK_SUBNET:?}" "${NETWORK_GATEWAY:?}" "${NETWORK_POOL:?}"
 
-log() { printf 'lab-network %s: %s\n' "$NETWORK_NAME" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+export LOG_TAG="lab-network $NETWORK_NAME"
+# flotilla:include common.sh
 
 command -v docker >/dev/null || die "the docker CLI is not installed on this machine"
 timeout 20 docker version >/dev/null 2>&1 || die "no Docker engine answers (docker version failed): start dockerd"

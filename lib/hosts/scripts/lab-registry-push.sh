@@ -20,8 +20,8 @@ set -euo pipefail
 : "${FLOTILLA_PHASE:?FLOTILLA_PHASE must be create, read or delete}"
 : "${REGISTRY_ADDRESS:?}" "${REGISTRY_USERNAME:?}" "${REGISTRY_PASSWORD:?}" "${IMAGE_SOURCE:?}" "${IMAGE_TARGET:?}"
 
-log() { printf '%s lab-registry-push %s: %s\n' "$(date -u +%H:%M:%S)" "$IMAGE_TARGET" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+export LOG_TAG="lab-registry-push $IMAGE_TARGET"
+# flotilla:include common.sh
 
 ensure_skopeo() {
     command -v skopeo >/dev/null && return 0

@@ -30,8 +30,8 @@ readonly SERVICE=docker-registry
 readonly INSTALLED=/var/lib/flotilla/lab-registry.packages
 readonly READY_TIMEOUT=90
 
-log() { printf '%s lab-registry: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+export LOG_TAG=lab-registry
+# flotilla:include common.sh
 
 apt_get() {
     DEBIAN_FRONTEND=noninteractive timeout 600 apt-get -q -o DPkg::Lock::Timeout=120 "$@" >&2

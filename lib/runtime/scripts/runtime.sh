@@ -37,6 +37,7 @@
 #   RUNTIME_WAIT_TIMEOUT  seconds each wait may take: cloud-init, the apt/dpkg locks, the daemon
 #   RUNTIME_IN_CLOUD_INIT 1 when cloud-init itself runs this (then it must not wait for cloud-init)
 #   RUNTIME_OS_RELEASE    the os-release file to read (default /etc/os-release; tests change it)
+#   RUNTIME_CGROUP_DRIVER containerd: the cgroup driver its configuration sets (reported in the result)
 set -euo pipefail
 
 : "${FLOTILLA_PHASE:?FLOTILLA_PHASE must be create, update, read or delete}"
@@ -510,12 +511,16 @@ apply() {
     fi
     verify
 
-    local version package_version
+    local version package_version cgroup_driver
     version=$(daemon_version)
     package_version=$(installed_version "$main")
-    say "done in ${SECONDS}s: $RUNTIME_KIND $version${package_version:+ (package $main $package_version)}"
-    printf '{"runtime":"%s","version":"%s","package":"%s","packageVersion":"%s","source":"%s"}\n' \
-        "$RUNTIME_KIND" "$version" "${package_version:+$main}" "$package_version" "$RUNTIME_SOURCE"
+    case "$RUNTIME_KIND" in
+        docker) cgroup_driver=$(timeout 10 docker info --format '{{.CgroupDriver}}') ;;
+        containerd) cgroup_driver=${RUNTIME_CGROUP_DRIVER:-systemd} ;;
+    esac
+    say "done in ${SECONDS}s: $RUNTIME_KIND $version${package_version:+ (package $main $package_version)}, cgroup driver $cgroup_driver"
+    printf '{"runtime":"%s","version":"%s","package":"%s","packageVersion":"%s","source":"%s","cgroupDriver":"%s"}\n' \
+        "$RUNTIME_KIND" "$version" "${package_version:+$main}" "$package_version" "$RUNTIME_SOURCE" "$cgroup_driver"
 }
 
 check_present() {

@@ -16,17 +16,8 @@
 set -euo pipefail
 : "${FLOTILLA_PHASE:?}" "${STACK:?}"
 
-log() { printf '%s stack %s: %s\n' "$(date -u +%H:%M:%S)" "$STACK" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-wait_docker() {
-    local i
-    for i in $(seq 1 60); do
-        docker info >/dev/null 2>&1 && return 0
-        sleep 2
-    done
-    die "the Docker daemon does not answer after 120s"
-}
+export LOG_TAG="stack $STACK"
+# flotilla:include common.sh
 
 services() { docker stack services "$STACK" --format '{{.Name}}' 2>/dev/null | sort; }
 

@@ -7,7 +7,7 @@
  *   flotilla:subnet    private block of the lab network, default 10.213.0.0/24
  */
 import * as pulumi from "@pulumi/pulumi";
-import { LabHostPool } from "../../../../lib/hosts/lab";
+import { LabHostPool } from "flotilla";
 
 const config = new pulumi.Config("flotilla");
 

@@ -3,8 +3,7 @@
  * (comma-separated local references); the password is generated unless `test:password` is set.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { LabHostPool } from "../../../../lib/hosts/lab";
-import { LabRegistry } from "../../../../lib/hosts/lab-registry";
+import { LabHostPool, LabRegistry } from "flotilla";
 
 const config = new pulumi.Config("test");
 const pool = new LabHostPool("registry-pool", {

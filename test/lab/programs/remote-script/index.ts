@@ -3,8 +3,7 @@
  * test can change them between ups.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { LabHostPool } from "../../../../lib/hosts/lab";
-import { RemoteScript } from "../../../../lib/shared/remote-script";
+import { LabHostPool, RemoteScript } from "flotilla";
 
 const config = new pulumi.Config("test");
 const lab = new LabHostPool("lab", { size: 1, poolName: config.require("poolName"), subnet: config.require("subnet") });

@@ -6,9 +6,7 @@
  * Config (namespace `test`): dockerPool, dockerSubnet, containerdPool, containerdSubnet, containerdVersion.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { LabHostPool } from "../../../../lib/hosts/lab";
-import { containerdUserData } from "../../../../lib/runtime/containerd";
-import { dockerEngineUserData } from "../../../../lib/runtime/docker-engine";
+import { LabHostPool, containerdUserData, dockerEngineUserData } from "flotilla";
 
 const config = new pulumi.Config("test");
 

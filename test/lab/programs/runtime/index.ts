@@ -7,9 +7,7 @@
  * registryUser + registryPassword (secret) for registry.flotilla.test, dockerAptUrl.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { LabHostPool } from "../../../../lib/hosts/lab";
-import { Containerd, ContainerdSource } from "../../../../lib/runtime/containerd";
-import { DockerEngine, DockerEngineSource } from "../../../../lib/runtime/docker-engine";
+import { Containerd, ContainerdSource, DockerEngine, DockerEngineSource, LabHostPool } from "flotilla";
 
 const config = new pulumi.Config("test");
 const list = (key: string) => (config.get(key) ?? "").split(",").filter((s) => s !== "");

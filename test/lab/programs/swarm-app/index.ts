@@ -4,11 +4,7 @@
  * `test`): poolName, subnet, withApp, image, replicas mode, unhealthy image handling via image.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { LabHostPool } from "../../../../lib/hosts/lab";
-import { SwarmCluster } from "../../../../lib/cluster/swarm";
-import { SwarmApp } from "../../../../lib/workload/swarm-app";
-import { Host } from "../../../../lib/core/host";
-import { DockerEngine } from "../../../../lib/runtime/docker-engine";
+import { DockerEngine, LabHostPool, SwarmApp, SwarmCluster } from "flotilla";
 
 const config = new pulumi.Config("test");
 const lab = new LabHostPool("lab", {
@@ -17,7 +13,7 @@ const lab = new LabHostPool("lab", {
     subnet: config.require("subnet"),
 });
 
-const withDocker: Host[] = new DockerEngine("docker", { hosts: lab.hosts, joinsSwarm: true }).hosts;
+const withDocker = new DockerEngine("docker", { hosts: lab.hosts, joinsSwarm: true }).hosts;
 
 const swarm = new SwarmCluster("swarm", {
     managers: withDocker.slice(0, 3),

@@ -4,10 +4,7 @@
  * managers first).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { LabHostPool } from "../../../../lib/hosts/lab";
-import { SwarmCluster } from "../../../../lib/cluster/swarm";
-import { Host } from "../../../../lib/core/host";
-import { DockerEngine } from "../../../../lib/runtime/docker-engine";
+import { DockerEngine, LabHostPool, SwarmCluster } from "flotilla";
 
 const config = new pulumi.Config("test");
 const managers = config.requireNumber("managers");
@@ -18,7 +15,7 @@ const lab = new LabHostPool("lab", {
     subnet: config.require("subnet"),
 });
 
-const withDocker: Host[] = new DockerEngine("docker", { hosts: lab.hosts, joinsSwarm: true }).hosts;
+const withDocker = new DockerEngine("docker", { hosts: lab.hosts, joinsSwarm: true }).hosts;
 
 const swarm = new SwarmCluster("swarm", {
     managers: withDocker.slice(0, managers),

@@ -107,3 +107,9 @@ export function hostAddress(subnet: Ipv4Subnet, index: number): string {
     }
     return formatIpv4(subnet.network + 2 + index);
 }
+
+/** True when two blocks share at least one address. */
+export function overlaps(a: Ipv4Subnet, b: Ipv4Subnet): boolean {
+    const size = (s: Ipv4Subnet) => 2 ** (32 - s.prefix);
+    return a.network < b.network + size(b) && b.network < a.network + size(a);
+}

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # lab-image.sh: build (or fetch from cache) the base image of the flotilla local lab.
 #
-# Usage:  img=$(bash scripts/lab-image.sh | tail -1)
+# Usage:  img=$(bash lib/hosts/scripts/lab-image.sh | tail -1)
+#   (shipped in the package as dist/lib/hosts/scripts/lab-image.sh, command
+#   `flotilla-lab-image`; LabHostPool runs it on first use when its default image is missing)
 #   Progress goes to stderr; the LAST line of stdout is the image tag,
-#   flotilla-lab:debian12-<12 hex of sha256(this file)>. The same image is also
-#   tagged flotilla-lab:debian12 (latest). Editing this file yields a new tag.
+#   flotilla-lab:debian12-<12 hex of sha256(this file's non-comment lines)>. The same
+#   image is also tagged flotilla-lab:debian12 (latest). Editing a command of this file
+#   yields a new tag; editing a comment does not.
 #
 # Order of work (each step only if the previous one did not produce the tag):
 #   1. the tag already exists in the Docker engine      -> nothing to do
@@ -103,7 +106,7 @@ trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
 
 script_path="$(readlink -f "${BASH_SOURCE[0]}")"
 [[ -r "$script_path" ]] || die "cannot read this script at $script_path to hash it"
-hash="$(sha256sum "$script_path" | cut -c1-12)"
+hash="$(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$script_path" | sha256sum | cut -c1-12)"
 readonly TAG="$IMAGE_REPO:debian12-$hash"
 readonly LATEST="$IMAGE_REPO:debian12"
 readonly CACHE_FILE="$CACHE_DIR/${TAG//[^A-Za-z0-9._-]/_}.tar.gz"

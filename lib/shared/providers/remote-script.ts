@@ -1,0 +1,365 @@
+/**
+ * The provider behind `RemoteScript`: bash over SSH (ssh2), with create/update/read/delete phases
+ * and a machine-identity guard. Loaded by module path in Pulumi's dynamic-provider process (see
+ * ../dynamic.ts); handles every state earlier versions wrote (a state with the whole script and
+ * no hash is one of them).
+ */
+import * as crypto from "crypto";
+import type * as pulumi from "@pulumi/pulumi";
+import { Client } from "ssh2";
+import { ABSENT_EXIT_CODE, canonicalJson, keepTail, lastLine, scriptFailure, shellQuote } from "../script-output";
+import { sha256 } from "../scripts";
+import { scriptText } from "./local-script";
+
+/** One SSH endpoint, as stored in the state (the key only in the secret fields). */
+interface Endpoint {
+    host: string;
+    port: number;
+    user: string;
+    hostKey: string;
+    privateKey: string;
+}
+
+/** Where to run: the machine's address and keys. */
+interface Target {
+    connection: { host: string; port: number; user: string; hostKey: string };
+    privateKey: string;
+    bastion: Endpoint | null;
+}
+
+/** The state of a RemoteScript (its inputs as stored). */
+export interface RemoteState extends Target {
+    alternates: Target[];
+    /** The script's text when given inline; "" for a bundled script. */
+    script: string;
+    /** A bundled script's name (`runtime/runtime.sh`); "" for an inline script. */
+    scriptRef: string;
+    /** sha256 of the script's text. */
+    scriptHash: string;
+    environment: Record<string, string>;
+    secretEnvironment: Record<string, string>;
+    target: string;
+    triggers: string[];
+    timeoutSeconds: number;
+    connectTimeoutSeconds: number;
+}
+
+export interface RemoteOutputs extends RemoteState {
+    /** /etc/machine-id of the machine the script ran on: a re-created machine has another one. */
+    machineId: string;
+    result: string;
+}
+
+type Phase = "create" | "update" | "read" | "delete";
+
+/** Outcome of one remote command. */
+interface Exec {
+    code: number | null;
+    signal: string | undefined;
+    stdout: string;
+    combined: string;
+    timedOut: boolean;
+}
+
+function normalizeTarget(inputs: Record<string, unknown>): Target {
+    const c = (inputs.connection ?? {}) as Record<string, unknown>;
+    const b = inputs.bastion as Record<string, unknown> | null | undefined;
+    return {
+        connection: {
+            host: String(c.host),
+            port: Number(c.port ?? 22),
+            user: String(c.user),
+            hostKey: String(c.hostKey ?? ""),
+        },
+        privateKey: String(inputs.privateKey),
+        bastion: b
+            ? {
+                  host: String(b.host),
+                  port: Number(b.port ?? 22),
+                  user: String(b.user),
+                  hostKey: String(b.hostKey ?? ""),
+                  privateKey: String(b.privateKey),
+              }
+            : null,
+    };
+}
+
+/** The inputs as the provider uses them (any state an earlier version wrote). */
+export function normalizeRemote(inputs: Record<string, unknown>): RemoteState {
+    const script = String(inputs.script ?? "");
+    const scriptRef = String(inputs.scriptRef ?? "");
+    return {
+        ...normalizeTarget(inputs),
+        alternates: ((inputs.alternates as Record<string, unknown>[]) ?? []).map(normalizeTarget),
+        script,
+        scriptRef,
+        scriptHash: String(inputs.scriptHash ?? (scriptRef ? "" : sha256(script))),
+        environment: (inputs.environment as Record<string, string>) ?? {},
+        secretEnvironment: (inputs.secretEnvironment as Record<string, string>) ?? {},
+        target: String(inputs.target),
+        triggers: ((inputs.triggers as string[]) ?? []).map(String),
+        timeoutSeconds: Number(inputs.timeoutSeconds ?? 900),
+        connectTimeoutSeconds: Number(inputs.connectTimeoutSeconds ?? 180),
+    };
+}
+
+/** The text sent on stdin: the environment as exports, then the script. */
+function remoteProgram(state: RemoteState, phase: Phase): string {
+    const env = { ...state.environment, ...state.secretEnvironment, FLOTILLA_PHASE: phase };
+    const exports = Object.entries(env).map(([k, v]) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+            throw new Error(`${state.target}: environment variable name ${JSON.stringify(k)} is not valid in bash`);
+        }
+        return `export ${k}=${shellQuote(String(v))}`;
+    });
+    return `${exports.join("\n")}\n${scriptText(state, phase === "create" || phase === "update")}\n`;
+}
+
+/**
+ * The remote command: stores the program (environment + script) in a private temporary file, runs
+ * it as root with stdin from /dev/null, removes it. Secrets travel on stdin only, never in a
+ * command line that `ps` would show.
+ */
+const RUNNER =
+    'umask 077; f=$(mktemp) || exit 125; cat >"$f" || exit 125; ' +
+    'if [ "$(id -u)" = 0 ]; then bash "$f" </dev/null; else sudo -n bash "$f" </dev/null; fi; ' +
+    'rc=$?; rm -f "$f"; exit $rc';
+
+/** Opens an SSH connection (through the bastion when there is one), retrying while refused. */
+async function sshConnect(state: RemoteState, deadlineMs: number): Promise<Client> {
+    const verifier = (expected: string, where: string, seen: { key?: string }) => (key: Buffer) => {
+        seen.key = key.toString("base64");
+        if (!expected) return true;
+        const ok = key.equals(Buffer.from(expected.split(" ")[1] ?? "", "base64"));
+        if (!ok) seen.key = `mismatch at ${where}`;
+        return ok;
+    };
+    const once = (
+        endpoint: { host: string; port: number; user: string; hostKey: string; privateKey: string },
+        sock?: NodeJS.ReadableStream,
+    ) =>
+        new Promise<Client>((resolve, reject) => {
+            const client = new Client();
+            const seen: { key?: string } = {};
+            client.on("ready", () => resolve(client));
+            client.on("error", (err: Error) => {
+                client.end();
+                const mismatch = seen.key?.startsWith("mismatch");
+                reject(
+                    Object.assign(
+                        new Error(
+                            mismatch
+                                ? `the host key of ${endpoint.host}:${endpoint.port} is not the expected one (refusing to connect)`
+                                : `ssh ${endpoint.user}@${endpoint.host}:${endpoint.port}: ${err.message}`,
+                        ),
+                        { fatal: mismatch || /authentication/i.test(err.message) },
+                    ),
+                );
+            });
+            client.connect({
+                host: endpoint.host,
+                port: endpoint.port,
+                username: endpoint.user,
+                privateKey: endpoint.privateKey,
+                sock: sock as never,
+                hostVerifier: verifier(endpoint.hostKey, `${endpoint.host}:${endpoint.port}`, seen),
+                readyTimeout: 20_000,
+                keepaliveInterval: 15_000,
+            });
+        });
+    const target = {
+        host: state.connection.host,
+        port: state.connection.port,
+        user: state.connection.user,
+        hostKey: state.connection.hostKey,
+        privateKey: state.privateKey,
+    };
+    let delay = 1000;
+    for (;;) {
+        try {
+            if (!state.bastion) {
+                return await once(target);
+            }
+            const jump = await once(state.bastion);
+            const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) =>
+                jump.forwardOut("127.0.0.1", 0, target.host, target.port, (err, s) => (err ? reject(err) : resolve(s))),
+            );
+            const client = await once(target, stream);
+            client.on("close", () => jump.end());
+            return client;
+        } catch (err) {
+            if ((err as { fatal?: boolean }).fatal || Date.now() + delay > deadlineMs) {
+                throw new Error(`${state.target}: cannot connect: ${(err as Error).message}`);
+            }
+            await new Promise((r) => setTimeout(r, delay));
+            delay = Math.min(delay * 2, 10_000);
+        }
+    }
+}
+
+/**
+ * How long to keep trying to connect: the whole window when applying (the machine may still be
+ * booting), a short one on refresh, where an unreachable machine means it is gone.
+ */
+function connectWindowSeconds(state: RemoteState, phase: Phase): number {
+    return phase === "read" ? Math.min(state.connectTimeoutSeconds, 20) : state.connectTimeoutSeconds;
+}
+
+/** Runs one command, feeding `input` on stdin; bounded by `timeoutMs`. */
+function sshExec(client: Client, command: string, input: string, timeoutMs: number): Promise<Exec> {
+    return new Promise((resolve, reject) => {
+        client.exec(command, (err, stream) => {
+            if (err) {
+                reject(err);
+                return;
+            }
+            let stdout = "";
+            let combined = "";
+            let timedOut = false;
+            const timer = setTimeout(() => {
+                timedOut = true;
+                stream.close();
+            }, timeoutMs);
+            stream.on("data", (d: Buffer) => {
+                stdout = keepTail(stdout + d.toString());
+                combined = keepTail(combined + d.toString());
+            });
+            stream.stderr.on("data", (d: Buffer) => {
+                combined = keepTail(combined + d.toString());
+            });
+            stream.on("close", (code: number | null, signal?: string) => {
+                clearTimeout(timer);
+                resolve({ code: timedOut ? null : code, signal, stdout, combined, timedOut });
+            });
+            stream.end(input);
+        });
+    });
+}
+
+/**
+ * Connects, reads the machine's identity and, unless `expectedMachineId` is given and differs, runs
+ * the script for `phase`. Returns the machine id and the run (undefined when skipped).
+ */
+async function runRemote(
+    state: RemoteState,
+    phase: Phase,
+    expectedMachineId?: string,
+): Promise<{ machineId: string; run?: Exec }> {
+    const started = Date.now();
+    let client: Client | undefined;
+    const candidates = [state, ...state.alternates.map((t) => ({ ...state, ...t }))];
+    for (let i = 0; i < candidates.length && !client; i++) {
+        const last = i === candidates.length - 1;
+        const window = last ? connectWindowSeconds(state, phase) : Math.min(connectWindowSeconds(state, phase), 20);
+        try {
+            client = await sshConnect(candidates[i], Date.now() + window * 1000);
+        } catch (err) {
+            if (last) throw err;
+        }
+    }
+    if (!client) throw new Error(`${state.target}: no machine to run on`);
+    if (state.alternates.length > 0) {
+        expectedMachineId = undefined;
+    }
+    try {
+        const id = await sshExec(client, "cat /etc/machine-id", "", 30_000);
+        const machineId = id.stdout.trim();
+        if (id.code !== 0 || !machineId) {
+            throw scriptFailure(state.target, phase, "could not read /etc/machine-id", id.combined, {});
+        }
+        if (expectedMachineId !== undefined && machineId !== expectedMachineId) {
+            return { machineId };
+        }
+        const run = await sshExec(client, RUNNER, remoteProgram(state, phase), state.timeoutSeconds * 1000);
+        if (run.code === 0 || (phase === "read" && run.code === ABSENT_EXIT_CODE)) {
+            return { machineId, run };
+        }
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        const why = run.timedOut
+            ? `timed out after ${state.timeoutSeconds}s`
+            : `failed with exit code ${run.code ?? `signal ${run.signal}`} after ${seconds}s`;
+        throw scriptFailure(state.target, phase, why, run.combined, {
+            ...state.secretEnvironment,
+            privateKey: state.privateKey,
+        });
+    } finally {
+        client.end();
+    }
+}
+
+/** The provider. */
+export const provider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<RemoteOutputs>> {
+        const state = normalizeRemote(inputs);
+        const { machineId, run } = await runRemote(state, "create");
+        return { id: crypto.randomUUID(), outs: { ...state, machineId, result: lastLine(run?.stdout ?? "") } };
+    },
+    async diff(_id: string, olds: RemoteOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
+        const next = normalizeRemote(news);
+        const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
+        const prev = { ...normalizeRemote(olds as unknown as Record<string, unknown>) };
+        const replaces: string[] = [];
+        if (
+            prev.connection.host !== next.connection.host ||
+            prev.connection.port !== next.connection.port ||
+            prev.connection.user !== next.connection.user
+        ) {
+            replaces.push("connection");
+        }
+        if (!same(prev.triggers, next.triggers)) replaces.push("triggers");
+        const updates = (
+            [
+                "scriptHash",
+                "scriptRef",
+                "script",
+                "environment",
+                "secretEnvironment",
+                "target",
+                "timeoutSeconds",
+                "connectTimeoutSeconds",
+                "privateKey",
+                "bastion",
+                "alternates",
+            ] as const
+        ).filter((k) => !same(prev[k], next[k]));
+        if (prev.connection.hostKey !== next.connection.hostKey) updates.push("connection" as never);
+        return { changes: replaces.length > 0 || updates.length > 0, replaces };
+    },
+    async update(_id: string, olds: RemoteOutputs, news: Record<string, unknown>) {
+        const state = normalizeRemote(news);
+        const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
+        const prev = normalizeRemote(olds as unknown as Record<string, unknown>);
+        const rerun =
+            prev.scriptHash !== state.scriptHash ||
+            !same(olds.environment, state.environment) ||
+            !same(olds.secretEnvironment, state.secretEnvironment);
+        if (!rerun) {
+            return { outs: { ...state, machineId: olds.machineId, result: olds.result } };
+        }
+        const { machineId, run } = await runRemote(state, "update");
+        return { outs: { ...state, machineId, result: lastLine(run?.stdout ?? "") } };
+    },
+    async read(id: string, props: RemoteOutputs): Promise<pulumi.dynamic.ReadResult> {
+        const state = normalizeRemote(props as unknown as Record<string, unknown>);
+        let run: Exec | undefined;
+        try {
+            ({ run } = await runRemote(state, "read", props.machineId));
+        } catch (err) {
+            // Unreachable (or another host key at that address): the machine it ran on is gone.
+            if (/cannot connect/.test((err as Error).message)) {
+                return { id: "", props: {} };
+            }
+            throw err;
+        }
+        // Another machine at that address (the one it ran on was replaced), or the script says gone.
+        if (!run || run.code === ABSENT_EXIT_CODE) {
+            return { id: "", props: {} };
+        }
+        return { id, props };
+    },
+    async delete(_id: string, props: RemoteOutputs): Promise<void> {
+        // On another machine than the one it ran on (replaced since), there is nothing to undo.
+        await runRemote(normalizeRemote(props as unknown as Record<string, unknown>), "delete", props.machineId);
+    },
+};
+

@@ -1,0 +1,93 @@
+/**
+ * flotilla as a user gets it: `npm pack`, installed into a separate Pulumi program outside the
+ * repository, and a real `up` in the lab (3 machines: a registry, a Swarm manager and a worker, the
+ * demo image served on both nodes). Proves the dynamic providers load from the installed package,
+ * the lab image is the package's own, the state stays lean (bytes per machine printed and bounded),
+ * a second up changes nothing, and destroy leaves nothing, temporary folders included.
+ */
+import * as http from "http";
+import { Stack } from "@pulumi/pulumi/automation";
+import { poolLeftovers, programStack, removeStack, removeStaleTestPools, storedState, TEST_POOL_PREFIX } from "./harness";
+import { PackedProgram, packedProgram } from "./packed";
+import { resourceBytes } from "../../bench/lib/state-bytes";
+
+jest.setTimeout(20 * 60 * 1000);
+
+const pool = `${TEST_POOL_PREFIX}pkg${process.pid}`;
+const MACHINES = 3;
+/** Bytes of state per lab machine this program may cost (it was ≈ 246 KB before lean state). */
+const MAX_BYTES_PER_MACHINE = 24_000;
+let program: PackedProgram;
+let stack: Stack;
+
+function get(url: string): Promise<[number, string]> {
+    return new Promise((resolve, reject) => {
+        const req = http.get(url, { timeout: 5000, agent: false }, (res) => {
+            let body = "";
+            res.on("data", (d) => (body += d));
+            res.on("end", () => resolve([res.statusCode ?? 0, body]));
+        });
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", reject);
+    });
+}
+
+beforeAll(async () => {
+    removeStaleTestPools();
+    program = packedProgram();
+    console.log(`packed flotilla installed into a new program in ${program.installSeconds.toFixed(1)}s`);
+    stack = await programStack(program.dir, `pkg-${process.pid}`, {
+        "test:poolName": pool,
+        "test:subnet": "10.213.118.0/28",
+        "test:machines": String(MACHINES),
+    });
+});
+
+afterAll(async () => {
+    if (stack) {
+        await stack.destroy().catch(() => undefined);
+        await removeStack(stack);
+    }
+    program?.remove();
+});
+
+describe("the packed package in a user's program", () => {
+    test("up: the demo image answers HTTP 200 on both nodes", async () => {
+        const started = Date.now();
+        const up = await stack.up();
+        const urls = up.outputs.urls.value as string[];
+        expect(urls).toHaveLength(MACHINES - 1);
+        for (const url of urls) {
+            expect(await get(url)).toEqual([200, expect.stringContaining("flotilla-demo v1")]);
+        }
+        console.log(`packed program: up to HTTP 200 on ${urls.length} nodes in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+        expect(up.outputs.services.value).toEqual({ web: { running: MACHINES - 1, desired: MACHINES - 1 } });
+    });
+
+    test("the state is lean: no provider code or script bodies, bounded bytes per machine, no secret in clear", async () => {
+        const state = storedState(stack);
+        const resources = resourceBytes(state);
+        const dynamic = resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic"));
+        expect(dynamic.length).toBeGreaterThan(0);
+        // Every provider is a one-line loader of the installed package's module.
+        for (const r of dynamic) expect(r.providerBytes).toBeLessThan(400);
+        expect(state).not.toContain("set -euo pipefail");
+        expect(state).not.toContain("PRIVATE KEY");
+        const perMachine = state.length / MACHINES;
+        console.log(
+            `state: ${state.length} bytes for ${MACHINES} machines (${resources.length} resources): ${Math.round(perMachine)} bytes per machine`,
+        );
+        expect(perMachine).toBeLessThan(MAX_BYTES_PER_MACHINE);
+    });
+
+    test("a second up changes nothing", async () => {
+        const up = await stack.up();
+        expect(Object.keys(up.summary.resourceChanges ?? {})).toEqual(["same"]);
+    });
+
+    test("destroy leaves nothing behind", async () => {
+        const result = await stack.destroy();
+        expect(result.summary.result).toBe("succeeded");
+        expect(poolLeftovers(pool)).toEqual([]);
+    });
+});
