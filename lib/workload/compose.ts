@@ -28,6 +28,26 @@
  * - Durations are Go duration strings (`time.ParseDuration`), memory is a byte count as a string
  *   (`units.RAMInBytes`), CPUs a decimal string (`opts.ParseCPUs`), as the 3.8 schema requires.
  * - `docker stack deploy` keeps services that left the file unless run with `--prune`.
+ *
+ * How the neutral spec maps to Swarm:
+ * - Update pace: `update_config.order` / `parallelism` are the normalized Swarm view of the
+ *   policy: `maxSurge` > 0 → `start-first` with `parallelism` = `maxSurge` (also when
+ *   `maxUnavailable` > 0: Swarm cannot bound both); `maxSurge` 0 → `stop-first` with
+ *   `parallelism` = `maxUnavailable`. The rollback uses the same pace.
+ * - Internal ports (`expose`): every port of a task is reachable on the overlay network, so
+ *   nothing is rendered.
+ * - Publishing: `host` → `mode: host`; `ingress` → `mode: ingress` (the routing mesh);
+ *   `loadBalancer` → `mode: ingress` too (Swarm provisions no load balancer: put one in front of
+ *   the nodes). Both of the latter need the routing mesh ({@link checkSwarmCapabilities}).
+ * - Discovery by name: with a service virtual IP (the default), Swarm's `vip` endpoint mode (not
+ *   rendered); a cluster without one (no IPVS, as in the lab) gets `endpoint_mode: dnsrr` on
+ *   every service, so `web` still reaches `db` by name through DNS round-robin.
+ * - Volumes: `class` → the volume's `driver` (only when given); `size` is not expressible with
+ *   the `local` driver and is left out (it is the Kubernetes PersistentVolumeClaim's request).
+ * - Health: Swarm has one health check, which both gates routing and updates (a task is used once
+ *   healthy) and restarts a task that turns unhealthy: it renders `liveness` (which
+ *   `healthcheck` fills), else `readiness` (so a rolling update still waits for new tasks to be
+ *   ready; such a task is also restarted if it stays unready), else none (the image's own).
  */
 import { createHash } from "crypto";
 import {
@@ -36,9 +56,11 @@ import {
     NormalizedQuantities,
     NormalizedService,
     NormalizedUpdatePolicy,
+    NormalizedPort,
     PlacementConstraint,
     formatDuration,
 } from "./app-spec";
+import { ClusterCapabilities, FULL_CAPABILITIES } from "../core/cluster";
 import { Validator } from "../core/validate";
 
 /** The compose file format rendered: every field used exists in 3.8, which `docker stack deploy` reads since Docker 19.03. */
@@ -55,6 +77,8 @@ export const LABEL_SECRET = "flotilla.secret";
 export const SECRET_HASH_LENGTH = 8;
 /** Wait before a failed task is restarted. */
 export const RESTART_DELAY_MS = 5_000;
+/** Type token in the messages of the renderer's own checks. */
+const COMPOSE_TYPE = "flotilla:workload:compose";
 /** Longest Swarm service name (`<stack>_<service>`): a DNS label. */
 const SERVICE_NAME_MAX = 63;
 /** Longest Swarm secret name. */
@@ -67,6 +91,13 @@ export interface ComposeOptions {
      * `flotilla.app` and `flotilla.service` (which win). Default none.
      */
     readonly labels?: Readonly<Record<string, string>>;
+    /**
+     * What the target cluster supports. Without a service virtual IP every service gets
+     * `endpoint_mode: dnsrr`; a port that needs the routing mesh on a cluster without one is an
+     * error ({@link checkSwarmCapabilities}). Default {@link FULL_CAPABILITIES} (`vip` endpoints,
+     * nothing checked).
+     */
+    readonly capabilities?: ClusterCapabilities;
 }
 
 /** A compose file (the subset rendered). */
@@ -143,6 +174,8 @@ export interface ComposeUpdateConfig {
 export interface ComposeDeploy {
     readonly mode: "replicated" | "global";
     readonly replicas?: number;
+    /** `dnsrr` on a cluster without service virtual IPs; absent: Swarm's default, `vip`. */
+    readonly endpoint_mode?: "dnsrr";
     readonly labels: Record<string, string>;
     readonly resources?: { readonly limits?: ComposeResources; readonly reservations?: ComposeResources };
     readonly restart_policy: { readonly condition: "any"; readonly delay: string };
@@ -160,6 +193,8 @@ export interface ComposeNetwork {
 
 /** A named volume. */
 export interface ComposeVolume {
+    /** Volume driver (the volume's `class`); absent: Docker's `local`. */
+    readonly driver?: string;
     readonly labels: Record<string, string>;
 }
 
@@ -250,28 +285,90 @@ export function swarmConstraint(c: PlacementConstraint): string {
     return `node.labels.${c.label} ${c.operator} ${c.value}`;
 }
 
+/** The Swarm endpoint mode for a cluster: `vip` with service virtual IPs, else `dnsrr` (DNS round-robin). */
+export function swarmEndpointMode(capabilities: ClusterCapabilities): "vip" | "dnsrr" {
+    return capabilities.serviceVirtualIp ? "vip" : "dnsrr";
+}
+
+/** The Swarm publish mode of a port: `host`, or `ingress` (the routing mesh) for `ingress` and `loadBalancer`. */
+export function swarmPublishMode(port: NormalizedPort): "host" | "ingress" {
+    return port.mode === "host" ? "host" : "ingress";
+}
+
+/**
+ * Checks that a cluster with `capabilities` can run `app` as a Swarm stack; pure, so a deployer
+ * can call it in an `apply` on the cluster's reported capabilities, and {@link renderCompose}
+ * calls it. A port published through the routing mesh (`ingress` or `loadBalancer`) needs the
+ * routing mesh, and a service virtual IP (Swarm refuses `endpoint_mode: dnsrr` for such ports).
+ * Throws an `InvalidArgumentError` of `construct` / `resourceName` naming the port
+ * (`services.web.ports[0]`), why and the fix (publish in `host` mode).
+ */
+export function checkSwarmCapabilities(
+    construct: string,
+    resourceName: string,
+    app: NormalizedAppSpec<unknown>,
+    capabilities: ClusterCapabilities,
+): void {
+    const v: Validator = new Validator(construct, resourceName);
+    for (const service of app.services) {
+        service.ports.forEach((port, i) => {
+            if (swarmPublishMode(port) === "host") {
+                return;
+            }
+            const fix = `a port published in "host" mode (set its mode, or the app's publishMode, to "host")`;
+            if (!capabilities.routingMesh) {
+                v.fail(
+                    `services.${service.name}.ports[${i}]`,
+                    port,
+                    `${fix}: this cluster has no routing mesh (e.g. no IPVS in its kernel), which "${port.mode}" ` +
+                        "publishing needs on Swarm",
+                );
+            }
+            if (!capabilities.serviceVirtualIp) {
+                v.fail(
+                    `services.${service.name}.ports[${i}]`,
+                    port,
+                    `${fix}: this cluster has no service virtual IP (e.g. no IPVS in its kernel), so services use ` +
+                        'DNS round-robin endpoints (endpoint_mode "dnsrr"), which Swarm refuses for ports published ' +
+                        "through the routing mesh",
+                );
+            }
+        });
+    }
+}
+
 /**
  * Renders the compose file of an app deployed as stack `stackName`, every Input resolved
  * ({@link resolveAppSpec}). Secret values are used only to name the Swarm secrets. The stack name
- * must pass {@link validateStackName} (checked again here).
+ * must pass {@link validateStackName} (checked again here), and the app must suit the cluster's
+ * capabilities ({@link checkSwarmCapabilities}, with `opts.capabilities`).
  */
 export function renderCompose(
     stackName: string,
     app: NormalizedAppSpec<string>,
     opts: ComposeOptions = {},
 ): ComposeFile {
-    validateStackName("flotilla:workload:compose", stackName, "stackName", stackName, app);
+    validateStackName(COMPOSE_TYPE, stackName, "stackName", stackName, app);
+    const capabilities = opts.capabilities ?? FULL_CAPABILITIES;
+    checkSwarmCapabilities(COMPOSE_TYPE, stackName, app, capabilities);
     const appLabels = sortKeys({ ...(opts.labels ?? {}), [LABEL_APP]: stackName });
     const services: Record<string, ComposeService> = {};
     for (const service of app.services) {
-        services[service.name] = renderService(stackName, service, opts);
+        services[service.name] = renderService(stackName, service, opts.labels ?? {}, swarmEndpointMode(capabilities));
     }
     const compose: ComposeFile = {
         version: COMPOSE_FILE_VERSION,
         services,
         networks: { [APP_NETWORK]: { driver: "overlay", attachable: true, labels: appLabels } },
         ...(app.volumes.length > 0
-            ? { volumes: Object.fromEntries(app.volumes.map((name) => [name, { labels: appLabels }])) }
+            ? {
+                  volumes: Object.fromEntries(
+                      app.volumes.map((volume) => [
+                          volume.name,
+                          { ...(volume.class !== undefined ? { driver: volume.class } : {}), labels: appLabels },
+                      ]),
+                  ),
+              }
             : {}),
         ...(Object.keys(app.secrets).length > 0
             ? {
@@ -284,13 +381,19 @@ export function renderCompose(
     return escapeDollars(compose);
 }
 
-function renderService(stackName: string, s: NormalizedService<string>, opts: ComposeOptions): ComposeService {
-    const labels = sortKeys({ ...s.labels, ...(opts.labels ?? {}), [LABEL_APP]: stackName, [LABEL_SERVICE]: s.name });
+function renderService(
+    stackName: string,
+    s: NormalizedService<string>,
+    extraLabels: Readonly<Record<string, string>>,
+    endpointMode: "vip" | "dnsrr",
+): ComposeService {
+    const labels = sortKeys({ ...s.labels, ...extraLabels, [LABEL_APP]: stackName, [LABEL_SERVICE]: s.name });
     const limits = quantities(s.resources.limits);
     const reservations = quantities(s.resources.reservations);
     const deploy: ComposeDeploy = {
         mode: s.mode,
         ...(s.replicas !== undefined ? { replicas: s.replicas } : {}),
+        ...(endpointMode === "dnsrr" ? { endpoint_mode: "dnsrr" as const } : {}),
         labels,
         ...(limits || reservations
             ? { resources: { ...(limits ? { limits } : {}), ...(reservations ? { reservations } : {}) } }
@@ -301,6 +404,8 @@ function renderService(stackName: string, s: NormalizedService<string>, opts: Co
         rollback_config: updateConfig(s.update, "pause"),
     };
     const env = Object.keys(s.env);
+    // Swarm's one health check: liveness (what `healthcheck` fills), else readiness.
+    const check = s.liveness ?? s.readiness;
     return {
         image: s.image,
         ...(s.command ? { command: [...s.command] } : {}),
@@ -312,7 +417,7 @@ function renderService(stackName: string, s: NormalizedService<string>, opts: Co
                       target: p.target,
                       published: p.published,
                       protocol: p.protocol,
-                      mode: p.mode,
+                      mode: swarmPublishMode(p),
                   })),
               }
             : {}),
@@ -327,7 +432,7 @@ function renderService(stackName: string, s: NormalizedService<string>, opts: Co
               }
             : {}),
         ...(s.secrets.length > 0 ? { secrets: s.secrets.map((name) => ({ source: name, target: name })) } : {}),
-        ...(s.healthcheck ? { healthcheck: healthcheck(s.healthcheck) } : {}),
+        ...(check ? { healthcheck: healthcheck(check) } : {}),
         networks: [APP_NETWORK],
         labels,
         deploy,

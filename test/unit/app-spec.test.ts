@@ -268,18 +268,22 @@ describe("normalizeAppSpec defaults", () => {
                     command: undefined,
                     entrypoint: undefined,
                     env: {},
+                    expose: [],
                     ports: [],
                     secrets: [],
                     volumes: [],
                     resources: { limits: {}, reservations: {} },
                     placement: [],
-                    healthcheck: undefined,
+                    readiness: undefined,
+                    liveness: undefined,
                     update: {
                         parallelism: 1,
                         delayMs: 5000,
                         order: "start-first",
                         failureAction: "rollback",
                         monitorMs: 10000,
+                        maxSurge: 1,
+                        maxUnavailable: 0,
                     },
                     labels: {},
                 },
@@ -306,13 +310,16 @@ describe("normalizeAppSpec defaults", () => {
             { target: 80, published: 80, protocol: "tcp", mode: "ingress" },
             { target: 53, published: 5353, protocol: "udp", mode: "host" },
         ]);
-        expect(s.healthcheck).toEqual({
+        const check = {
             command: ["wget", "-q", "-O-", "http://localhost/"],
             intervalMs: 10000,
             timeoutMs: 5000,
             retries: 5,
             startPeriodMs: 30000,
-        });
+        };
+        // healthcheck is both the readiness and the liveness check.
+        expect(s.readiness).toEqual(check);
+        expect(s.liveness).toEqual(check);
         expect(s.resources).toEqual({ limits: { nanoCpus: 2_000_000_000, memoryBytes: 1073741824 }, reservations: {} });
         expect(s.volumes).toEqual([{ volume: "cache", path: "/cache", readOnly: true }]);
         expect(s.placement).toEqual([
@@ -320,7 +327,7 @@ describe("normalizeAppSpec defaults", () => {
             { label: "pool", operator: "!=", value: "spot" },
         ]);
         expect(s.labels).toEqual({ team: "web" });
-        expect(app.volumes).toEqual(["cache"]);
+        expect(app.volumes).toEqual([{ name: "cache", sizeBytes: undefined, class: undefined }]);
         // A host-mode port: the old task holds it, so the update stops it first.
         expect(s.update.order).toBe("stop-first");
     });
@@ -365,7 +372,7 @@ describe("normalizeAppSpec defaults", () => {
         expect(app.services[0].volumes.map((m) => m.volume)).toEqual(["x", "y"]);
         expect(Object.keys(app.services[1].labels)).toEqual(["a", "z"]);
         expect(Object.keys(app.secrets)).toEqual(["a", "b"]);
-        expect(app.volumes).toEqual(["x", "y"]);
+        expect(app.volumes.map((vol) => vol.name)).toEqual(["x", "y"]);
     });
 
     test("a valid web + db app passes and nothing is created", async () => {
@@ -388,7 +395,7 @@ describe("normalizeAppSpec rejects bad input, naming the property, the value and
     const pathExpected =
         'expected an absolute path in the container, not "/" and not under /run/secrets, without ".", ".." or empty segments.';
     const serviceKeys =
-        "command, entrypoint, env, healthcheck, image, labels, mode, placement, ports, replicas, resources, secrets, update, volumes";
+        "command, entrypoint, env, expose, healthcheck, image, labels, liveness, mode, placement, ports, readiness, replicas, resources, secrets, update, volumes";
 
     test.each<[string, AppSpec, string]>([
         // replicas and mode
@@ -409,8 +416,8 @@ describe("normalizeAppSpec rejects bad input, naming the property, the value and
         ["fractional target port", web((s) => (s.ports = [{ target: 80.5 }])), "services.web.ports[0].target: received 80.5; expected an integer from 1 to 65535."],
         ["missing target port", web((s) => (s.ports = [bad({ published: 80 })])), "services.web.ports[0].target: received undefined; expected an integer from 1 to 65535."],
         ["unknown protocol", web((s) => (s.ports = [{ target: 80, protocol: bad("sctp") }])), 'services.web.ports[0].protocol: received "sctp"; expected one of "tcp", "udp".'],
-        ["unknown port mode", web((s) => (s.ports = [{ target: 80, mode: bad("mesh") }])), 'services.web.ports[0].mode: received "mesh"; expected one of "ingress", "host".'],
-        ["unknown publishMode", { ...shop(), publishMode: bad("mesh") }, 'publishMode: received "mesh"; expected one of "ingress", "host".'],
+        ["unknown port mode", web((s) => (s.ports = [{ target: 80, mode: bad("mesh") }])), 'services.web.ports[0].mode: received "mesh"; expected one of "ingress", "host", "loadBalancer".'],
+        ["unknown publishMode", { ...shop(), publishMode: bad("mesh") }, 'publishMode: received "mesh"; expected one of "ingress", "host", "loadBalancer".'],
         [
             "the same published port twice in a service",
             web((s) => (s.ports = [{ target: 8080, published: 80 }, { target: 8081, published: 80 }])),
@@ -451,7 +458,7 @@ describe("normalizeAppSpec rejects bad input, naming the property, the value and
             web((s) => (s.resources = { limits: { memory: "256Mi" }, reservations: { memory: "1Gi" } })),
             'services.web.resources.reservations.memory: received "1Gi"; expected no more than the memory limit ("256Mi").',
         ],
-        ["a misspelt quantity", web((s) => (s.resources = { limits: bad({ cpus: 1 }) })), "services.web.resources.limits.cpus: received 1; expected no such property (known: cpu, memory)."],
+        ["a misspelt quantity", web((s) => (s.resources = { limits: bad({ cpus: 1 }) })), 'services.web.resources.limits.cpus: received 1; expected no such property (did you mean "cpu"?); known: cpu, memory.'],
         // names
         ["a service name with upper case", { services: { Web: { image: "nginx" } } }, `services.Web: received "Web"; ${serviceNameExpected}`],
         ["a service name with '_'", { services: { web_1: { image: "nginx" } } }, `services.web_1: received "web_1"; ${serviceNameExpected}`],
@@ -476,7 +483,7 @@ describe("normalizeAppSpec rejects bad input, naming the property, the value and
             { ...shop(), secrets: { DbPassword: "x" } },
             "secrets.DbPassword: received \"DbPassword\"; expected a secret name of 1 to 63 lower-case letters, digits, '-', '_' and '.', starting and ending with a letter or digit.",
         ],
-        ["a secret value that is not a string", { ...shop(), secrets: { "db-password": bad(1234) } }, 'secrets.db-password: received "<number>"; expected a string (or an Output of one).'],
+        ["a secret value that is not a string", { ...shop(), secrets: { "db-password": bad(1234) } }, 'secrets.db-password: received a secret number; expected a non-empty string (or an Output of one).'],
         // volumes
         ["a relative mount path", withService("db", (s) => (s.volumes = { "db-data": "data" })), `services.db.volumes.db-data: received "data"; ${pathExpected}`],
         ["a mount at /", withService("db", (s) => (s.volumes = { "db-data": "/" })), `services.db.volumes.db-data: received "/"; ${pathExpected}`],
@@ -521,9 +528,9 @@ describe("normalizeAppSpec rejects bad input, naming the property, the value and
         ["an empty command list", web((s) => (s.command = [])), "services.web.command: received []; expected a non-empty list of strings."],
         ["a command that is a string", web((s) => (s.entrypoint = bad("sh -c x"))), 'services.web.entrypoint: received "sh -c x"; expected a non-empty list of strings.'],
         ["a reserved label", web((s) => (s.labels = { "flotilla.app": "x" })), 'services.web.labels.flotilla.app: received "flotilla.app"; expected a label name not starting with "flotilla." (reserved).'],
-        ["a misspelt service property", web((s) => Object.assign(s, { replica: 3 })), `services.web.replica: received 3; expected no such property (known: ${serviceKeys}).`],
-        ["a misspelt app property", { ...shop(), service: {} } as AppSpec, "service: received {}; expected no such property (known: publishMode, secrets, services)."],
-        ["a misspelt port property", web((s) => (s.ports = [bad({ target: 80, host: 80 })])), "services.web.ports[0].host: received 80; expected no such property (known: mode, protocol, published, target)."],
+        ["a misspelt service property", web((s) => Object.assign(s, { replica: 3 })), `services.web.replica: received 3; expected no such property (did you mean "replicas"?); known: ${serviceKeys}.`],
+        ["a misspelt app property", { ...shop(), service: {} } as AppSpec, 'service: received {}; expected no such property (did you mean "services"?); known: publishMode, secrets, services, volumes.'],
+        ["a misspelt port property", web((s) => (s.ports = [bad({ target: 80, host: 80 })])), "services.web.ports[0].host: received 80; expected no such property; known: mode, protocol, published, target."],
     ])("%s", (_what, spec, message) => {
         expect(messageOf(() => normalizeAppSpec(TYPE, "shop", spec))).toBe(PREFIX + message);
     });
@@ -538,7 +545,7 @@ describe("normalizeAppSpec rejects bad input, naming the property, the value and
             PREFIX + "app.services.web.replicas: received -1; expected an integer from 0 to 1000.",
         );
         expect(messageOf(() => normalizeAppSpec(TYPE, "shop", { ...shop(), extra: 1 } as AppSpec, "app."))).toBe(
-            PREFIX + "app.extra: received 1; expected no such property (known: publishMode, secrets, services).",
+            PREFIX + "app.extra: received 1; expected no such property; known: publishMode, secrets, services, volumes.",
         );
     });
 });
