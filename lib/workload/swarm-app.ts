@@ -5,7 +5,7 @@ import { RemoteScript } from "../shared/remote-script";
 import { bundledScript } from "../shared/scripts";
 import { Reason, Validator } from "../core/validate";
 import { AppSpec, normalizeAppSpec, resolveAppSpec } from "./app-spec";
-import { composeText, renderCompose, swarmSecrets, validateStackName } from "./compose";
+import { checkSwarmCapabilities, composeText, renderCompose, swarmSecrets, validateStackName } from "./compose";
 
 /** Type token of {@link SwarmApp}. */
 export const SWARM_APP_TYPE = "flotilla:workload:SwarmApp";
@@ -89,7 +89,14 @@ export class SwarmApp extends pulumi.ComponentResource {
         this.stackName = stackName;
 
         const resolved = resolveAppSpec(app);
-        const compose = resolved.apply((r) => composeText(renderCompose(stackName, r)));
+        // The cluster says what it supports (e.g. no IPVS: DNS round-robin discovery, host-mode
+        // ports only); the compose file is rendered for that, or the deploy fails naming the port.
+        const compose = pulumi
+            .all([resolved, cluster.capabilities])
+            .apply(([r, capabilities]) => {
+                checkSwarmCapabilities(SWARM_APP_TYPE, name, r, capabilities);
+                return composeText(renderCompose(stackName, r, { capabilities }));
+            });
         const secrets = resolved.apply((r) => swarmSecrets(stackName, r));
         const secretCount = Object.keys(app.secrets).length;
         const names: Record<string, pulumi.Input<string>> = {};
