@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { SwarmCluster } from "../cluster/swarm";
 import { RemoteScript } from "../shared/remote-script";
 import { readScript } from "../shared/scripts";
-import { Validator } from "../core/validate";
+import { REGISTRY_EXPECTED, parseRegistryAddress } from "../core/image-ref";
+import { Validator, isPlainObject } from "../core/validate";
 import { AppSpec, normalizeAppSpec, resolveAppSpec } from "./app-spec";
 import { composeText, renderCompose, swarmSecrets, validateStackName } from "./compose";
 
@@ -73,7 +74,15 @@ export class SwarmApp extends pulumi.ComponentResource {
         const timeout = v.integer("convergeTimeoutSeconds", convergeTimeoutSeconds ?? 300, 10, 7200);
         const resolve = v.oneOf("resolveImage", resolveImage ?? "always", ["always", "changed", "never"] as const);
         if (registryAuth !== undefined) {
-            v.token("registryAuth.server", registryAuth.server, "a registry host[:port], e.g. 10.213.0.5:5000");
+            if (!isPlainObject(registryAuth)) {
+                v.fail("registryAuth", registryAuth, "an object with server, username and password");
+            }
+            v.known("registryAuth", registryAuth, ["password", "server", "username"]);
+            // The one image-reference grammar: the server is what image references start with.
+            const server = parseRegistryAddress(v.plain("registryAuth.server", registryAuth.server));
+            if (typeof server === "string") {
+                v.fail("registryAuth.server", registryAuth.server, `${REGISTRY_EXPECTED} (${server})`);
+            }
         }
 
         super(SWARM_APP_TYPE, name, {}, opts);
