@@ -1,14 +1,24 @@
 /**
  * A web + database app as an orchestrator-neutral {@link AppSpec}: the web tier (two replicas,
- * published on port 80) reaches the database at host name `db`; both read the database password
- * from `/run/secrets/db-password`; the database keeps its data in the named volume `db-data` on
- * a node of zone `a`.
+ * published on port 80, taking traffic once ready) reaches the database at host name `db` on its
+ * internal port 5432; both read the database password from `/run/secrets/db-password`; the
+ * database keeps its data in the named volume `db-data` (10 GiB where the cluster can size
+ * volumes) on a node of zone `a`.
  *
  * Importing this file creates nothing: it exports functions. A program deploys the spec with a
  * deployer such as `SwarmApp`; {@link webDbCompose} shows what `docker stack deploy` would get.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AppSpec, composeText, normalizeAppSpec, renderCompose, resolveAppSpec, validateStackName } from "../lib";
+import {
+    AppSpec,
+    ClusterCapabilities,
+    FULL_CAPABILITIES,
+    composeText,
+    normalizeAppSpec,
+    renderCompose,
+    resolveAppSpec,
+    validateStackName,
+} from "../lib";
 
 /** The app. `registry` is where the web image lives, e.g. the lab's registry `10.213.0.2:5000`. */
 export function webDbApp(dbPassword: pulumi.Input<string>, registry = "registry.lab:5000"): AppSpec {
@@ -16,6 +26,8 @@ export function webDbApp(dbPassword: pulumi.Input<string>, registry = "registry.
         // The lab's kernel has no IPVS, so no routing mesh: publish on the nodes running a task.
         publishMode: "host",
         secrets: { "db-password": dbPassword },
+        // Kubernetes: a 10 GiB claim of the default class; Swarm: a `local` volume (no size).
+        volumes: { "db-data": { size: "10Gi" } },
         services: {
             web: {
                 image: `${registry}/shop/web:1.4.2`,
@@ -24,11 +36,15 @@ export function webDbApp(dbPassword: pulumi.Input<string>, registry = "registry.
                 env: { DB_HOST: "db", DB_PASSWORD_FILE: "/run/secrets/db-password" },
                 secrets: ["db-password"],
                 resources: { limits: { cpu: "0.5", memory: "256Mi" }, reservations: { cpu: "100m", memory: "64Mi" } },
-                healthcheck: { command: ["wget", "-q", "-O-", "http://localhost:8080/health"], interval: "10s" },
-                update: { parallelism: 1, delay: "5s", failureAction: "rollback" },
+                // Traffic only once the app answers (Swarm: its one health check).
+                readiness: { command: ["wget", "-q", "-O-", "http://localhost:8080/health"], interval: "10s" },
+                // One extra task at a time, none taken down early (Swarm: start-first, parallelism 1).
+                update: { maxSurge: 1, maxUnavailable: 0, delay: "5s", failureAction: "rollback" },
             },
             db: {
                 image: "postgres:16",
+                // Reached by the web tier only, never published.
+                expose: [5432],
                 env: { POSTGRES_PASSWORD_FILE: "/run/secrets/db-password" },
                 secrets: ["db-password"],
                 volumes: { "db-data": "/var/lib/postgresql/data" },
@@ -41,9 +57,17 @@ export function webDbApp(dbPassword: pulumi.Input<string>, registry = "registry.
     };
 }
 
-/** The compose file (JSON text) `docker stack deploy -c - <stack>` would read for this app. Secret while the password is. */
-export function webDbCompose(stackName: string, dbPassword: pulumi.Input<string>): pulumi.Output<string> {
+/**
+ * The compose file (JSON text) `docker stack deploy -c - <stack>` would read for this app on a
+ * cluster with `capabilities` (default: everything; the lab has no service virtual IPs, so its
+ * services get DNS round-robin endpoints). Secret while the password is.
+ */
+export function webDbCompose(
+    stackName: string,
+    dbPassword: pulumi.Input<string>,
+    capabilities: ClusterCapabilities = FULL_CAPABILITIES,
+): pulumi.Output<string> {
     const app = normalizeAppSpec("example:web-db", stackName, webDbApp(dbPassword));
     validateStackName("example:web-db", stackName, "stackName", stackName, app);
-    return resolveAppSpec(app).apply((resolved) => composeText(renderCompose(stackName, resolved)));
+    return resolveAppSpec(app).apply((resolved) => composeText(renderCompose(stackName, resolved, { capabilities })));
 }

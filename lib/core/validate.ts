@@ -208,8 +208,10 @@ export class Validator {
             const checked = apply(value as T);
             return (opts.secret ? pulumi.secret(checked) : pulumi.output(checked)) as unknown as pulumi.Output<R>;
         }
-        const out = pulumi.output(value).apply((v) => apply(v as T));
-        return (opts.secret ? pulumi.secret(out) : out) as unknown as pulumi.Output<R>;
+        // Mark the source secret before checking (a failing check then rejects one Output, not a
+        // secret wrapper whose own promises nobody awaits).
+        const source = opts.secret ? pulumi.secret(value) : pulumi.output(value);
+        return source.apply((v) => apply(v as T)) as unknown as pulumi.Output<R>;
     }
 
     /** An integer in [min, max]. */

@@ -13,6 +13,7 @@ import {
     resolveAppSpec,
 } from "../../lib/workload/app-spec";
 import { messageOf } from "./mocks";
+import { InvalidArgumentError } from "../../lib/core/validate";
 
 const registered = recordResources();
 
@@ -567,5 +568,265 @@ describe("resolveAppSpec", () => {
         const resolved = resolveAppSpec(normalizeAppSpec(TYPE, "shop", { services: { web: { image: "nginx" } } }));
         expect((await valueOf(resolved)).services[0].env).toEqual({});
         expect(await pulumi.isSecret(resolved)).toBe(false);
+    });
+});
+
+/**
+ * The message of the InvalidArgumentError an Output fails with when it resolves (fails the test if
+ * it resolves). Its isKnown and isSecret promises reject too: they are handled here, or Jest would
+ * report them as unhandled rejections.
+ */
+async function rejectionOf(output: pulumi.Output<unknown>): Promise<string> {
+    const o = output as unknown as { promise(): Promise<unknown>; isKnown: Promise<boolean>; isSecret: Promise<boolean> };
+    o.isKnown.catch(() => undefined);
+    o.isSecret.catch(() => undefined);
+    try {
+        await o.promise();
+    } catch (err) {
+        expect(err).toBeInstanceOf(InvalidArgumentError);
+        return (err as Error).message;
+    }
+    throw new Error("expected the Output to fail when it resolves");
+}
+
+describe("units are own keys, never the object prototype's", () => {
+    test.each(["1constructor", "1toString", "2valueOf", "1__proto__"])("parseMemory(%p) is an unknown unit", (text) => {
+        expect(parseMemory(text)).toMatch(/^unknown unit "|^not a decimal number/);
+        expect(typeof parseMemory(text)).toBe("string");
+    });
+
+    test.each([
+        ["1constructor", 'unknown unit "constructor"'],
+        ["1toString", 'unknown unit "toString"'],
+    ])("parseMemory(%p): %s", (text, reason) => {
+        expect(parseMemory(text)).toBe(reason);
+    });
+
+    test.each([
+        ["1constructor", 'unknown unit "constructor"'],
+        ["1s2constructor", 'unknown unit "constructor"'],
+    ])("parseDuration(%p): %s", (text, reason) => {
+        expect(parseDuration(text)).toBe(reason);
+    });
+});
+
+describe("update policy: neutral (maxSurge/maxUnavailable) or Swarm-style (parallelism/order), both views normalized", () => {
+    test.each<[string, Partial<ServiceSpec>, { parallelism: number; order: string; maxSurge: number; maxUnavailable: number }]>([
+        ["the default", {}, { parallelism: 1, order: "start-first", maxSurge: 1, maxUnavailable: 0 }],
+        ["the default of a host-port service", { ports: [{ target: 80, mode: "host" }] }, { parallelism: 1, order: "stop-first", maxSurge: 0, maxUnavailable: 1 }],
+        ["the default with a read-write volume", { volumes: { data: "/data" } }, { parallelism: 1, order: "stop-first", maxSurge: 0, maxUnavailable: 1 }],
+        ["maxSurge alone", { update: { maxSurge: 2 } }, { parallelism: 2, order: "start-first", maxSurge: 2, maxUnavailable: 0 }],
+        ["maxUnavailable alone", { update: { maxUnavailable: 3 } }, { parallelism: 3, order: "stop-first", maxSurge: 0, maxUnavailable: 3 }],
+        ["maxSurge 0 and maxUnavailable 2", { update: { maxSurge: 0, maxUnavailable: 2 } }, { parallelism: 2, order: "stop-first", maxSurge: 0, maxUnavailable: 2 }],
+        ["both above 0 (Swarm bounds the surge only)", { update: { maxSurge: 1, maxUnavailable: 3 } }, { parallelism: 1, order: "start-first", maxSurge: 1, maxUnavailable: 3 }],
+        ["maxSurge on a host-port service (given wins)", { ports: [{ target: 80, mode: "host" }], update: { maxSurge: 1 } }, { parallelism: 1, order: "start-first", maxSurge: 1, maxUnavailable: 0 }],
+        ["parallelism alone", { update: { parallelism: 3 } }, { parallelism: 3, order: "start-first", maxSurge: 3, maxUnavailable: 0 }],
+        ["stop-first, parallelism 2", { update: { order: "stop-first", parallelism: 2 } }, { parallelism: 2, order: "stop-first", maxSurge: 0, maxUnavailable: 2 }],
+        ["start-first on a host-port service", { ports: [{ target: 80, mode: "host" }], update: { order: "start-first" } }, { parallelism: 1, order: "start-first", maxSurge: 1, maxUnavailable: 0 }],
+    ])("%s", (_what, extra, expected) => {
+        const app = normalizeAppSpec(TYPE, "shop", { services: { s: { image: "nginx", ...extra } } });
+        expect(app.services[0].update).toEqual({ delayMs: 5000, failureAction: "rollback", monitorMs: 10000, ...expected });
+    });
+});
+
+describe("internal ports, publishing, volumes, readiness and liveness", () => {
+    test("expose and the published ports' targets are the internal ports, sorted, each once", () => {
+        const app = normalizeAppSpec(TYPE, "shop", {
+            services: {
+                db: { image: "postgres:16", expose: [5432, { port: 53, protocol: "udp" }, { port: 53 }, 8080], ports: [{ target: 8080, published: 80 }, { target: 9090, protocol: "udp" }] },
+            },
+        });
+        expect(app.services[0].expose).toEqual([
+            { port: 53, protocol: "tcp" },
+            { port: 53, protocol: "udp" },
+            { port: 5432, protocol: "tcp" },
+            { port: 8080, protocol: "tcp" },
+            { port: 9090, protocol: "udp" },
+        ]);
+    });
+
+    test.each(["ingress", "host", "loadBalancer"] as const)("publish mode %p, per port or for the app", (mode) => {
+        expect(normalizeAppSpec(TYPE, "shop", { services: { web: { image: "nginx", ports: [{ target: 80, mode }] } } }).services[0].ports[0].mode).toBe(mode);
+        expect(normalizeAppSpec(TYPE, "shop", { publishMode: mode, services: { web: { image: "nginx", ports: [{ target: 80 }] } } }).services[0].ports[0].mode).toBe(mode);
+    });
+
+    test("a load-balanced port keeps the start-first default (no port held on a node)", () => {
+        const app = normalizeAppSpec(TYPE, "shop", { services: { web: { image: "nginx", ports: [{ target: 80, mode: "loadBalancer" }] } } });
+        expect(app.services[0].update.order).toBe("start-first");
+    });
+
+    test("declared volumes get their size and class; mounted, undeclared ones the defaults", () => {
+        const app = normalizeAppSpec(TYPE, "shop", {
+            volumes: { "db-data": { size: "1Gi", class: "fast-ssd" }, logs: { class: "local" }, cache: { size: "500M" } },
+            services: {
+                db: { image: "postgres:16", volumes: { "db-data": "/var/lib/postgresql/data", logs: "/logs" } },
+                web: { image: "nginx", volumes: { cache: "/cache", constructor: "/c", tmp: { path: "/tmp", readOnly: false } } },
+            },
+        });
+        expect(app.volumes).toEqual([
+            { name: "cache", sizeBytes: 500_000_000, class: undefined },
+            { name: "constructor", sizeBytes: undefined, class: undefined },
+            { name: "db-data", sizeBytes: 1073741824, class: "fast-ssd" },
+            { name: "logs", sizeBytes: undefined, class: "local" },
+            { name: "tmp", sizeBytes: undefined, class: undefined },
+        ]);
+    });
+
+    const check = (command: string) => ({ command, intervalMs: 10000, timeoutMs: 5000, retries: 3, startPeriodMs: 0 });
+    test.each<[string, Partial<ServiceSpec>, unknown, unknown]>([
+        ["healthcheck: both", { healthcheck: { command: "hc" } }, check("hc"), check("hc")],
+        ["readiness alone", { readiness: { command: "ready" } }, check("ready"), undefined],
+        ["liveness alone", { liveness: { command: "live" } }, undefined, check("live")],
+        ["readiness and liveness", { readiness: { command: "ready" }, liveness: { command: "live" } }, check("ready"), check("live")],
+        ["none", {}, undefined, undefined],
+    ])("%s", (_what, extra, readiness, liveness) => {
+        const s = normalizeAppSpec(TYPE, "shop", { services: { web: { image: "nginx", ...extra } } }).services[0];
+        expect(s.readiness).toEqual(readiness);
+        expect(s.liveness).toEqual(liveness);
+    });
+});
+
+describe("the validation contract: closest known name, own keys, Outputs checked when they resolve", () => {
+    const imageExpected = "expected a Docker image reference [registry[:port]/]path[:tag][@digest]";
+    const sizeExpected =
+        'expected a size such as "1Gi", "500M" (units k, M, G, T: powers of 1000; Ki, Mi, Gi, Ti: powers of 1024)';
+    const classExpected =
+        "expected a storage class or volume driver name of 1 to 253 lower-case letters, digits, '-' and '.', each " +
+        "dot-separated part starting and ending with a letter or digit.";
+    const both = (key: string) =>
+        `expected no ${key} together with healthcheck (healthcheck is both the readiness and the liveness check: ` +
+        "give healthcheck alone, or readiness and/or liveness).";
+    const styles = (neutral: string, swarm: string) =>
+        `expected no ${neutral} together with ${swarm} (give the pace either as maxSurge/maxUnavailable or, Swarm-style, as parallelism/order).`;
+    const db = (change: (s: Mutable<ServiceSpec>) => void) => withService("db", change);
+
+    test.each<[string, AppSpec, string]>([
+        // the closest known name, at every level
+        ["a misspelt port property", web((s) => (s.ports = [bad({ target: 80, publshed: 81 })])), 'services.web.ports[0].publshed: received 81; expected no such property (did you mean "published"?); known: mode, protocol, published, target.'],
+        ["a misspelt resources property", web((s) => (s.resources = bad({ limit: {} }))), 'services.web.resources.limit: received {}; expected no such property (did you mean "limits"?); known: limits, reservations.'],
+        ["a misspelt mount property", db((s) => (s.volumes = { "db-data": bad({ path: "/data", readonly: true }) })), 'services.db.volumes.db-data.readonly: received true; expected no such property (did you mean "readOnly"?); known: path, readOnly.'],
+        ["a misspelt health check property", web((s) => (s.healthcheck = bad({ command: "true", intervall: "1s" }))), 'services.web.healthcheck.intervall: received "1s"; expected no such property (did you mean "interval"?); known: command, interval, retries, startPeriod, timeout.'],
+        ["a misspelt update property", web((s) => (s.update = bad({ maxsurge: 1 }))), 'services.web.update.maxsurge: received 1; expected no such property (did you mean "maxSurge"?); known: delay, failureAction, maxSurge, maxUnavailable, monitor, order, parallelism.'],
+        ["a misspelt service property", web((s) => Object.assign(s, { exposes: [80] })), 'services.web.exposes: received [80]; expected no such property (did you mean "expose"?); known: command, entrypoint, env, expose, healthcheck, image, labels, liveness, mode, placement, ports, readiness, replicas, resources, secrets, update, volumes.'],
+        ["a misspelt app property", { ...shop(), volume: {} } as AppSpec, 'volume: received {}; expected no such property (did you mean "volumes"?); known: publishMode, secrets, services, volumes.'],
+        ["a misspelt volume property", { ...shop(), volumes: { "db-data": bad({ sise: "1Gi" }) } }, 'volumes.db-data.sise: received "1Gi"; expected no such property (did you mean "size"?); known: class, size.'],
+        ["a misspelt expose property", db((s) => (s.expose = [bad({ port: 5432, proto: "tcp" })])), 'services.db.expose[0].proto: received "tcp"; expected no such property; known: port, protocol.'],
+        // secrets: own keys only, never empty, never shown
+        ...["constructor", "toString", "hasOwnProperty", "__proto__"].map(
+            (name): [string, AppSpec, string] => [
+                `a reference to the prototype's ${name}`,
+                web((s) => (s.secrets = [name])),
+                `services.web.secrets[0]: received "${name}"; expected the name of one of the app's secrets: "db-password".`,
+            ],
+        ),
+        [
+            "a reference to constructor when the app has no secrets",
+            { services: { web: { image: "nginx", secrets: ["constructor"] } } },
+            "services.web.secrets[0]: received \"constructor\"; expected the name of one of the app's secrets (it has none: declare them in secrets).",
+        ],
+        ["an empty secret", { ...shop(), secrets: { "db-password": "" } }, "secrets.db-password: received a secret of 0 characters; expected a non-empty string (or an Output of one)."],
+        ["a secret that is a list", { ...shop(), secrets: { "db-password": bad(["hunter2"]) } }, "secrets.db-password: received a secret object; expected a non-empty string (or an Output of one)."],
+        // update policy
+        ["maxSurge with parallelism", web((s) => (s.update = { maxSurge: 1, parallelism: 2 })), "services.web.update.maxSurge: received 1; " + styles("maxSurge", "parallelism")],
+        ["maxUnavailable with order", web((s) => (s.update = { maxUnavailable: 1, order: "stop-first" })), "services.web.update.maxUnavailable: received 1; " + styles("maxUnavailable", "order")],
+        ["maxSurge with order", web((s) => (s.update = { maxSurge: 2, maxUnavailable: 0, order: "start-first" })), "services.web.update.maxSurge: received 2; " + styles("maxSurge", "order")],
+        ["maxSurge 0 alone", web((s) => (s.update = { maxSurge: 0 })), "services.web.update.maxSurge: received 0; expected more than 0 when maxUnavailable is 0 (its default when only maxSurge is given): otherwise no task could be replaced."],
+        ["maxUnavailable 0 alone", web((s) => (s.update = { maxUnavailable: 0 })), "services.web.update.maxUnavailable: received 0; expected more than 0 when maxSurge is 0 (its default when only maxUnavailable is given): otherwise no task could be replaced."],
+        ["both 0", web((s) => (s.update = { maxSurge: 0, maxUnavailable: 0 })), "services.web.update.maxSurge: received 0; expected more than 0 when maxUnavailable is 0: otherwise no task could be replaced."],
+        ["a negative maxSurge", web((s) => (s.update = { maxSurge: -1 })), "services.web.update.maxSurge: received -1; expected an integer from 0 to 1000."],
+        ["a fractional maxUnavailable", web((s) => (s.update = { maxUnavailable: 1.5 })), "services.web.update.maxUnavailable: received 1.5; expected an integer from 0 to 1000."],
+        ["maxSurge over 1000", web((s) => (s.update = { maxSurge: 1001, maxUnavailable: 1 })), "services.web.update.maxSurge: received 1001; expected an integer from 0 to 1000."],
+        ["maxUnavailable as text", web((s) => (s.update = { maxSurge: 1, maxUnavailable: bad("25%") })), 'services.web.update.maxUnavailable: received "25%"; expected an integer from 0 to 1000.'],
+        // internal ports
+        ["a port exposed twice", db((s) => (s.expose = [5432, 5432])), "services.db.expose[1]: received 5432; expected a port not already exposed (services.db.expose[0] exposes 5432/tcp)."],
+        ["a port exposed twice, once as an object", db((s) => (s.expose = [5432, { port: 5432, protocol: "tcp" }])), 'services.db.expose[1]: received {"port":5432,"protocol":"tcp"}; expected a port not already exposed (services.db.expose[0] exposes 5432/tcp).'],
+        ["an exposed port 0", db((s) => (s.expose = [0])), "services.db.expose[0]: received 0; expected an integer from 1 to 65535."],
+        ["an exposed port 65536", db((s) => (s.expose = [{ port: 65536 }])), "services.db.expose[0].port: received 65536; expected an integer from 1 to 65535."],
+        ["an exposed port as text", db((s) => (s.expose = [bad("5432")])), 'services.db.expose[0]: received "5432"; expected a port number (TCP) or { port, protocol }.'],
+        ["an unknown exposed protocol", db((s) => (s.expose = [{ port: 5432, protocol: bad("sctp") }])), 'services.db.expose[0].protocol: received "sctp"; expected one of "tcp", "udp".'],
+        ["expose not a list", db((s) => (s.expose = bad(5432))), "services.db.expose: received 5432; expected a list of ports: numbers (TCP) or { port, protocol }."],
+        // volumes
+        ["a declared volume no service mounts", { ...shop(), volumes: { cache: { size: "1Gi" } } }, 'volumes.cache: received {"size":"1Gi"}; expected a volume that some service mounts (none does: mount it in a service\'s volumes, or remove it).'],
+        ["a declared volume named after the prototype's constructor", { ...shop(), volumes: { constructor: {} } }, "volumes.constructor: received {}; expected a volume that some service mounts (none does: mount it in a service's volumes, or remove it)."],
+        ["a size that does not parse", { ...shop(), volumes: { "db-data": { size: "lots" } } }, `volumes.db-data.size: received "lots"; ${sizeExpected} (not a decimal number with an optional unit).`],
+        ["a size in GB", { ...shop(), volumes: { "db-data": { size: "1GB" } } }, `volumes.db-data.size: received "1GB"; ${sizeExpected} (unknown unit "GB" (use "Ki", "Mi", "Gi" for powers of 1024)).`],
+        ["a zero size", { ...shop(), volumes: { "db-data": { size: "0Gi" } } }, `volumes.db-data.size: received "0Gi"; ${sizeExpected}, more than 0.`],
+        ["a size as a number", { ...shop(), volumes: { "db-data": { size: bad(1024) } } }, `volumes.db-data.size: received 1024; ${sizeExpected} (not a string).`],
+        ["a class with upper case", { ...shop(), volumes: { "db-data": { class: "Fast_SSD" } } }, `volumes.db-data.class: received "Fast_SSD"; ${classExpected}`],
+        ["an empty class", { ...shop(), volumes: { "db-data": { class: "" } } }, `volumes.db-data.class: received ""; ${classExpected}`],
+        ["a class with a slash", { ...shop(), volumes: { "db-data": { class: "rexray/ebs" } } }, `volumes.db-data.class: received "rexray/ebs"; ${classExpected}`],
+        ["a volume name that is not DNS-safe", { ...shop(), volumes: { Data: {} } }, "volumes.Data: received \"Data\"; expected a DNS-safe name of 1 to 63 characters: lower-case letters, digits and '-', starting and ending with a letter or digit."],
+        ["a volume given as its size", { ...shop(), volumes: { "db-data": bad("1Gi") } }, 'volumes.db-data: received "1Gi"; expected an object with an optional size and class (e.g. { size: "1Gi" }).'],
+        ["volumes not an object", { ...shop(), volumes: bad(["db-data"]) }, 'volumes: received ["db-data"]; expected an object mapping volume names to { size, class } (e.g. { "db-data": { size: "1Gi" } }).'],
+        // readiness and liveness
+        ["healthcheck with readiness", web((s) => ((s.healthcheck = { command: "true" }), (s.readiness = { command: "ready" }))), 'services.web.readiness: received {"command":"ready"}; ' + both("readiness")],
+        ["healthcheck with liveness", web((s) => ((s.healthcheck = { command: "true" }), (s.liveness = { command: "live" }))), 'services.web.liveness: received {"command":"live"}; ' + both("liveness")],
+        ["a bad readiness interval", web((s) => (s.readiness = { command: "true", interval: "10" })), 'services.web.readiness.interval: received "10"; expected a duration such as "10s", "1m30s" or "500ms" (units h, m, s, ms) (not a sequence of <number><unit> such as "1m30s").'],
+        ["a liveness without a command", web((s) => (s.liveness = bad({ retries: 2 }))), "services.web.liveness.command: received undefined; expected a non-empty list of strings (run as is) or a non-empty shell command string."],
+        // image
+        ["an image that is a number", web((s) => (s.image = bad(42))), `services.web.image: received 42; ${imageExpected} (not a string).`],
+    ])("%s", (_what, spec, message) => {
+        expect(messageOf(() => normalizeAppSpec(TYPE, "shop", spec))).toBe(PREFIX + message);
+    });
+
+    test("a secret named constructor, declared, is found", () => {
+        const app = normalizeAppSpec(TYPE, "shop", { secrets: { constructor: "x" }, services: { web: { image: "nginx", secrets: ["constructor"] } } });
+        expect(app.services[0].secrets).toEqual(["constructor"]);
+    });
+
+    const badImage = "registry.lab:5000/Shop/web:1";
+    const badImageMessage = `${PREFIX}services.web.image: received "${badImage}"; ${imageExpected} (path component "Shop" is not lower-case).`;
+
+    test("an image is checked at construction when plain", () => {
+        expect(messageOf(() => normalizeAppSpec(TYPE, "shop", web((s) => (s.image = badImage))))).toBe(badImageMessage);
+    });
+
+    test.each([
+        ["an Output", () => pulumi.output(badImage)],
+        ["a promise", () => Promise.resolve(badImage)],
+        ["a secret Output", () => pulumi.secret(badImage)],
+    ])("an image given as %s is checked when it resolves, with the same message", async (_what, image) => {
+        const app = normalizeAppSpec(TYPE, "shop", web((s) => (s.image = image())));
+        expect(await rejectionOf(app.services[0].image as pulumi.Output<string>)).toBe(badImageMessage);
+        expect(await rejectionOf(resolveAppSpec(app))).toBe(badImageMessage);
+    });
+
+    test("an image Output that is valid resolves, with its parts", async () => {
+        const app = normalizeAppSpec(TYPE, "shop", web((s) => (s.image = pulumi.output("registry.lab:5000/shop/web:1.4.2"))));
+        expect(app.services[0].imageReference).toBeUndefined();
+        const resolved = await valueOf(resolveAppSpec(app));
+        const webService = resolved.services.find((s) => s.name === "web");
+        expect(webService?.image).toBe("registry.lab:5000/shop/web:1.4.2");
+        expect(webService?.imageReference).toEqual({ registry: "registry.lab:5000", path: "shop/web", tag: "1.4.2" });
+        expect(resolved.services.find((s) => s.name === "db")?.imageReference).toEqual({ path: "postgres", tag: "16" });
+    });
+
+    test.each([
+        ["an Output", () => pulumi.output("")],
+        ["a secret Output", () => pulumi.secret("")],
+        ["a promise", () => Promise.resolve("")],
+    ])("an empty secret given as %s fails when it resolves, showing only its length", async (_what, value) => {
+        const app = normalizeAppSpec(TYPE, "shop", { ...shop(), secrets: { "db-password": value() } });
+        const message = await rejectionOf(resolveAppSpec(app));
+        expect(message).toBe(`${PREFIX}secrets.db-password: received a secret of 0 characters; expected a non-empty string (or an Output of one).`);
+    });
+
+    test("a secret Output resolving to something else than a string is not shown", async () => {
+        const app = normalizeAppSpec(TYPE, "shop", { ...shop(), secrets: { "db-password": pulumi.secret(1234 as unknown as string) } });
+        const message = await rejectionOf(resolveAppSpec(app));
+        expect(message).toBe(`${PREFIX}secrets.db-password: received a secret number; expected a non-empty string (or an Output of one).`);
+        expect(message).not.toContain("1234");
+    });
+
+    test("a valid secret Output stays secret once checked", async () => {
+        const app = normalizeAppSpec(TYPE, "shop", { ...shop(), secrets: { "db-password": pulumi.output("hunter2") } });
+        expect(await pulumi.isSecret(app.secrets["db-password"] as pulumi.Output<string>)).toBe(true);
+        expect((await valueOf(resolveAppSpec(app))).secrets).toEqual({ "db-password": "hunter2" });
+    });
+
+    test("an env Output resolving to something else than a string fails then, without showing it", async () => {
+        const app = normalizeAppSpec(TYPE, "shop", web((s) => (s.env = { PORT: pulumi.secret(8080 as unknown as string) })));
+        const message = await rejectionOf(resolveAppSpec(app));
+        expect(message).toBe(`${PREFIX}services.web.env.PORT: received an Output of a number; expected a string (or an Output of one).`);
     });
 });

@@ -1,16 +1,21 @@
 import { createHash } from "crypto";
 import { recordResources } from "./mocks";
 import { AppSpec, NormalizedAppSpec, normalizeAppSpec } from "../../lib/workload/app-spec";
+import { ClusterCapabilities, FULL_CAPABILITIES } from "../../lib/core/cluster";
 import {
+    checkSwarmCapabilities,
     composeText,
     formatCpus,
     renderCompose,
     swarmConstraint,
+    swarmEndpointMode,
+    swarmPublishMode,
     swarmSecretName,
     swarmSecrets,
     validateStackName,
 } from "../../lib/workload/compose";
-import { messageOf } from "./mocks";
+import { messageOf, valueOf } from "./mocks";
+import { webDbApp, webDbCompose } from "../../examples/web-db";
 
 const registered = recordResources();
 const TYPE = "flotilla:workload:SwarmApp";
@@ -312,5 +317,160 @@ describe("formatting", () => {
         expect(text).toContain('"D": "é ☃ 😀"');
         expect(text).not.toMatch(/[\u007f-\u009f\u2028\u2029]/);
         expect(JSON.parse(text)).toEqual(compose);
+    });
+});
+
+/** The lab: no IPVS in the kernel, so neither service virtual IPs nor the routing mesh. */
+const LAB: ClusterCapabilities = { serviceVirtualIp: false, routingMesh: false, loadBalancer: false };
+
+describe("neutral spec → Swarm", () => {
+    const one = (service: AppSpec<string>["services"][string], app: Partial<AppSpec<string>> = {}) =>
+        renderCompose("shop", normalize({ ...app, services: { web: service } }));
+
+    test.each<[string, AppSpec<string>["services"][string]["update"], { parallelism: number; order: string }]>([
+        ["maxSurge 2", { maxSurge: 2 }, { parallelism: 2, order: "start-first" }],
+        ["maxUnavailable 2", { maxUnavailable: 2 }, { parallelism: 2, order: "stop-first" }],
+        ["maxSurge 0, maxUnavailable 3", { maxSurge: 0, maxUnavailable: 3 }, { parallelism: 3, order: "stop-first" }],
+        ["maxSurge 1, maxUnavailable 3 (Swarm bounds the surge)", { maxSurge: 1, maxUnavailable: 3 }, { parallelism: 1, order: "start-first" }],
+        ["parallelism 3, stop-first", { parallelism: 3, order: "stop-first" }, { parallelism: 3, order: "stop-first" }],
+    ])("update %s renders as %p, the rollback alike", (_what, update, pace) => {
+        const deploy = one({ image: "nginx", update }).services.web.deploy;
+        expect(deploy.update_config).toEqual({ ...pace, delay: "5s", failure_action: "rollback", monitor: "10s" });
+        expect(deploy.rollback_config).toEqual({ ...pace, delay: "5s", failure_action: "pause", monitor: "10s" });
+    });
+
+    test("the neutral form of the default policy renders byte for byte as the default", () => {
+        expect(composeText(one({ image: "nginx", update: { maxSurge: 1, maxUnavailable: 0 } }))).toBe(composeText(one({ image: "nginx" })));
+        expect(composeText(one({ image: "nginx", update: { maxUnavailable: 1 }, volumes: { d: "/d" } }))).toBe(
+            composeText(one({ image: "nginx", volumes: { d: "/d" } })),
+        );
+    });
+
+    test("internal ports render nothing: every port is reachable on the overlay network", () => {
+        const base: AppSpec<string>["services"][string] = { image: "postgres:16", ports: [{ target: 8080 }] };
+        expect(composeText(one({ ...base, expose: [5432, { port: 53, protocol: "udp" }] }))).toBe(composeText(one(base)));
+    });
+
+    test.each([
+        ["host", "host"],
+        ["ingress", "ingress"],
+        ["loadBalancer", "ingress"],
+    ] as const)("a %p port is published in Swarm mode %p", (mode, swarm) => {
+        expect(one({ image: "nginx", ports: [{ target: 8080, published: 80, mode }] }).services.web.ports).toEqual([
+            { target: 8080, published: 80, protocol: "tcp", mode: swarm },
+        ]);
+        expect(swarmPublishMode({ target: 8080, published: 80, protocol: "tcp", mode })).toBe(swarm);
+    });
+
+    test("a volume's class is its driver; its size is not rendered; undeclared volumes as before", () => {
+        const compose = renderCompose(
+            "shop",
+            normalize({
+                volumes: { "db-data": { size: "10Gi", class: "fast-ssd" }, logs: { size: "1Gi" } },
+                services: { db: { image: "postgres:16", volumes: { "db-data": "/var/lib/postgresql/data", logs: "/logs", tmp: "/tmp" } } },
+            }),
+        );
+        const labels = { "flotilla.app": "shop" };
+        expect(compose.volumes).toEqual({ "db-data": { driver: "fast-ssd", labels }, logs: { labels }, tmp: { labels } });
+        expect(composeText(compose)).not.toMatch(/10Gi|10737418240|size/);
+    });
+
+    test("declaring a volume without a class changes nothing in the compose file", () => {
+        const spec = (volumes?: AppSpec<string>["volumes"]) =>
+            composeText(renderCompose("shop", normalize({ ...webDb, ...(volumes ? { volumes } : {}) })));
+        expect(spec({ "db-data": { size: "1Gi" } })).toBe(spec());
+    });
+
+    const hc = (command: string) => ({ test: ["CMD-SHELL", command], interval: "10s", timeout: "5s", retries: 3, start_period: "0s" });
+    test.each<[string, Partial<AppSpec<string>["services"][string]>, unknown]>([
+        ["healthcheck", { healthcheck: { command: "hc" } }, hc("hc")],
+        ["liveness alone", { liveness: { command: "live" } }, hc("live")],
+        ["readiness alone (so an update waits for ready tasks)", { readiness: { command: "ready" } }, hc("ready")],
+        ["readiness and liveness: Swarm's one check restarts, so liveness", { readiness: { command: "ready" }, liveness: { command: "live" } }, hc("live")],
+        ["none", {}, undefined],
+    ])("Swarm's one health check, given %s", (_what, checks, expected) => {
+        expect(one({ image: "nginx", ...checks }).services.web.healthcheck).toEqual(expected);
+    });
+});
+
+describe("discovery and publishing by the cluster's capabilities", () => {
+    const hostOnly: AppSpec<string> = { ...webDb, publishMode: "host" };
+
+    test("told nothing, or everything is supported: byte for byte as before", () => {
+        const text = composeText(renderCompose("shop", normalize(webDb)));
+        expect(composeText(renderCompose("shop", normalize(webDb), { capabilities: FULL_CAPABILITIES }))).toBe(text);
+        expect(text).not.toContain("endpoint_mode");
+    });
+
+    test("without service virtual IPs every service uses DNS round-robin endpoints, and nothing else changes", () => {
+        const full = renderCompose("shop", normalize(hostOnly));
+        const lab = renderCompose("shop", normalize(hostOnly), { capabilities: LAB });
+        expect(lab.services.web.deploy.endpoint_mode).toBe("dnsrr");
+        expect(lab.services.db.deploy.endpoint_mode).toBe("dnsrr");
+        const withoutEndpointMode = JSON.parse(composeText(lab), (key, value) => (key === "endpoint_mode" ? undefined : value));
+        expect(withoutEndpointMode).toEqual(full);
+        expect(Object.keys(lab.services.web.deploy).slice(0, 4)).toEqual(["mode", "replicas", "endpoint_mode", "labels"]);
+    });
+
+    test.each([
+        [{ serviceVirtualIp: true, routingMesh: true, loadBalancer: false }, "vip"],
+        [{ serviceVirtualIp: false, routingMesh: false, loadBalancer: false }, "dnsrr"],
+    ] as const)("swarmEndpointMode(%p) is %p", (capabilities, mode) => {
+        expect(swarmEndpointMode(capabilities)).toBe(mode);
+    });
+
+    const fix = 'expected a port published in "host" mode (set its mode, or the app\'s publishMode, to "host")';
+    const noMesh = (mode: string) => `: this cluster has no routing mesh (e.g. no IPVS in its kernel), which "${mode}" publishing needs on Swarm.`;
+    const noVip =
+        ': this cluster has no service virtual IP (e.g. no IPVS in its kernel), so services use DNS round-robin endpoints (endpoint_mode "dnsrr"), ' +
+        "which Swarm refuses for ports published through the routing mesh.";
+    test.each<[string, AppSpec<string>, ClusterCapabilities, string]>([
+        [
+            "an ingress port without the routing mesh",
+            webDb,
+            LAB,
+            'services.web.ports[0]: received {"target":8080,"published":80,"protocol":"tcp","mode":"ingress"}; ' + fix + noMesh("ingress"),
+        ],
+        [
+            "a load-balanced port without the routing mesh",
+            { ...hostOnly, services: { ...hostOnly.services, db: { ...hostOnly.services.db, ports: [{ target: 5432, mode: "loadBalancer" }] } } },
+            LAB,
+            'services.db.ports[0]: received {"target":5432,"published":5432,"protocol":"tcp","mode":"loadBalancer"}; ' + fix + noMesh("loadBalancer"),
+        ],
+        [
+            "an ingress port with the routing mesh but without service virtual IPs",
+            { ...hostOnly, services: { web: { image: "nginx", ports: [{ target: 80, mode: "host" }, { target: 443, mode: "ingress" }] } } },
+            { serviceVirtualIp: false, routingMesh: true, loadBalancer: false },
+            'services.web.ports[1]: received {"target":443,"published":443,"protocol":"tcp","mode":"ingress"}; ' + fix + noVip,
+        ],
+    ])("%s is refused, naming the port, the reason and the fix", (_what, spec, capabilities, message) => {
+        const app = normalize(spec);
+        expect(messageOf(() => renderCompose("shop", app, { capabilities }))).toBe(`flotilla:workload:compose "shop": invalid ${message}`);
+        expect(messageOf(() => checkSwarmCapabilities(TYPE, "web", app, capabilities))).toBe(`${TYPE} "web": invalid ${message}`);
+    });
+
+    test("host-mode ports need neither the routing mesh nor virtual IPs", () => {
+        expect(() => checkSwarmCapabilities(TYPE, "web", normalize(hostOnly), LAB)).not.toThrow();
+        expect(() => checkSwarmCapabilities(TYPE, "web", normalize(webDb), FULL_CAPABILITIES)).not.toThrow();
+    });
+});
+
+describe("examples/web-db", () => {
+    test("renders for the lab: host-mode ports, DNS round-robin endpoints, readiness as the health check", async () => {
+        const compose = JSON.parse(await valueOf(webDbCompose("shop", "pw", LAB)));
+        expect(compose.services.web.ports).toEqual([{ target: 8080, published: 80, protocol: "tcp", mode: "host" }]);
+        expect(compose.services.web.deploy.endpoint_mode).toBe("dnsrr");
+        expect(compose.services.db.deploy.endpoint_mode).toBe("dnsrr");
+        expect(compose.services.web.healthcheck.test).toEqual(["CMD", "wget", "-q", "-O-", "http://localhost:8080/health"]);
+        expect(compose.services.web.deploy.update_config).toMatchObject({ parallelism: 1, order: "start-first" });
+        expect(compose.volumes).toEqual({ "db-data": { labels: { "flotilla.app": "shop" } } });
+        expect(compose.services.db.ports).toBeUndefined();
+    });
+
+    test("the spec normalizes with the neutral fields", () => {
+        const app = normalizeAppSpec("example:web-db", "shop", webDbApp("pw"));
+        expect(app.volumes).toEqual([{ name: "db-data", sizeBytes: 10 * 1024 ** 3, class: undefined }]);
+        expect(app.services.find((s) => s.name === "db")?.expose).toEqual([{ port: 5432, protocol: "tcp" }]);
+        expect(app.services.find((s) => s.name === "web")?.liveness).toBeUndefined();
     });
 });

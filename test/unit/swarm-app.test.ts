@@ -91,3 +91,15 @@ describe("SwarmApp", () => {
         expect(registered.slice(before).filter((r) => r.name.startsWith("web"))).toEqual([]);
     });
 });
+
+describe("SwarmApp registryAuth", () => {
+    const expected = 'expected a registry address host[:port] as image references start with, e.g. "10.213.0.5:5000" or "registry.example.com"';
+    test.each([
+        [{ server: "https://10.0.0.9:5000", username: "u", password: "p" }, `registryAuth.server: received "https://10.0.0.9:5000"; ${expected} (a URL: give host[:port] without a scheme).`],
+        [{ server: "10.0.0.9:5000/v2", username: "u", password: "p" }, `registryAuth.server: received "10.0.0.9:5000/v2"; ${expected} (has a path: give host[:port] only).`],
+        [{ server: "10.0.0.9:70000", username: "u", password: "p" }, `registryAuth.server: received "10.0.0.9:70000"; ${expected} (port 70000 is not from 1 to 65535).`],
+        [{ server: "10.0.0.9:5000", user: "u", password: "p" }, 'registryAuth.user: received "u"; expected no such property; known: password, server, username.'],
+    ])("%p is refused at construction", (registryAuth, message) => {
+        expect(() => new SwarmApp("web", app({ registryAuth: registryAuth as never }))).toThrow(`flotilla:workload:SwarmApp "web": invalid ${message}`);
+    });
+});

@@ -272,8 +272,15 @@ function normalizeSecrets<V extends pulumi.Input<string>>(
         const check = (resolved: unknown): string | Reason =>
             typeof resolved === "string" && resolved !== "" ? resolved : new Reason();
         if (isPending(value)) {
-            // Checked when it resolves; the value is never shown, only its length.
-            secrets[name] = v.later(sat, value as pulumi.Input<unknown>, SECRET_EXPECTED, check, { secret: true }) as unknown as V;
+            // Checked when it resolves, as Validator.later does with `secret`; the value is never
+            // shown, only its length. Secret first, then checked: `pulumi.secret` over an Output
+            // that fails would leave that Output's own isSecret promise rejected with no handler.
+            secrets[name] = pulumi.secret(value as pulumi.Input<string>).apply((resolved: unknown) => {
+                if (check(resolved) instanceof Reason) {
+                    v.fail(sat, secretShown(resolved), SECRET_EXPECTED);
+                }
+                return resolved as string;
+            }) as unknown as V;
         } else {
             if (check(value) instanceof Reason) {
                 v.fail(sat, secretShown(value), SECRET_EXPECTED);
@@ -804,11 +811,8 @@ function normalizeUpdate(
         maxUnavailable = v.integer(`${at}.maxUnavailable`, u.maxUnavailable ?? 0, 0, MAX_UPDATE_BATCH);
         if (maxSurge === 0 && maxUnavailable === 0) {
             const other = neutral === "maxSurge" ? "maxUnavailable" : "maxSurge";
-            v.fail(
-                `${at}.${neutral}`,
-                0,
-                `more than 0 when ${other} is 0 (its default when only ${neutral} is given): otherwise no task could be replaced`,
-            );
+            const defaulted = u[other] === undefined ? ` (its default when only ${neutral} is given)` : "";
+            v.fail(`${at}.${neutral}`, 0, `more than 0 when ${other} is 0${defaulted}: otherwise no task could be replaced`);
         }
         order = maxSurge > 0 ? "start-first" : "stop-first";
         parallelism = maxSurge > 0 ? maxSurge : maxUnavailable;
@@ -852,7 +856,10 @@ export function resolveAppSpec(app: NormalizedAppSpec): pulumi.Output<Normalized
     const envs = pulumi.all(app.services.map((s) => pulumi.all({ ...s.env })));
     const images = pulumi.all(app.services.map((s) => s.image));
     const values = pulumi.all({ ...app.secrets });
-    const secrets = Object.keys(app.secrets).length > 0 ? pulumi.secret(values) : values;
+    // Secret as a whole. Joined with a secret rather than wrapped in `pulumi.secret`, which would
+    // leave the isSecret promise of a value that failed its check rejected with no handler.
+    const secrets =
+        Object.keys(app.secrets).length > 0 ? pulumi.all([pulumi.secret(true), values]).apply(([, resolved]) => resolved) : values;
     return pulumi.all([envs, images, secrets]).apply(([resolvedEnvs, resolvedImages, resolvedSecrets]) => ({
         ...app,
         services: app.services.map((s, i) => ({
