@@ -19,6 +19,8 @@ export interface ResourceBytes {
     bytes: number;
     /** Bytes of the `__provider` input and output. */
     providerBytes: number;
+    /** Bytes of each top-level field of the stored resource (inputs, outputs, propertyDependencies, ...). */
+    fields: Record<string, number>;
 }
 
 /** The resources of a stored state file's text, with their sizes. */
@@ -33,6 +35,7 @@ export function resourceBytes(stateText: string): ResourceBytes[] {
             type: r.type,
             bytes: JSON.stringify(r).length,
             providerBytes: provider(r.inputs) + provider(r.outputs),
+            fields: Object.fromEntries(Object.entries(r).map(([k, v]) => [k, JSON.stringify(v).length])),
         };
     });
 }
@@ -53,4 +56,11 @@ export function sumBy(items: ResourceBytes[], key: (r: ResourceBytes) => string)
 export function role(name: string): string {
     const parts = name.split("-");
     return parts.length > 1 ? parts[1] : parts[0];
+}
+
+/** Sums the bytes of each top-level field over resources. */
+export function fieldBytes(items: ResourceBytes[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of items) for (const [k, n] of Object.entries(r.fields)) out[k] = (out[k] ?? 0) + n;
+    return out;
 }

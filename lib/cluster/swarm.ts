@@ -164,27 +164,28 @@ export class SwarmCluster extends pulumi.ComponentResource implements ISwarmClus
         const first = managers[0];
         const members = [...managers, ...workers];
         // The address each member advertises: private when every member shares its network,
-        // public otherwise (a swarm across two clouds), decided when the addresses are known.
+        // public otherwise (a swarm across two clouds). The choice needs the members' networks
+        // only, so each member's address depends on its own machine alone (not on every machine:
+        // state would grow with the square of the cluster's size).
+        const networks = pulumi.all(members.map((h) => pulumi.output(h.network ?? "")));
+        const advertise = (h: Host): pulumi.Output<string> => {
+            const i = members.indexOf(h as RuntimeHost);
+            return pulumi.all([networks, h.privateAddress, h.publicAddress]).apply(([nets, privateAddress, publicAddress]) => {
+                const resolved: ResolvedMember[] = members.map((m, j) => ({
+                    name: m.name,
+                    privateAddress: j === i ? privateAddress : "",
+                    network: nets[j] || undefined,
+                }));
+                const address = advertisedAddress({ ...resolved[i], publicAddress }, resolved);
+                if (typeof address !== "string") {
+                    v.fail(i < managers.length ? `managers[${i}]` : `workers[${i - managers.length}]`, h.name, `a host the other members can reach (${address.reason})`);
+                }
+                return address;
+            });
+        };
         this.advertisedAddresses = pulumi
-            .all(
-                members.map((h) =>
-                    pulumi
-                        .all([h.privateAddress, h.publicAddress, h.network])
-                        .apply(([privateAddress, publicAddress, network]): ResolvedMember => ({ name: h.name, privateAddress, publicAddress, network })),
-                ),
-            )
-            .apply((resolved) =>
-                Object.fromEntries(
-                    resolved.map((m, i) => {
-                        const address = advertisedAddress(m, resolved);
-                        if (typeof address !== "string") {
-                            v.fail(i < managers.length ? `managers[${i}]` : `workers[${i - managers.length}]`, m.name, `a host the other members can reach (${address.reason})`);
-                        }
-                        return [m.name, address];
-                    }),
-                ),
-            );
-        const advertise = (h: Host) => this.advertisedAddresses.apply((a) => a[h.name]);
+            .all(members.map((h) => advertise(h).apply((a) => [h.name, a] as const)))
+            .apply((pairs) => Object.fromEntries(pairs));
         const init = new RemoteScript(
             `${name}-init`,
             {

@@ -63,7 +63,11 @@ export interface LabRegistryArgs {
  * private lab bridge, not on a network you do not own.
  */
 export class LabRegistry extends pulumi.ComponentResource {
-    /** `<private address>:<port>`, known once the registry answers; what image references start with. */
+    /**
+     * `<private address>:<port>`: what image references start with, and what runtimes list as an
+     * insecure registry. Known as soon as the machine's address is; it does not wait for the
+     * registry to answer (the references in {@link imageRefs} and {@link imageRef} do).
+     */
     public readonly address: pulumi.Output<string>;
     /** The registry user. */
     public readonly username: string;
@@ -164,9 +168,9 @@ export class LabRegistry extends pulumi.ComponentResource {
             { parent: this, dependsOn: host.ready },
         );
 
-        this.address = pulumi
-            .all([host.privateAddress, registry.result])
-            .apply(([address]) => `${address}:${port}`);
+        // Known as soon as the machine's address is: a runtime that lists it as an insecure
+        // registry need not wait for the registry to be installed (image references do wait).
+        this.address = pulumi.interpolate`${host.privateAddress}:${port}`;
 
         const pushScript = bundledScript("hosts", "lab-registry-push.sh");
         const pushed = pushes.map(

@@ -230,7 +230,8 @@ export class LabHostPool extends pulumi.ComponentResource {
                         MACHINE_BOOT_TIMEOUT: String(bootTimeout),
                         MACHINE_META_DATA: labMetaData(machineName),
                     },
-                    secretEnvironment: { MACHINE_USER_DATA_GZ: pulumi.secret(userData) },
+                    // Only the first boot needs it: the outputs keep its hash (half the bytes).
+                    createOnlySecretEnvironment: { MACHINE_USER_DATA_GZ: pulumi.secret(userData) },
                     timeoutSeconds: bootTimeout + 120,
                 },
                 { parent: this, dependsOn: [network, imageReady] },

@@ -47,7 +47,7 @@ export function providerModule(name: ProviderName): string {
 
 /** The `__provider` text stored with each resource: one line that loads the provider module. */
 export function providerText(name: ProviderName): string {
-    return `exports.handler = function () { return require(${JSON.stringify(providerModule(name))}).provider; };\n`;
+    return `exports.handler = () => require(${JSON.stringify(providerModule(name))}).provider;\n`;
 }
 
 /** Type token of a flotilla dynamic resource (`pulumi-nodejs:dynamic/flotilla:RemoteScript`). */

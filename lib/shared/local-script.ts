@@ -24,6 +24,12 @@ export interface LocalScriptArgs {
      * any error message the resource produces.
      */
     readonly secretEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /**
+     * Secret environment variables the create phase alone needs (e.g. a machine's first-boot user
+     * data): stored encrypted with the inputs, but the resource's outputs keep only their hash, so
+     * large values cost half. A change replaces the resource, like any other. Default none.
+     */
+    readonly createOnlySecretEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** What the script acts on, for error messages (e.g. `lab machine lab-0 (10.213.0.2)`). */
     readonly target: pulumi.Input<string>;
     /** Seconds a phase may take before it is killed and reported as failed. Default 600. */
@@ -33,9 +39,9 @@ export interface LocalScriptArgs {
 /** The script props of a script resource: inline text, or a bundled script's name and hash. */
 export function scriptProps(script: pulumi.Input<string> | BundledScript): Record<string, pulumi.Input<string>> {
     if (isBundledScript(script)) {
-        return { script: "", scriptRef: script.bundled, scriptHash: script.hash };
+        return { scriptRef: script.bundled, scriptHash: script.hash };
     }
-    return { script, scriptRef: "", scriptHash: pulumi.output(script).apply(sha256) };
+    return { script, scriptHash: pulumi.output(script).apply(sha256) };
 }
 
 /**
@@ -57,6 +63,9 @@ export class LocalScript extends FlotillaDynamicResource {
                 ...scriptProps(args.script),
                 environment: args.environment ?? {},
                 secretEnvironment: args.secretEnvironment ? pulumi.secret(args.secretEnvironment) : {},
+                ...(args.createOnlySecretEnvironment
+                    ? { createOnlySecretEnvironment: pulumi.secret(args.createOnlySecretEnvironment), createOnlyHash: undefined }
+                    : {}),
                 target: args.target,
                 timeoutSeconds: args.timeoutSeconds ?? 600,
                 result: undefined,
@@ -64,7 +73,11 @@ export class LocalScript extends FlotillaDynamicResource {
             {
                 ...opts,
                 deleteBeforeReplace: true,
-                additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "secretEnvironment"],
+                additionalSecretOutputs: [
+                    ...(opts?.additionalSecretOutputs ?? []),
+                    ...(args.secretEnvironment ? ["secretEnvironment"] : []),
+                    ...(args.createOnlySecretEnvironment ? ["createOnlyHash"] : []),
+                ],
             },
         );
     }

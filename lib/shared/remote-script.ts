@@ -3,6 +3,8 @@ import type { SshConnection } from "../core/host";
 import { FlotillaDynamicResource } from "./dynamic";
 import { scriptProps } from "./local-script";
 import { BundledScript } from "./scripts";
+import { normalizeTriggers } from "./providers/remote-script";
+import { compactPrivateKey } from "./ssh-keys";
 
 export { provider as remoteScriptProvider } from "./providers/remote-script";
 
@@ -60,47 +62,73 @@ export class RemoteScript extends FlotillaDynamicResource {
     declare public readonly machineId: pulumi.Output<string>;
 
     constructor(name: string, args: RemoteScriptArgs, opts?: pulumi.CustomResourceOptions) {
+        // Keys are kept compact (an ed25519 key as its seed): every byte is stored twice per resource.
+        const key = (k: pulumi.Input<string>) => pulumi.secret(pulumi.output(k).apply(compactPrivateKey));
         const target = (c: SshConnection) => ({
-            connection: { host: c.host, port: c.port, user: c.user, hostKey: c.hostKey ?? "" },
-            privateKey: pulumi.secret(c.privateKey),
+            // The host key without its comment: type and key are what is checked.
+            connection: { host: c.host, port: c.port, user: c.user, hostKey: pulumi.output(c.hostKey ?? "").apply(bareKey) },
+            privateKey: key(c.privateKey),
             bastion: c.bastion
                 ? pulumi.secret({
                       host: c.bastion.host,
                       port: c.bastion.port,
                       user: c.bastion.user,
                       hostKey: c.bastion.hostKey ?? "",
-                      privateKey: c.bastion.privateKey,
+                      privateKey: key(c.bastion.privateKey),
                   })
                 : null,
         });
         const alternates = args.alternates ?? [];
+        // Only what holds something secret is marked (an empty value encrypted still costs bytes).
+        const secretOutputs = [
+            "privateKey",
+            ...(args.connection.bastion ? ["bastion"] : []),
+            ...(alternates.length > 0 ? ["alternates"] : []),
+            ...(args.secretEnvironment ? ["secretEnvironment"] : []),
+        ];
         super(
             "remote-script",
             "RemoteScript",
             name,
             {
-                ...target(args.connection),
-                alternates: alternates.length > 0 ? pulumi.secret(alternates.map(target)) : [],
-                ...scriptProps(args.script),
-                environment: args.environment ?? {},
-                secretEnvironment: args.secretEnvironment ? pulumi.secret(args.secretEnvironment) : {},
-                target: args.target,
-                triggers: args.triggers ?? [],
-                timeoutSeconds: args.timeoutSeconds ?? 900,
-                connectTimeoutSeconds: args.connectTimeoutSeconds ?? 180,
+                // Defaults are left out: the provider fills them in (state is a cost).
+                ...omitUndefined({
+                    ...target(args.connection),
+                    bastion: args.connection.bastion ? target(args.connection).bastion : undefined,
+                    alternates: alternates.length > 0 ? pulumi.secret(alternates.map(target)) : undefined,
+                    ...scriptProps(args.script),
+                    environment: args.environment,
+                    secretEnvironment: args.secretEnvironment ? pulumi.secret(args.secretEnvironment) : undefined,
+                    target: args.target,
+                    triggers: args.triggers ? pulumi.output(args.triggers).apply(hashTriggers) : undefined,
+                    timeoutSeconds: args.timeoutSeconds,
+                    connectTimeoutSeconds: args.connectTimeoutSeconds,
+                }),
                 machineId: undefined,
                 result: undefined,
             },
             {
                 ...opts,
-                additionalSecretOutputs: [
-                    ...(opts?.additionalSecretOutputs ?? []),
-                    "privateKey",
-                    "bastion",
-                    "alternates",
-                    "secretEnvironment",
-                ],
+                additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secretOutputs],
             },
         );
     }
+}
+
+/** The properties of `record` that are not undefined. */
+export function omitUndefined(record: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
+}
+
+/**
+ * Triggers as the state keeps them: one short hash of all the values (what matters is only
+ * whether they changed; the values themselves, e.g. 64-digit container ids, need not be stored).
+ */
+export function hashTriggers(values: string[]): string[] {
+    return normalizeTriggers(values);
+}
+
+/** `ssh-ed25519 AAAA... comment` → `ssh-ed25519 AAAA...`. */
+export function bareKey(line: string): string {
+    return line.trim().split(/\s+/).slice(0, 2).join(" ");
 }

@@ -68,3 +68,16 @@ export function canonicalJson(value: unknown): string {
 export function shellQuote(value: string): string {
     return `'${value.split("'").join(`'\\''`)}'`;
 }
+
+/**
+ * `record` without the properties whose value equals their default (state is a cost: a default
+ * need not be stored; the providers fill it in again when they read the state).
+ */
+export function dropDefaults<T extends Record<string, unknown>>(record: T, defaults: Record<string, unknown>): Partial<T> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(record)) {
+        if (k in defaults && canonicalJson(v) === canonicalJson(defaults[k])) continue;
+        out[k] = v;
+    }
+    return out as Partial<T>;
+}

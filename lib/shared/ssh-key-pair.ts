@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { FlotillaDynamicResource } from "./dynamic";
+import { expandPrivateKey } from "./ssh-keys";
 
 /** Arguments of {@link SshKeyPair}. */
 export interface SshKeyPairArgs {
@@ -34,5 +35,7 @@ export class SshKeyPair extends FlotillaDynamicResource {
                 additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "privateKey"],
             },
         );
+        // The state keeps an ed25519 key as its seed; present it as an OpenSSH private key.
+        (this as { privateKey: pulumi.Output<string> }).privateKey = pulumi.secret(this.privateKey.apply(expandPrivateKey));
     }
 }

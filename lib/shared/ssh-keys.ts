@@ -75,3 +75,71 @@ export function encodeEd25519(seed: Buffer, pub: Buffer, comment: string, check:
         privateKey: [`-----BEGIN ${label}-----`, ...lines, `-----END ${label}-----`, ""].join("\n"),
     };
 }
+
+/** Prefix of a compact ed25519 private key: `ed25519:<base64 of the 32-byte seed>`. */
+const COMPACT_PREFIX = "ed25519:";
+
+/**
+ * The seed of an unencrypted OpenSSH ed25519 private key, or undefined for any other key
+ * (RSA, ECDSA, encrypted, not OpenSSH's format).
+ */
+export function ed25519Seed(privateKey: string): Buffer | undefined {
+    const m = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(privateKey);
+    if (!m) return undefined;
+    const body = Buffer.from(m[1].replace(/\s+/g, ""), "base64");
+    const magic = "openssh-key-v1\0";
+    if (body.subarray(0, magic.length).toString("binary") !== magic) return undefined;
+    let at = magic.length;
+    const str = (): Buffer | undefined => {
+        if (at + 4 > body.length) return undefined;
+        const n = body.readUInt32BE(at);
+        if (at + 4 + n > body.length) return undefined;
+        const out = body.subarray(at + 4, at + 4 + n);
+        at += 4 + n;
+        return out;
+    };
+    const cipher = str()?.toString();
+    const kdf = str()?.toString();
+    str(); // kdf options
+    if (cipher !== "none" || kdf !== "none" || at + 4 > body.length || body.readUInt32BE(at) !== 1) return undefined;
+    at += 4;
+    str(); // public key blob
+    const priv = str();
+    if (!priv || priv.length < 8 || priv.readUInt32BE(0) !== priv.readUInt32BE(4)) return undefined;
+    const section = { body: priv, at: 8 };
+    const field = (): Buffer | undefined => {
+        const b = section.body;
+        if (section.at + 4 > b.length) return undefined;
+        const n = b.readUInt32BE(section.at);
+        if (section.at + 4 + n > b.length) return undefined;
+        const out = b.subarray(section.at + 4, section.at + 4 + n);
+        section.at += 4 + n;
+        return out;
+    };
+    if (field()?.toString() !== "ssh-ed25519") return undefined;
+    field(); // public key
+    const secret = field();
+    return secret && secret.length === 64 ? Buffer.from(secret.subarray(0, 32)) : undefined;
+}
+
+/**
+ * A private key as a resource keeps it in its state: an OpenSSH ed25519 key as its 32-byte seed
+ * (`ed25519:<base64>`, 52 characters instead of about 400), any other key as it is.
+ */
+export function compactPrivateKey(privateKey: string): string {
+    const seed = ed25519Seed(privateKey);
+    return seed ? `${COMPACT_PREFIX}${seed.toString("base64")}` : privateKey;
+}
+
+/** The OpenSSH private key a compact one stands for (any other key is returned as it is). */
+export function expandPrivateKey(key: string): string {
+    if (!key.startsWith(COMPACT_PREFIX)) return key;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const crypto = require("crypto") as typeof import("crypto");
+    const seed = Buffer.from(key.slice(COMPACT_PREFIX.length), "base64");
+    // PKCS#8 wrapping of an ed25519 seed (RFC 8410), so Node derives the public key.
+    const der = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]);
+    const publicKey = crypto.createPublicKey(crypto.createPrivateKey({ key: der, format: "der", type: "pkcs8" }));
+    const pub = Buffer.from(publicKey.export({ format: "jwk" }).x as string, "base64url");
+    return encodeEd25519(seed, pub, "", 0).privateKey;
+}

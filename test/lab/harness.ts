@@ -1,5 +1,6 @@
 import * as childProcess from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
@@ -146,4 +147,17 @@ export function poolLeftovers(pool: string): string[] {
         ...docker("volume", "ls", "--filter", `label=flotilla.pool=${pool}`, "--format", "volume {{.Name}}"),
         ...docker("network", "ls", "--filter", `label=flotilla.pool=${pool}`, "--format", "network {{.Name}}"),
     ];
+}
+
+/** GET `url` → [status, body], bounded (5 s by default); rejects on connection errors. */
+export function httpGet(url: string, timeoutMs = 5000): Promise<[number, string]> {
+    return new Promise((resolve, reject) => {
+        const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
+            let body = "";
+            res.on("data", (d) => (body += d));
+            res.on("end", () => resolve([res.statusCode ?? 0, body]));
+        });
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", reject);
+    });
 }

@@ -4,9 +4,8 @@
  * registry and pulled from it with credentials, answering HTTP 200 on every node. A second up
  * changes nothing; no secret is in the state or the engine's output; destroy leaves nothing.
  */
-import * as http from "http";
 import { Stack } from "@pulumi/pulumi/automation";
-import { poolLeftovers, removeStack, removeStaleTestPools, rootStack, storedState, TEST_POOL_PREFIX } from "./harness";
+import { poolLeftovers, removeStack, removeStaleTestPools, rootStack, storedState, TEST_POOL_PREFIX, httpGet } from "./harness";
 import { sshRun } from "./ssh";
 
 jest.setTimeout(20 * 60 * 1000);
@@ -14,17 +13,7 @@ jest.setTimeout(20 * 60 * 1000);
 const pool = `${TEST_POOL_PREFIX}root${process.pid}`;
 let stack: Stack;
 
-function get(url: string): Promise<[number, string]> {
-    return new Promise((resolve, reject) => {
-        const req = http.get(url, { timeout: 5000, agent: false }, (res) => {
-            let body = "";
-            res.on("data", (d) => (body += d));
-            res.on("end", () => resolve([res.statusCode ?? 0, body]));
-        });
-        req.on("timeout", () => req.destroy(new Error("timeout")));
-        req.on("error", reject);
-    });
-}
+const get = httpGet;
 
 beforeAll(async () => {
     removeStaleTestPools();

@@ -5,9 +5,8 @@
  * leader stopping elects another and a further update still applies, and destroy leaves nothing.
  */
 import * as childProcess from "child_process";
-import * as http from "http";
 import { Stack } from "@pulumi/pulumi/automation";
-import { docker, poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { docker, httpGet, poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX } from "./harness";
 import { Login, sshRun } from "./ssh";
 
 jest.setTimeout(30 * 60 * 1000);
@@ -24,17 +23,9 @@ function demoImage(tag: string, variant = "good"): string {
     return out.trim().split("\n").pop() as string;
 }
 
-/** GET http://address:port/ → [status, body]; rejects on connection errors. */
+/** GET http://address:port/ → [status, body] (3 s); rejects on connection errors. */
 function get(address: string, port: number, path = "/"): Promise<[number, string]> {
-    return new Promise((resolve, reject) => {
-        const req = http.get({ host: address, port, path, timeout: 3000, agent: false }, (res) => {
-            let body = "";
-            res.on("data", (d) => (body += d));
-            res.on("end", () => resolve([res.statusCode ?? 0, body]));
-        });
-        req.on("timeout", () => req.destroy(new Error("timeout")));
-        req.on("error", reject);
-    });
+    return httpGet(`http://${address}:${port}${path}`, 3000);
 }
 
 async function onNode(i: number, command: string): Promise<string> {
@@ -93,7 +84,13 @@ describe("SwarmApp in the lab", () => {
         await stack.setConfig("test:withApp", { value: "true" });
         const started = Date.now();
         const up = await stack.up();
-        expect(up.outputs.services.value).toEqual({ web: { running: 5, desired: 5 }, api: { running: 1, desired: 1 } });
+        expect(up.outputs.services.value).toEqual({
+            web: { running: 5, desired: 5 },
+            api: { running: 1, desired: 1 },
+            db: { running: 1, desired: 1 },
+        });
+        // The lab's kernel has no IPVS: the swarm says so, and the app was rendered for it.
+        expect(up.outputs.capabilities.value).toEqual({ serviceVirtualIp: false, routingMesh: false, loadBalancer: false });
         for (const address of addresses) {
             expect(await get(address, 8080)).toEqual([200, expect.stringContaining("flotilla-demo v1")]);
         }
@@ -102,6 +99,12 @@ describe("SwarmApp in the lab", () => {
         const task = (await onNode(0, "docker ps -q --filter label=com.docker.swarm.service.name=demo_web")).trim();
         expect(await onNode(0, `docker exec ${task} /bin/busybox cat /run/secrets/greeting`)).toBe(GREETING);
         expect(storedState(stack).includes(GREETING)).toBe(false);
+    });
+
+    test("web reaches db by its service name over the app's network (DNS round-robin endpoints)", async () => {
+        const task = (await onNode(0, "docker ps -q --filter label=com.docker.swarm.service.name=demo_web")).trim();
+        expect(await onNode(0, `docker exec ${task} /bin/busybox wget -q -T 5 -O- http://db:8080/`)).toContain("flotilla-demo v1");
+        expect((await onNode(0, "docker service inspect --format '{{.Spec.EndpointSpec.Mode}}' demo_db")).trim()).toBe("dnsrr");
     });
 
     test("a second up runs nothing", async () => {

@@ -19,12 +19,17 @@ export interface LocalScriptState {
     scriptHash: string;
     environment: Record<string, string>;
     secretEnvironment: Record<string, string>;
+    /**
+     * sha256 of the create-only secret environment (inputs carry the values, for the create phase
+     * only; the outputs keep just this, so a change still replaces the resource).
+     */
+    createOnlyHash: string;
     target: string;
     timeoutSeconds: number;
     result: string;
 }
 
-type Inputs = Omit<LocalScriptState, "result">;
+type Inputs = Omit<LocalScriptState, "result"> & { createOnlySecretEnvironment: Record<string, string> };
 
 /** What runScript resolves with when the read phase reports the resource gone. */
 const ABSENT_MARK = "\u0000absent";
@@ -39,9 +44,26 @@ export function normalizeLocal(inputs: Record<string, unknown>): Inputs {
         scriptHash: String(inputs.scriptHash ?? (scriptRef ? "" : sha256(script))),
         environment: (inputs.environment as Record<string, string>) ?? {},
         secretEnvironment: (inputs.secretEnvironment as Record<string, string>) ?? {},
+        createOnlySecretEnvironment: (inputs.createOnlySecretEnvironment as Record<string, string>) ?? {},
+        createOnlyHash: String(
+            inputs.createOnlyHash ??
+                (inputs.createOnlySecretEnvironment === undefined ? "" : createOnlyHash(inputs.createOnlySecretEnvironment as Record<string, string>)),
+        ),
         target: String(inputs.target),
         timeoutSeconds: Number(inputs.timeoutSeconds ?? 600),
     };
+}
+
+/** The hash kept of a create-only environment ("" when there is none). */
+function createOnlyHash(env: Record<string, string>): string {
+    return Object.keys(env).length === 0 ? "" : sha256(canonicalJson(env));
+}
+
+/** What the state keeps of a run: everything but the create-only values. */
+function stored(state: Inputs, result: string): LocalScriptState {
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    const { createOnlySecretEnvironment, ...kept } = state;
+    return { ...kept, result };
 }
 
 /**
@@ -75,6 +97,7 @@ function runScript(state: Inputs, phase: "create" | "read" | "delete"): Promise<
                 ...process.env,
                 ...state.environment,
                 ...state.secretEnvironment,
+                ...(phase === "create" ? state.createOnlySecretEnvironment : {}),
                 FLOTILLA_PHASE: phase,
                 FLOTILLA_LIB_DIR: LIB_DIR,
             },
@@ -117,7 +140,7 @@ function runScript(state: Inputs, phase: "create" | "read" | "delete"): Promise<
             const why = timedOut
                 ? `timed out after ${state.timeoutSeconds}s`
                 : `failed with exit code ${code ?? `signal ${signal}`} after ${seconds}s`;
-            reject(scriptFailure(state.target, phase, why, combined, state.secretEnvironment));
+            reject(scriptFailure(state.target, phase, why, combined, { ...state.secretEnvironment, ...state.createOnlySecretEnvironment }));
         });
         child.stdin.on("error", () => undefined);
         child.stdin.end(text);
@@ -129,7 +152,7 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<LocalScriptState>> {
         const state = normalizeLocal(inputs);
         const stdout = await runScript(state, "create");
-        return { id: crypto.randomUUID(), outs: { ...state, result: lastLine(stdout) } };
+        return { id: crypto.randomUUID(), outs: stored(state, lastLine(stdout)) };
     },
     async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
         const prev = normalizeLocal(olds);
@@ -137,6 +160,7 @@ export const provider: pulumi.dynamic.ResourceProvider = {
         const same = (a: unknown, b: unknown) => canonicalJson(a ?? {}) === canonicalJson(b ?? {});
         const replaces: string[] = [];
         if (prev.scriptHash !== next.scriptHash) replaces.push("script");
+        if (prev.createOnlyHash !== next.createOnlyHash) replaces.push("createOnlySecretEnvironment");
         for (const k of ["environment", "secretEnvironment"] as const) {
             if (!same(prev[k], next[k])) replaces.push(k);
         }
@@ -149,7 +173,7 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     },
     async update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
         // Only labels of the same script changed (anything else replaces): nothing to run.
-        return { outs: { ...normalizeLocal(news), result: String(olds.result ?? "") } };
+        return { outs: stored(normalizeLocal(news), String(olds.result ?? "")) };
     },
     async read(id: string, props: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult> {
         const stdout = await runScript(normalizeLocal(props), "read");

@@ -7,9 +7,10 @@
 import * as crypto from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { Client } from "ssh2";
-import { ABSENT_EXIT_CODE, canonicalJson, keepTail, lastLine, scriptFailure, shellQuote } from "../script-output";
+import { ABSENT_EXIT_CODE, canonicalJson, dropDefaults, keepTail, lastLine, scriptFailure, shellQuote } from "../script-output";
 import { sha256 } from "../scripts";
 import { scriptText } from "./local-script";
+import { expandPrivateKey } from "../ssh-keys";
 
 /** One SSH endpoint, as stored in the state (the key only in the secret fields). */
 interface Endpoint {
@@ -84,6 +85,35 @@ function normalizeTarget(inputs: Record<string, unknown>): Target {
     };
 }
 
+/**
+ * Triggers as the state keeps them: `["h:<16 hex of sha256>"]` of all the values, since only a
+ * change matters (the values, e.g. 64-digit container ids, need not be stored). A state written
+ * before kept the values themselves: they normalize to the same hash.
+ */
+export function normalizeTriggers(values: string[]): string[] {
+    if (values.length === 0) return [];
+    if (values.length === 1 && /^h:[0-9a-f]{16}$/.test(values[0])) return values;
+    return [`h:${sha256(values.join("\0")).slice(0, 16)}`];
+}
+
+/** Values a RemoteScript's state leaves out (normalizeRemote fills them in). */
+export const REMOTE_DEFAULTS: Record<string, unknown> = {
+    alternates: [],
+    bastion: null,
+    script: "",
+    scriptRef: "",
+    environment: {},
+    secretEnvironment: {},
+    triggers: [],
+    timeoutSeconds: 900,
+    connectTimeoutSeconds: 180,
+};
+
+/** What the state keeps: the inputs without their defaults, and the run's outcome. */
+function storedRemote(state: RemoteState, machineId: string, result: string): RemoteOutputs {
+    return { ...dropDefaults(state as unknown as Record<string, unknown>, REMOTE_DEFAULTS), machineId, result } as unknown as RemoteOutputs;
+}
+
 /** The inputs as the provider uses them (any state an earlier version wrote). */
 export function normalizeRemote(inputs: Record<string, unknown>): RemoteState {
     const script = String(inputs.script ?? "");
@@ -97,7 +127,7 @@ export function normalizeRemote(inputs: Record<string, unknown>): RemoteState {
         environment: (inputs.environment as Record<string, string>) ?? {},
         secretEnvironment: (inputs.secretEnvironment as Record<string, string>) ?? {},
         target: String(inputs.target),
-        triggers: ((inputs.triggers as string[]) ?? []).map(String),
+        triggers: normalizeTriggers(((inputs.triggers as string[]) ?? []).map(String)),
         timeoutSeconds: Number(inputs.timeoutSeconds ?? 900),
         connectTimeoutSeconds: Number(inputs.connectTimeoutSeconds ?? 180),
     };
@@ -160,7 +190,7 @@ async function sshConnect(state: RemoteState, deadlineMs: number): Promise<Clien
                 host: endpoint.host,
                 port: endpoint.port,
                 username: endpoint.user,
-                privateKey: endpoint.privateKey,
+                privateKey: expandPrivateKey(endpoint.privateKey),
                 sock: sock as never,
                 hostVerifier: verifier(endpoint.hostKey, `${endpoint.host}:${endpoint.port}`, seen),
                 readyTimeout: 20_000,
@@ -280,7 +310,7 @@ async function runRemote(
             : `failed with exit code ${run.code ?? `signal ${run.signal}`} after ${seconds}s`;
         throw scriptFailure(state.target, phase, why, run.combined, {
             ...state.secretEnvironment,
-            privateKey: state.privateKey,
+            privateKey: expandPrivateKey(state.privateKey),
         });
     } finally {
         client.end();
@@ -292,7 +322,7 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<RemoteOutputs>> {
         const state = normalizeRemote(inputs);
         const { machineId, run } = await runRemote(state, "create");
-        return { id: crypto.randomUUID(), outs: { ...state, machineId, result: lastLine(run?.stdout ?? "") } };
+        return { id: crypto.randomUUID(), outs: storedRemote(state, machineId, lastLine(run?.stdout ?? "")) };
     },
     async diff(_id: string, olds: RemoteOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
         const next = normalizeRemote(news);
@@ -334,10 +364,10 @@ export const provider: pulumi.dynamic.ResourceProvider = {
             !same(olds.environment, state.environment) ||
             !same(olds.secretEnvironment, state.secretEnvironment);
         if (!rerun) {
-            return { outs: { ...state, machineId: olds.machineId, result: olds.result } };
+            return { outs: storedRemote(state, olds.machineId, olds.result) };
         }
         const { machineId, run } = await runRemote(state, "update");
-        return { outs: { ...state, machineId, result: lastLine(run?.stdout ?? "") } };
+        return { outs: storedRemote(state, machineId, lastLine(run?.stdout ?? "")) };
     },
     async read(id: string, props: RemoteOutputs): Promise<pulumi.dynamic.ReadResult> {
         const state = normalizeRemote(props as unknown as Record<string, unknown>);

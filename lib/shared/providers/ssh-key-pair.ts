@@ -4,7 +4,7 @@
  */
 import * as crypto from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import { generateEd25519 } from "../ssh-keys";
+import { compactPrivateKey, generateEd25519 } from "../ssh-keys";
 
 /** The state of a key pair. */
 export interface KeyPairState {
@@ -19,7 +19,9 @@ export const provider: pulumi.dynamic.ResourceProvider = {
         const pair = generateEd25519(inputs.comment);
         const blob = Buffer.from(pair.publicKey.split(" ")[1], "base64");
         const id = `SHA256:${crypto.createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
-        return { id, outs: { comment: inputs.comment, publicKey: pair.publicKey, privateKey: pair.privateKey } };
+        // The private key is kept as its seed (52 characters instead of about 400); SshKeyPair
+        // presents it in OpenSSH's format again.
+        return { id, outs: { comment: inputs.comment, publicKey: pair.publicKey, privateKey: compactPrivateKey(pair.privateKey) } };
     },
     async diff(_id: string, olds: KeyPairState, news: { comment: string }): Promise<pulumi.dynamic.DiffResult> {
         const changed = olds.comment !== news.comment;

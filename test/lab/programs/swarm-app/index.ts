@@ -38,6 +38,14 @@ const app = config.getBoolean("withApp")
                   healthcheck: { command: ["/bin/busybox", "wget", "-q", "-O-", "http://127.0.0.1:8080/healthz"], interval: "2s", timeout: "2s", retries: 2, startPeriod: "2s" },
                   update: { parallelism: 1, delay: "2s", order: "stop-first", failureAction: "rollback", monitor: "8s" },
               },
+              // Reached by name only, over the app's network: the web tasks find it at host name "db"
+              // (the lab kernel has no IPVS, so the cluster reports no VIP and discovery is DNS
+              // round-robin).
+              db: {
+                  image: "flotilla-demo:v1",
+                  replicas: 1,
+                  expose: [8080],
+              },
               // One replica on a worker: when that worker dies, the task must move to the other.
               api: {
                   image: "flotilla-demo:v1",
@@ -51,6 +59,7 @@ const app = config.getBoolean("withApp")
 
 export const services = app?.services;
 export const stackName = app?.stackName;
+export const capabilities = swarm.capabilities;
 export const addresses = lab.privateAddresses;
 export const hostKeys = pulumi.all(lab.hosts.map((h) => pulumi.output(h.connection.hostKey ?? "")));
 export const privateKey = lab.sshPrivateKey;
