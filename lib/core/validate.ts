@@ -72,14 +72,25 @@ export function show(value: unknown): string {
     }
     let text: string;
     try {
-        text =
-            JSON.stringify(value, (_k, v) =>
-                pulumi.Output.isInstance(v) ? "<Output>" : pulumi.Resource.isInstance(v) ? `<${v.constructor?.name}>` : v,
-            ) ?? String(value);
+        text = JSON.stringify(shallowCopy(value, 6)) ?? String(value);
     } catch {
         text = String(value);
     }
     return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/**
+ * A copy of a value for a message: Outputs and resources replaced by `<Output>` / `<Class>` before
+ * JSON.stringify sees them (an Output's own toJSON prints a warning text), bounded in depth.
+ */
+function shallowCopy(value: unknown, depth: number): unknown {
+    if (pulumi.Output.isInstance(value)) return "<Output>";
+    if (pulumi.Resource.isInstance(value)) return `<${value.constructor?.name ?? "resource"}>`;
+    if (value instanceof Described) return value.text;
+    if (typeof value !== "object" || value === null) return value;
+    if (depth <= 0) return Array.isArray(value) ? "[...]" : "{...}";
+    if (Array.isArray(value)) return value.slice(0, 20).map((v) => shallowCopy(v, depth - 1));
+    return Object.fromEntries(Object.entries(value).slice(0, 30).map(([k, v]) => [k, shallowCopy(v, depth - 1)]));
 }
 
 /** Levenshtein distance (small strings: property names). */

@@ -83,6 +83,7 @@ export class LabRegistry extends pulumi.ComponentResource {
      */
     public readonly imageRefs: pulumi.Output<string[]>;
     private readonly refs: Record<string, pulumi.Output<string>>;
+    private readonly resourceName: string;
 
     /**
      * The reference the cluster pulls one of {@link images} by (`<address>/<name>:<tag>`), known
@@ -91,7 +92,7 @@ export class LabRegistry extends pulumi.ComponentResource {
     public imageRef(image: string): pulumi.Output<string> {
         const ref = this.refs[image];
         if (ref === undefined) {
-            throw new InvalidArgumentError(LAB_REGISTRY_TYPE, "imageRef", "image", image, `one of the registry's images: ${this.images.join(", ")}`);
+            throw new InvalidArgumentError(LAB_REGISTRY_TYPE, this.resourceName, "image", image, `one of the registry's images: ${this.images.join(", ")}`);
         }
         return ref;
     }
@@ -139,6 +140,7 @@ export class LabRegistry extends pulumi.ComponentResource {
 
         super(LAB_REGISTRY_TYPE, name, {}, opts);
 
+        this.resourceName = name;
         this.username = username;
         this.port = port;
         this.images = images;

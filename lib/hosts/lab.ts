@@ -6,6 +6,7 @@ import { gatewayAddress, hostAddress, isPrivate, parseCidr, usableHostCount } fr
 import { LocalScript } from "../shared/local-script";
 import { bundledScript } from "../shared/scripts";
 import { SshKeyPair } from "../shared/ssh-key-pair";
+import { deriveEd25519, ed25519Seed } from "../shared/ssh-keys";
 import { Reason, Validator, hasOwn } from "../core/validate";
 import { claimBlock, claimName } from "../core/claims";
 import { IMAGE_EXPECTED, parseImageReference } from "../core/image-ref";
@@ -168,6 +169,9 @@ export class LabHostPool extends pulumi.ComponentResource {
         const gated = <T>(value: T): pulumi.Output<T> => extraParts.apply(() => value) as pulumi.Output<T>;
         const clientKey = new SshKeyPair(`${name}-ssh-key`, { comment: gated(`flotilla@${poolName}`) }, { parent: this });
         const privateKey = pulumi.secret(clientKey.privateKey);
+        // One secret for the pool from which every machine's SSH host key is derived (a key
+        // resource per machine would cost its bytes in the state for each machine).
+        const hostKeySeed = new SshKeyPair(`${name}-host-key-seed`, { comment: gated(`host-keys@${poolName}`) }, { parent: this });
 
         const network = new LocalScript(
             `${name}-network`,
@@ -201,13 +205,15 @@ export class LabHostPool extends pulumi.ComponentResource {
         for (let i = 0; i < size; i++) {
             const machineName = `${poolName}-${i}`;
             const address = hostAddress(subnet, i);
-            const hostKey = new SshKeyPair(
-                `${name}-host-key-${i}`,
-                { comment: gated(`root@${machineName}`) },
-                { parent: this },
-            );
+            // The machine's SSH host key, derived from the pool's host-key seed and its name.
+            const hostKey = hostKeySeed.privateKey.apply((pem) => {
+                const secret = ed25519Seed(pem);
+                if (!secret) throw new Error(`${LAB_HOST_POOL_TYPE} "${name}": its host-key seed is not an ed25519 key`);
+                return deriveEd25519(secret, machineName, `root@${machineName}`);
+            });
+            const hostPublicKey = pulumi.unsecret(hostKey.apply((k) => k.publicKey));
             const userData = pulumi
-                .all([clientKey.publicKey, hostKey.privateKey, hostKey.publicKey, extraParts])
+                .all([clientKey.publicKey, hostKey.apply((k) => k.privateKey), hostPublicKey, extraParts])
                 .apply(([authorized, hostPrivate, hostPublic, extra]) =>
                     gzipBase64(
                         multipartUserData([
@@ -247,7 +253,7 @@ export class LabHostPool extends pulumi.ComponentResource {
                     port: 22,
                     user: sshUser,
                     privateKey,
-                    hostKey: hostKey.publicKey,
+                    hostKey: hostPublicKey,
                 },
                 network: `lab:${this.networkName}`,
                 platform: { os: "debian", osVersion: "12", arch: localArchitecture() },
@@ -291,7 +297,7 @@ function checkUserData(v: Validator, value: unknown): pulumi.Output<string[]> {
         try {
             partType(part);
         } catch {
-            return new Reason(`it starts with ${JSON.stringify(part.split("\n", 1)[0].slice(0, 24))}`);
+            return new Reason("its first line is none of these");
         }
         return part;
     };

@@ -282,6 +282,9 @@ export class Containerd extends pulumi.ComponentResource {
     constructor(name: string, args: ContainerdArgs, opts?: pulumi.ComponentResourceOptions) {
         const v: Validator = new Validator(CONTAINERD_TYPE, name);
         v.args(args, CONTAINERD_KEYS, "ContainerdArgs");
+        for (const key of ["source", "version", "systemdCgroup", "dockerAptUrl", "waitTimeoutSeconds", "timeoutSeconds"] as const) {
+            v.plain(key, args[key], "it is checked before anything is installed");
+        }
         const hosts = validateHosts(v, args.hosts);
         const s = resolveContainerdSettings(v, args, "containerd.io");
         // Each host's own default source, from its facts, unless one is given.
@@ -297,7 +300,9 @@ export class Containerd extends pulumi.ComponentResource {
         this.sources = Object.fromEntries(hosts.map((h, i) => [h.name, perHost[i].source]));
         const distinct = [...new Set(perHost.map((p) => p.source))];
         this.source = distinct.length === 1 ? distinct[0] : "per-host";
-        this.version = s.version;
+        // The pin each host gets (a default pin only where its source has one).
+        const pins = [...new Set(perHost.map((p) => p.version))];
+        this.version = pins.length === 1 ? pins[0] : args.version;
         this.systemdCgroup = s.systemdCgroup;
         this.registryMirrors = s.registryMirrors;
         this.insecureRegistries = s.insecureRegistries;

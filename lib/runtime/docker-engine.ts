@@ -271,6 +271,9 @@ export class DockerEngine extends pulumi.ComponentResource {
     constructor(name: string, args: DockerEngineArgs, opts?: pulumi.ComponentResourceOptions) {
         const v: Validator = new Validator(DOCKER_ENGINE_TYPE, name);
         v.args(args, DOCKER_ENGINE_KEYS, "DockerEngineArgs");
+        for (const key of ["source", "version", "joinsSwarm", "logMaxSize", "logMaxFiles", "dockerAptUrl", "waitTimeoutSeconds", "timeoutSeconds"] as const) {
+            v.plain(key, args[key], "it is checked before anything is installed");
+        }
         const hosts = validateHosts(v, args.hosts);
         const s = resolveDockerSettings(v, args, "docker-ce");
         // Each host's own default source, from its facts, unless one is given.
@@ -284,7 +287,9 @@ export class DockerEngine extends pulumi.ComponentResource {
         this.sources = Object.fromEntries(hosts.map((h, i) => [h.name, perHost[i].source]));
         const distinct = [...new Set(perHost.map((p) => p.source))];
         this.source = distinct.length === 1 ? distinct[0] : "per-host";
-        this.version = s.version;
+        // The pin each host gets (a default pin only where its source has one).
+        const pins = [...new Set(perHost.map((p) => p.version))];
+        this.version = pins.length === 1 ? pins[0] : args.version;
         this.joinsSwarm = s.joinsSwarm;
         this.liveRestore = s.liveRestore;
         this.registryMirrors = s.registryMirrors;

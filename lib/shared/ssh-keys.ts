@@ -134,12 +134,29 @@ export function compactPrivateKey(privateKey: string): string {
 /** The OpenSSH private key a compact one stands for (any other key is returned as it is). */
 export function expandPrivateKey(key: string): string {
     if (!key.startsWith(COMPACT_PREFIX)) return key;
+    const seed = Buffer.from(key.slice(COMPACT_PREFIX.length), "base64");
+    return encodeEd25519(seed, ed25519PublicKey(seed), "", 0).privateKey;
+}
+
+/** The ed25519 public key (32 bytes) of a seed. */
+export function ed25519PublicKey(seed: Buffer): Buffer {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const crypto = require("crypto") as typeof import("crypto");
-    const seed = Buffer.from(key.slice(COMPACT_PREFIX.length), "base64");
     // PKCS#8 wrapping of an ed25519 seed (RFC 8410), so Node derives the public key.
     const der = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]);
     const publicKey = crypto.createPublicKey(crypto.createPrivateKey({ key: der, format: "der", type: "pkcs8" }));
-    const pub = Buffer.from(publicKey.export({ format: "jwk" }).x as string, "base64url");
-    return encodeEd25519(seed, pub, "", 0).privateKey;
+    return Buffer.from(publicKey.export({ format: "jwk" }).x as string, "base64url");
+}
+
+/**
+ * An ed25519 key pair derived from a secret (e.g. a pool's host-key seed) and a label (the
+ * machine's name): HMAC-SHA256(secret, label) is the seed. The same secret and label always give
+ * the same key, so a pool keeps one secret in its state instead of one key per machine.
+ */
+export function deriveEd25519(secret: Buffer, label: string, comment: string): OpenSshKeyPair {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const crypto = require("crypto") as typeof import("crypto");
+    const seed = crypto.createHmac("sha256", secret).update(`flotilla ed25519\0${label}`, "utf8").digest();
+    const check = crypto.createHmac("sha256", secret).update(`flotilla check\0${label}`, "utf8").digest().readUInt32BE(0);
+    return encodeEd25519(seed, ed25519PublicKey(seed), comment, check);
 }

@@ -5,6 +5,7 @@ import { RemoteScript } from "../shared/remote-script";
 import { bundledScript } from "../shared/scripts";
 import { Reason, Validator } from "../core/validate";
 import { AppSpec, normalizeAppSpec, resolveAppSpec } from "./app-spec";
+import { APP_KEYS } from "./app-spec/normalize";
 import { checkSwarmCapabilities, composeText, renderCompose, swarmSecrets, validateStackName } from "./compose";
 
 /** Type token of {@link SwarmApp}. */
@@ -68,7 +69,8 @@ export class SwarmApp extends pulumi.ComponentResource {
 
     constructor(name: string, args: SwarmAppArgs, opts?: pulumi.ComponentResourceOptions) {
         const v: Validator = new Validator(SWARM_APP_TYPE, name);
-        const { cluster, stackName: stackArg, registryAuth, convergeTimeoutSeconds, resolveImage, ...spec } = args ?? {};
+        v.args(args, [...SWARM_APP_KEYS, ...APP_KEYS], "SwarmAppArgs");
+        const { cluster, stackName: stackArg, registryAuth, convergeTimeoutSeconds, resolveImage, ...spec } = args;
         if (!isSwarmCluster(cluster)) {
             v.fail(
                 "cluster",
@@ -135,6 +137,9 @@ export class SwarmApp extends pulumi.ComponentResource {
         this.registerOutputs({ stackName: this.stackName, services: this.services });
     }
 }
+
+/** Properties of {@link SwarmAppArgs} besides the {@link AppSpec}'s. */
+const SWARM_APP_KEYS = ["cluster", "stackName", "registryAuth", "convergeTimeoutSeconds", "resolveImage"];
 
 /** Properties of {@link RegistryAuth}. */
 const REGISTRY_AUTH_KEYS = ["server", "username", "password"];

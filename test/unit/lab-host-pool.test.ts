@@ -1,14 +1,19 @@
-import * as fs from "fs";
-import * as path from "path";
+import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
+import { SECRET_MARK, SECRET_SIG, keyPairOutputs, recordResources, valueOf } from "./mocks";
+import { deriveEd25519, ed25519Seed } from "../../lib/shared/ssh-keys";
+import { resetClaims } from "../../lib/core/claims";
+import { bundledScript } from "../../lib/shared/scripts";
 import { LabHostPool, labUserData } from "../../lib/hosts/lab";
 import { InvalidArgumentError } from "../../lib/core/validate";
 
-const registered = recordResources();
-const scripts = path.join(__dirname, "../../lib/hosts/scripts");
+const registered = recordResources(keyPairOutputs);
 
-beforeEach(() => registered.splice(0));
+// Each test is a program of its own: pool names and address blocks are claimed once per program.
+beforeEach(() => {
+    registered.splice(0);
+    resetClaims();
+});
 
 /** Builds a pool and waits until every child is registered. */
 async function build(name: string, args: ConstructorParameters<typeof LabHostPool>[1]) {
@@ -26,19 +31,18 @@ const byName = (name: string) => {
 };
 
 describe("LabHostPool", () => {
-    test("registers exactly: the component, a client key, a network, and a host key and machine per machine", async () => {
+    test("registers exactly: the component, a client key, the host-key seed, a network, the image step and a machine per machine", async () => {
         await build("lab", { size: 3 });
         expect(registered.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
             [
                 "flotilla:hosts:LabHostPool lab",
-                "pulumi-nodejs:dynamic:Resource lab-ssh-key",
-                "pulumi-nodejs:dynamic:Resource lab-network",
-                "pulumi-nodejs:dynamic:Resource lab-host-key-0",
-                "pulumi-nodejs:dynamic:Resource lab-host-key-1",
-                "pulumi-nodejs:dynamic:Resource lab-host-key-2",
-                "pulumi-nodejs:dynamic:Resource lab-machine-0",
-                "pulumi-nodejs:dynamic:Resource lab-machine-1",
-                "pulumi-nodejs:dynamic:Resource lab-machine-2",
+                "pulumi-nodejs:dynamic/flotilla:SshKeyPair lab-ssh-key",
+                "pulumi-nodejs:dynamic/flotilla:LocalScript lab-network",
+                "pulumi-nodejs:dynamic/flotilla:LocalScript lab-image",
+                "pulumi-nodejs:dynamic/flotilla:SshKeyPair lab-host-key-seed",
+                "pulumi-nodejs:dynamic/flotilla:LocalScript lab-machine-0",
+                "pulumi-nodejs:dynamic/flotilla:LocalScript lab-machine-1",
+                "pulumi-nodejs:dynamic/flotilla:LocalScript lab-machine-2",
             ].sort(),
         );
     });
@@ -46,7 +50,7 @@ describe("LabHostPool", () => {
     test("network and machines get the shipped scripts and their exact environment", async () => {
         await build("lab", { size: 2, subnet: "192.168.50.0/28", poolName: "web", labels: { team: "blue" } });
         const network = byName("lab-network").inputs;
-        expect(network.script).toBe(fs.readFileSync(path.join(scripts, "lab-network.sh"), "utf8"));
+        expect([network.script ?? "", network.scriptRef, network.scriptHash]).toEqual(["", "hosts/lab-network.sh", bundledScript("hosts", "lab-network.sh").hash]);
         expect(network.environment).toEqual({
             NETWORK_NAME: "web-net",
             NETWORK_SUBNET: "192.168.50.0/28",
@@ -55,8 +59,14 @@ describe("LabHostPool", () => {
         });
         expect(network.target).toBe("lab network web-net (192.168.50.0/28)");
 
+        const image = byName("lab-image").inputs;
+        expect([image.script ?? "", image.scriptRef, image.scriptHash]).toEqual(["", "hosts/lab-image-ensure.sh", bundledScript("hosts", "lab-image-ensure.sh").hash]);
+        expect(image.environment).toEqual({ MACHINE_IMAGE: "flotilla-lab:debian12", LAB_IMAGE_DEFAULT: "1" });
+        expect(image.target).toBe("lab image flotilla-lab:debian12");
+        expect(image.timeoutSeconds).toBe(1800);
+
         const machine = byName("lab-machine-1").inputs;
-        expect(machine.script).toBe(fs.readFileSync(path.join(scripts, "lab-machine.sh"), "utf8"));
+        expect([machine.script ?? "", machine.scriptRef, machine.scriptHash]).toEqual(["", "hosts/lab-machine.sh", bundledScript("hosts", "lab-machine.sh").hash]);
         expect(machine.environment).toEqual({
             MACHINE_NAME: "web-1",
             MACHINE_POOL: "web",
@@ -69,7 +79,7 @@ describe("LabHostPool", () => {
         expect(machine.target).toBe("lab machine web-1 (192.168.50.3)");
         expect(machine.timeoutSeconds).toBe(420);
         expect(byName("lab-ssh-key").inputs.comment).toBe("flotilla@web");
-        expect(byName("lab-host-key-1").inputs.comment).toBe("root@web-1");
+        expect(byName("lab-host-key-seed").inputs.comment).toBe("host-keys@web");
     });
 
     test("hosts follow the Host contract: names, addresses, connection, labels, readiness", async () => {
@@ -96,13 +106,23 @@ describe("LabHostPool", () => {
         expect(await pulumi.isSecret(pool.sshPrivateKey)).toBe(true);
         expect(await pulumi.isSecret(pool.hosts[0].connection.privateKey as pulumi.Output<string>)).toBe(true);
         expect(await pulumi.isSecret(pool.sshPublicKey)).toBe(false);
-        // The user data (with the host's private key) travels only in the secret environment: the
-        // engine receives it wrapped in Pulumi's secret envelope.
-        const env = byName("lab-machine-0").inputs.secretEnvironment as Record<string, unknown>;
+        // The user data (with the host's private key) travels only in the create-only secret
+        // environment (the first boot alone needs it): the engine receives it as a secret.
+        const env = byName("lab-machine-0").inputs.createOnlySecretEnvironment as Record<string, unknown>;
         expect(env[SECRET_SIG]).toBe(SECRET_MARK);
         const value = env.value as Record<string, string>;
-        expect(Object.keys(value)).toEqual(["MACHINE_USER_DATA"]);
-        expect(value.MACHINE_USER_DATA).toMatch(/^#cloud-config\n/);
+        expect(Object.keys(value)).toEqual(["MACHINE_USER_DATA_GZ"]);
+        // gzip then base64, as cloud-init reads it; inside, the pool's own #cloud-config part.
+        const userData = zlib.gunzipSync(Buffer.from(value.MACHINE_USER_DATA_GZ, "base64")).toString("utf8");
+        expect(userData).toMatch(/^#cloud-config\n/);
+        // The machine's host key, derived from the pool's seed and its name, is the one the Host
+        // announces for strict checking: its private half in the user data, its public half in
+        // the connection (and in the user data).
+        const seed = ed25519Seed(keyPairOutputs(":SshKeyPair", "lab-host-key-seed")?.privateKey as string) as Buffer;
+        const expected = deriveEd25519(seed, "lab-0", "root@lab-0");
+        expect(userData).toContain(JSON.stringify(expected.privateKey).slice(1, -1));
+        expect(await valueOf(pool.hosts[0].connection.hostKey)).toBe(expected.publicKey);
+        expect(await pulumi.isSecret(pulumi.output(pool.hosts[0].connection.hostKey))).toBe(false);
         expect(JSON.stringify(byName("lab-machine-0").inputs.environment)).not.toContain("PRIVATE KEY");
     });
 
@@ -171,7 +191,7 @@ describe("LabHostPool", () => {
         ],
         [
             { size: 1, image: "bad image" },
-            `${T} image: received "bad image"; expected a Docker image reference.`,
+            `${T} image: received "bad image"; expected a Docker image reference [registry[:port]/]path[:tag][@digest] of an image on the local Docker engine (path component "bad image" is not lower-case letters and digits separated by '.', '_', '__' or '-').`,
         ],
         [
             { size: 1, bootTimeoutSeconds: 5 },

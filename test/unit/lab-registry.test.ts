@@ -1,8 +1,8 @@
 import * as crypto from "crypto";
-import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
+import { SECRET_MARK, SECRET_SIG, recordResources, testHost, valueOf } from "./mocks";
+import { bundledScript } from "../../lib/shared/scripts";
+import { hashTriggers } from "../../lib/shared/remote-script";
 import { Host } from "../../lib/core/host";
 import { LabRegistry, LabRegistryArgs, parseLocalImage } from "../../lib/hosts/lab-registry";
 import { InvalidArgumentError } from "../../lib/core/validate";
@@ -13,10 +13,13 @@ const registered = recordResources((_type, name, inputs) => {
     if (name.includes("-push-")) return { result: inputs.environment.IMAGE_TARGET };
     return undefined;
 });
-const scripts = path.join(__dirname, "../../lib/hosts/scripts");
 const PASSWORD = "correct-horse-battery";
 
-beforeEach(() => registered.splice(0));
+// Registrations of the previous test may still be on their way to the mocks.
+beforeEach(async () => {
+    await new Promise((r) => setTimeout(r, 30));
+    registered.splice(0);
+});
 
 /** Stands for the resource a pool makes a machine with. */
 class Machine extends pulumi.CustomResource {
@@ -27,25 +30,18 @@ class Machine extends pulumi.CustomResource {
 
 /** A Host as a pool would make it, with one readiness resource. */
 function fakeHost(): Host {
-    const machine = new Machine("machine");
-    return {
-        name: "reg-0",
-        instanceId: pulumi.output("container-123"),
-        publicAddress: pulumi.output("10.213.140.2"),
-        privateAddress: pulumi.output("10.213.140.2"),
-        connection: {
-            host: "10.213.140.2",
-            port: 22,
-            user: "admin",
-            privateKey: pulumi.secret("PRIVATE"),
-            hostKey: "ssh-ed25519 AAAA host",
-        },
-        platform: { os: "debian", osVersion: "12", arch: "amd64" },
-        packageAccess: "distribution",
-        labels: { provider: "lab", pool: "reg" },
-        ready: [machine],
-    };
+    return testHost("reg-0", "10.213.140.2", {
+        provider: "lab",
+        pool: "reg",
+        instanceId: "container-123",
+        hostKey: "ssh-ed25519 AAAA host",
+        ready: [new Machine("machine")],
+    });
 }
+
+/** The push child of `image`: `<name>-push-<slug>-<8 hex of sha256(image)>`. */
+const pushName = (image: string, name = "reg") =>
+    `${name}-push-${image.replace(/[/:]/g, "-")}-${crypto.createHash("sha256").update(image).digest("hex").slice(0, 8)}`;
 
 /** Builds a registry and waits until every child is registered. */
 async function build(args: Omit<LabRegistryArgs, "host">, name = "reg") {
@@ -53,6 +49,7 @@ async function build(args: Omit<LabRegistryArgs, "host">, name = "reg") {
     await valueOf(registry.address);
     await valueOf(registry.imageRefs);
     await valueOf(registry.password);
+    await new Promise((r) => setTimeout(r, 30));
     return registry;
 }
 
@@ -76,9 +73,9 @@ describe("LabRegistry", () => {
             [
                 "test:index:Machine machine",
                 "flotilla:hosts:LabRegistry reg",
-                "pulumi-nodejs:dynamic:Resource reg-registry",
-                "pulumi-nodejs:dynamic:Resource reg-push-flotilla-demo-v1",
-                "pulumi-nodejs:dynamic:Resource reg-push-team-app-2.0",
+                "pulumi-nodejs:dynamic/flotilla:RemoteScript reg-registry",
+                "pulumi-nodejs:dynamic/flotilla:LocalScript reg-push-flotilla-demo-v1-b5c72d34",
+                "pulumi-nodejs:dynamic/flotilla:LocalScript reg-push-team-app-2.0-f88acf06",
             ].sort(),
         );
     });
@@ -89,8 +86,8 @@ describe("LabRegistry", () => {
             [
                 "test:index:Machine machine",
                 "flotilla:hosts:LabRegistry reg",
-                "pulumi-nodejs:dynamic:Resource reg-password-seed",
-                "pulumi-nodejs:dynamic:Resource reg-registry",
+                "pulumi-nodejs:dynamic/flotilla:SshKeyPair reg-password-seed",
+                "pulumi-nodejs:dynamic/flotilla:RemoteScript reg-registry",
             ].sort(),
         );
         expect(byName("reg-password-seed").inputs.comment).toBe("registry-password@reg");
@@ -99,21 +96,24 @@ describe("LabRegistry", () => {
     test("the registry script runs on the host with its exact inputs; the password only in the secret environment", async () => {
         await build({ password: PASSWORD, username: "ci-bot", port: 5443 });
         const r = byName("reg-registry").inputs;
-        expect(r.script).toBe(fs.readFileSync(path.join(scripts, "lab-registry.sh"), "utf8"));
+        expect([r.script ?? "", r.scriptRef, r.scriptHash]).toEqual(["", "hosts/lab-registry.sh", bundledScript("hosts", "lab-registry.sh").hash]);
         expect(r.environment).toEqual({ REGISTRY_PORT: "5443", REGISTRY_USERNAME: "ci-bot" });
         expect(unwrapSecret(r.secretEnvironment)).toEqual({ REGISTRY_PASSWORD: PASSWORD });
-        expect(r.connection).toEqual({ host: "10.213.140.2", port: 22, user: "admin", hostKey: "ssh-ed25519 AAAA host" });
+        // The host key is stored bare (its comment dropped).
+        expect(r.connection).toEqual({ host: "10.213.140.2", port: 22, user: "admin", hostKey: "ssh-ed25519 AAAA" });
         expect(unwrapSecret(r.privateKey)).toBe("PRIVATE");
         expect(r.target).toBe("registry on reg-0");
-        expect(r.triggers).toEqual(["container-123"]);
+        // Triggers are stored as a hash of the values (only a change matters).
+        expect(r.triggers).toEqual(hashTriggers(["container-123"]));
         expect(r.timeoutSeconds).toBe(600);
         expect(JSON.stringify([r.environment, r.target, r.script])).not.toContain(PASSWORD);
     });
 
     test("each push runs locally with its exact inputs; the password only in the secret environment", async () => {
         await build({ password: PASSWORD, images: ["flotilla-demo:v1", "team/app:2.0"] });
-        const p = byName("reg-push-team-app-2.0").inputs;
-        expect(p.script).toBe(fs.readFileSync(path.join(scripts, "lab-registry-push.sh"), "utf8"));
+        expect(pushName("team/app:2.0")).toBe("reg-push-team-app-2.0-f88acf06");
+        const p = byName(pushName("team/app:2.0")).inputs;
+        expect([p.script ?? "", p.scriptRef, p.scriptHash]).toEqual(["", "hosts/lab-registry-push.sh", bundledScript("hosts", "lab-registry-push.sh").hash]);
         expect(p.environment).toEqual({
             REGISTRY_ADDRESS: "10.213.140.2:5000",
             REGISTRY_USERNAME: "flotilla",
@@ -159,13 +159,14 @@ describe("LabRegistry", () => {
         ["flotilla-demo:v1", { path: "flotilla-demo", tag: "v1" }],
         ["team/app:2.0_rc-1", { path: "team/app", tag: "2.0_rc-1" }],
         ["my.app:1", { path: "my.app", tag: "1" }],
-        ["flotilla-demo", undefined],
-        ["Flotilla:v1", undefined],
-        ["registry.example.com/app:1", undefined],
-        ["localhost/app:1", undefined],
-        ["app@sha256:abc", undefined],
-        ["app:", undefined],
-        ["app:-x", undefined],
+        ["flotilla-demo", "it has no tag"],
+        ["Flotilla:v1", 'path component "Flotilla" is not lower-case'],
+        ["registry.example.com/app:1", "it names a registry (registry.example.com): give the local name"],
+        ["localhost/app:1", "it names a registry (localhost): give the local name"],
+        ["app@sha256:abc", 'digest "sha256:abc" is not sha256:<64 lower-case hex digits> (or sha384, sha512)'],
+        ["app:", `tag "" is not 1 to 128 letters, digits, '_', '.' and '-' starting with a letter, digit or '_'`],
+        ["app:-x", `tag "-x" is not 1 to 128 letters, digits, '_', '.' and '-' starting with a letter, digit or '_'`],
+        [`app@sha256:${"a".repeat(64)}`, "it has a digest: give a tag"],
     ])("parseLocalImage(%p)", (image, expected) => {
         expect(parseLocalImage(image)).toEqual(expected);
     });
@@ -180,20 +181,20 @@ describe("LabRegistry", () => {
             `${T} username: received "bad:user"; expected a user name of 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit.`,
         ],
         [{ username: "" }, `${T} username: received ""; expected a user name of 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit.`],
-        [{ password: "short" }, `${T} password: received "a secret of 5 characters"; expected 8 to 72 printable ASCII characters.`],
-        [{ password: "x".repeat(73) }, `${T} password: received "a secret of 73 characters"; expected 8 to 72 printable ASCII characters.`],
-        [{ password: "line\nbreak-in-it" }, `${T} password: received "a secret of 16 characters"; expected 8 to 72 printable ASCII characters.`],
+        [{ password: "short" }, `${T} password: received a secret of 5 characters; expected 8 to 72 printable ASCII characters.`],
+        [{ password: "x".repeat(73) }, `${T} password: received a secret of 73 characters; expected 8 to 72 printable ASCII characters.`],
+        [{ password: "line\nbreak-in-it" }, `${T} password: received a secret of 16 characters; expected 8 to 72 printable ASCII characters.`],
         [{ port: 80 }, `${T} port: received 80; expected an integer from 1024 to 65535.`],
         [{ port: 70000 }, `${T} port: received 70000; expected an integer from 1024 to 65535.`],
         [{ port: 5000.5 }, `${T} port: received 5000.5; expected an integer from 1024 to 65535.`],
         [{ images: "flotilla-demo:v1" }, `${T} images: received "flotilla-demo:v1"; expected a list of local image references such as ["flotilla-demo:v1"].`],
-        [{ images: ["flotilla-demo"] }, `${T} images[0]: received "flotilla-demo"; expected ${IMG}.`],
-        [{ images: ["flotilla-demo:v1", "registry.example.com/app:1"] }, `${T} images[1]: received "registry.example.com/app:1"; expected ${IMG}.`],
-        [{ images: ["a:1", 7] }, `${T} images[1]: received 7; expected ${IMG}.`],
+        [{ images: ["flotilla-demo"] }, `${T} images[0]: received "flotilla-demo"; expected ${IMG} (it has no tag).`],
         [
-            { images: ["a/b:1", "a-b:1"] },
-            `${T} images[1]: received "a-b:1"; expected an image not already listed (images[0] is "a/b:1").`,
+            { images: ["flotilla-demo:v1", "registry.example.com/app:1"] },
+            `${T} images[1]: received "registry.example.com/app:1"; expected ${IMG} (it names a registry (registry.example.com): give the local name).`,
         ],
+        [{ images: ["a:1", 7] }, `${T} images[1]: received 7; expected ${IMG} (not a string).`],
+        [{ images: ["a:1", "b:1", "a:1"] }, `${T} images[2]: received "a:1"; expected an image not already listed (images[0] is the same).`],
     ])("bad input %p fails at construction and creates nothing", async (bad, message) => {
         const args = { host: fakeHost(), password: PASSWORD, ...bad } as unknown as LabRegistryArgs;
         await new Promise((r) => setTimeout(r, 20));

@@ -1,4 +1,7 @@
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { ed25519PublicKey, encodeEd25519 } from "../../lib/shared/ssh-keys";
+import type { Host, PackageAccess, RuntimeHost, RuntimeInfo } from "../../lib/core/host";
 import { InvalidArgumentError } from "../../lib/core/validate";
 
 /** A resource the program registered under mocks. */
@@ -21,7 +24,8 @@ export function recordResources(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-                return { id: `${args.name}-id`, state: { ...args.inputs, ...outputs?.(args.type, args.name, args.inputs) } };
+                const extra = outputs?.(args.type, args.name, args.inputs) ?? keyPairOutputs(args.type, args.name);
+                return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
             },
             call(args: pulumi.runtime.MockCallArgs) {
                 return args.inputs;
@@ -32,6 +36,18 @@ export function recordResources(
         false,
     );
     return registered;
+}
+
+/**
+ * What a real create of a flotilla SshKeyPair returns (the mocks echo only the inputs, and the
+ * key pair has none of its keys as inputs), for `recordResources(keyPairOutputs)`.
+ */
+export function keyPairOutputs(type: string, name: string): Record<string, unknown> | undefined {
+    if (!type.endsWith(":SshKeyPair")) return undefined;
+    // A real ed25519 key, derived from the resource name (deterministic), as the provider makes it.
+    const seed = createHash("sha256").update(name).digest();
+    const pair = encodeEd25519(seed, ed25519PublicKey(seed), name, 0);
+    return { privateKey: pair.privateKey, publicKey: pair.publicKey };
 }
 
 /** The value of an Output (unknowns resolve to undefined under mocks). */
@@ -52,3 +68,62 @@ export function messageOf(f: () => unknown): string {
 
 /** Pulumi's wire marker of a secret value: a secret input reaches the mocks as `{[SECRET_SIG]: SECRET_MARK, value}`. */
 export { specialSigKey as SECRET_SIG, specialSecretSig as SECRET_MARK } from "@pulumi/pulumi/runtime/rpc";
+
+/** Options of {@link testHost}: anything of a Host to set differently. */
+export interface TestHostOptions {
+    /** Where the host comes from (label `provider`); `lab` hosts reach only their distribution's packages. */
+    provider?: string;
+    /** Label `pool`. Default `p`. */
+    pool?: string;
+    /** Which package repositories the host reaches. Default: `distribution` for `lab`, else `upstream`. */
+    packageAccess?: PackageAccess;
+    /** Private network. Default none (flat). */
+    network?: string;
+    /** Public address. Default: the private address. */
+    publicAddress?: string;
+    /** SSH host key. Default `ssh-ed25519 AAAA`. */
+    hostKey?: string;
+    /** SSH private key. Default `PRIVATE` (a secret). */
+    privateKey?: string;
+    /** Extra labels. */
+    labels?: Record<string, string>;
+    /** Identity of this incarnation of the machine. Default `i-<name>`. */
+    instanceId?: string;
+    /** Readiness resources. Default none. */
+    ready?: pulumi.Resource[];
+}
+
+/** A complete Host as any pool makes it (no resources behind it unless `ready` is given). */
+export function testHost(name: string, address: string, opts: TestHostOptions = {}): Host {
+    const provider = opts.provider ?? "aws";
+    return {
+        name,
+        instanceId: pulumi.output(opts.instanceId ?? `i-${name}`),
+        publicAddress: pulumi.output(opts.publicAddress ?? address),
+        privateAddress: pulumi.output(address),
+        ...(opts.network !== undefined ? { network: opts.network } : {}),
+        connection: {
+            host: address,
+            port: 22,
+            user: "admin",
+            privateKey: pulumi.secret(opts.privateKey ?? "PRIVATE"),
+            hostKey: opts.hostKey ?? "ssh-ed25519 AAAA",
+        },
+        platform: { os: "debian", osVersion: "12", arch: "amd64" },
+        packageAccess: opts.packageAccess ?? (provider === "lab" ? "distribution" : "upstream"),
+        labels: { provider, pool: opts.pool ?? "p", ...opts.labels },
+        ready: opts.ready ?? [],
+    };
+}
+
+/** A complete RuntimeHost: by default Docker installed for Swarm (what SwarmCluster takes). */
+export function testRuntimeHost(
+    name: string,
+    address: string,
+    opts: TestHostOptions & { runtime?: Partial<RuntimeInfo> } = {},
+): RuntimeHost {
+    return {
+        ...testHost(name, address, opts),
+        runtime: { kind: "docker", cgroupDriver: "cgroupfs", liveRestore: false, swarmReady: true, ...opts.runtime },
+    };
+}

@@ -1,8 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
-import type { Host } from "../../lib/core/host";
+import { SECRET_MARK, SECRET_SIG, recordResources, testHost, valueOf } from "./mocks";
+import { bundledScript } from "../../lib/shared/scripts";
+import { hashTriggers } from "../../lib/shared/remote-script";
 import { decodeFiles } from "../../lib/runtime/common";
 import { Containerd, ContainerdArgs, containerdConfig, containerdUserData } from "../../lib/runtime/containerd";
 import { InvalidArgumentError } from "../../lib/core/validate";
@@ -13,19 +14,7 @@ const PASSWORD = "s3cr3t-registry-pass";
 
 beforeEach(() => registered.splice(0));
 
-function fakeHost(name: string, address: string, provider = "aws"): Host {
-    return {
-        name,
-        instanceId: pulumi.output(`i-${name}`),
-        publicAddress: pulumi.output(address),
-        privateAddress: pulumi.output(address),
-        connection: { host: address, port: 22, user: "admin", privateKey: pulumi.secret("PRIVATE"), hostKey: "ssh-ed25519 AAAA" },
-        platform: { os: "debian", osVersion: "12", arch: "amd64" },
-        packageAccess: provider === "lab" ? "distribution" : "upstream",
-        labels: { provider, pool: "p" },
-        ready: [],
-    };
-}
+const fakeHost = (name: string, address: string, provider = "aws") => testHost(name, address, { provider });
 
 async function build(name: string, args: ContainerdArgs) {
     const c = new Containerd(name, args);
@@ -61,15 +50,15 @@ describe("Containerd", () => {
         await build("ctrd", { hosts: [fakeHost("k-0", "10.0.0.2"), fakeHost("k-1", "10.0.0.3")] });
         expect(registered.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
             "flotilla:runtime:Containerd ctrd",
-            "pulumi-nodejs:dynamic:Resource ctrd-install-k-0",
-            "pulumi-nodejs:dynamic:Resource ctrd-install-k-1",
+            "pulumi-nodejs:dynamic/flotilla:RemoteScript ctrd-install-k-0",
+            "pulumi-nodejs:dynamic/flotilla:RemoteScript ctrd-install-k-1",
         ]);
     });
 
     test("cloud hosts: containerd.io from Docker's repository, systemd cgroups, the shipped script", async () => {
         const c = await build("ctrd", { hosts: [fakeHost("k-0", "10.0.0.2")] });
         const install = byName("ctrd-install-k-0").inputs;
-        expect(install.script).toBe(SCRIPT);
+        expect([install.script ?? "", install.scriptRef, install.scriptHash]).toEqual(["", "runtime/runtime.sh", bundledScript("runtime", "runtime.sh").hash]);
         const env = install.environment as Record<string, string>;
         expect({ ...env, RUNTIME_FILES: decodeFiles(env.RUNTIME_FILES) }).toEqual({
             RUNTIME_KIND: "containerd",
@@ -77,10 +66,11 @@ describe("Containerd", () => {
             RUNTIME_VERSION: "1.7",
             RUNTIME_APT_URL: "https://download.docker.com/linux",
             RUNTIME_WAIT_TIMEOUT: "600",
+            RUNTIME_CGROUP_DRIVER: "systemd",
             RUNTIME_FILES: [{ path: "/etc/containerd/config.toml", mode: "0644", restart: true, content: CONFIG }],
         });
         expect(install.target).toBe("containerd on k-0 (10.0.0.2)");
-        expect(install.triggers).toEqual(["i-k-0"]);
+        expect(install.triggers).toEqual(hashTriggers(["i-k-0"]));
         expect([c.runtime, c.source, c.version, c.systemdCgroup, c.config]).toEqual([
             "containerd",
             "containerd.io",
@@ -90,11 +80,32 @@ describe("Containerd", () => {
         ]);
     });
 
+    test("the hosts handed on are RuntimeHosts: containerd with its CRI socket, never Swarm-ready", async () => {
+        const c = await build("ctrd", { hosts: [fakeHost("k-0", "10.0.0.2")] });
+        expect(c.hosts[0].runtime).toMatchObject({
+            kind: "containerd",
+            criSocket: "unix:///run/containerd/containerd.sock",
+            liveRestore: false,
+            swarmReady: false,
+        });
+    });
+
+    test("hosts of both kinds: each gets its own default source; the component says per-host", async () => {
+        const c = await build("ctrd", { hosts: [fakeHost("k-0", "10.0.0.2"), fakeHost("lab-0", "10.213.0.2", "lab")] });
+        expect([c.source, c.sources]).toEqual(["per-host", { "k-0": "containerd.io", "lab-0": "distro" }]);
+    });
+
     test("lab hosts default to the distribution's containerd, unpinned", async () => {
         const c = await build("ctrd", { hosts: [fakeHost("lab-0", "10.213.0.2", "lab")] });
         const env = byName("ctrd-install-lab-0").inputs.environment as Record<string, string>;
         expect([env.RUNTIME_SOURCE, env.RUNTIME_VERSION, env.RUNTIME_APT_URL]).toEqual(["distro", "", undefined]);
-        expect([c.source, c.version]).toEqual(["distro", undefined]);
+        expect(c.source).toBe("distro");
+        expect(c.sources).toEqual({ "lab-0": "distro" });
+    });
+
+    test("lab hosts (no pin installed) report no version pin", async () => {
+        const c = await build("ctrd", { hosts: [fakeHost("lab-0", "10.213.0.2", "lab")] });
+        expect(c.version).toBeUndefined();
     });
 
     test("mirrors and insecure registries become hosts.toml files; systemdCgroup can be turned off", async () => {
@@ -174,7 +185,7 @@ describe("Containerd", () => {
         [{ systemdCgroup: "true" }, `${T} systemdCgroup: received "true"; expected true or false.`],
         [{ registryMirrors: ["//mirror"] }, `${T} registryMirrors[0]: received "//mirror"; expected an http(s) URL`],
         [{ insecureRegistries: ["reg_1:5000"] }, `${T} insecureRegistries[0]: received "reg_1:5000"; expected a registry as host[:port]`],
-        [{ hosts: [] }, `${T} hosts: received []; expected a non-empty list of Hosts`],
+        [{ hosts: [] }, `${T} hosts: received "0 hosts"; expected a list of Hosts (e.g. a host pool's \`hosts\`).`],
     ])("bad input %p fails at construction, naming the property, and creates nothing", async (bad, message) => {
         const args = { hosts: [fakeHost("k-0", "10.0.0.2")], ...bad } as unknown as ContainerdArgs;
         expect(() => new Containerd("ctrd", args)).toThrow(InvalidArgumentError);

@@ -3,8 +3,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
-import type { Host } from "../../lib/core/host";
+import { SECRET_MARK, SECRET_SIG, recordResources, testHost, valueOf } from "./mocks";
+import { bundledScript } from "../../lib/shared/scripts";
+import { hashTriggers } from "../../lib/shared/remote-script";
 import { decodeFiles } from "../../lib/runtime/common";
 import { DockerEngine, DockerEngineArgs, dockerDaemonConfig, dockerEngineUserData } from "../../lib/runtime/docker-engine";
 import { InvalidArgumentError } from "../../lib/core/validate";
@@ -15,20 +16,7 @@ const PASSWORD = "s3cr3t-registry-pass";
 
 beforeEach(() => registered.splice(0));
 
-/** A Host as any pool makes it (no resources behind it). */
-function fakeHost(name: string, address: string, provider = "aws"): Host {
-    return {
-        name,
-        instanceId: pulumi.output(`i-${name}`),
-        publicAddress: pulumi.output(address),
-        privateAddress: pulumi.output(address),
-        connection: { host: address, port: 22, user: "admin", privateKey: pulumi.secret("PRIVATE"), hostKey: "ssh-ed25519 AAAA" },
-        platform: { os: "debian", osVersion: "12", arch: "amd64" },
-        packageAccess: provider === "lab" ? "distribution" : "upstream",
-        labels: { provider, pool: "p" },
-        ready: [],
-    };
-}
+const fakeHost = (name: string, address: string, provider = "aws") => testHost(name, address, { provider });
 
 const cloudHosts = () => [fakeHost("web-0", "10.0.0.2"), fakeHost("web-1", "10.0.0.3")];
 
@@ -60,15 +48,16 @@ describe("DockerEngine", () => {
         await build("docker", { hosts: cloudHosts() });
         expect(registered.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
             "flotilla:runtime:DockerEngine docker",
-            "pulumi-nodejs:dynamic:Resource docker-install-web-0",
-            "pulumi-nodejs:dynamic:Resource docker-install-web-1",
+            "pulumi-nodejs:dynamic/flotilla:RemoteScript docker-install-web-0",
+            "pulumi-nodejs:dynamic/flotilla:RemoteScript docker-install-web-1",
         ]);
     });
 
     test("cloud hosts: Docker's repository, pinned default version, secure daemon.json, the shipped script", async () => {
         const engine = await build("docker", { hosts: cloudHosts() });
         const install = byName("docker-install-web-1").inputs;
-        expect(install.script).toBe(SCRIPT);
+        // The script is named and hashed, not copied into the state.
+        expect([install.script ?? "", install.scriptRef, install.scriptHash]).toEqual(["", "runtime/runtime.sh", bundledScript("runtime", "runtime.sh").hash]);
         const env = install.environment as Record<string, string>;
         expect({ ...env, RUNTIME_FILES: decodeFiles(env.RUNTIME_FILES) }).toEqual({
             RUNTIME_KIND: "docker",
@@ -79,9 +68,9 @@ describe("DockerEngine", () => {
             RUNTIME_WAIT_TIMEOUT: "600",
             RUNTIME_FILES: [{ path: "/etc/docker/daemon.json", mode: "0644", restart: true, content: DEFAULT_DAEMON_JSON }],
         });
-        expect(install.secretEnvironment).toEqual({});
+        expect(install.secretEnvironment ?? {}).toEqual({});
         expect(install.target).toBe("docker engine on web-1 (10.0.0.3)");
-        expect(install.triggers).toEqual(["i-web-1"]);
+        expect(install.triggers).toEqual(hashTriggers(["i-web-1"]));
         expect(install.timeoutSeconds).toBe(1800);
         expect(install.connection).toEqual({ host: "10.0.0.3", port: 22, user: "admin", hostKey: "ssh-ed25519 AAAA" });
         expect((install.privateKey as Record<string, unknown>)[SECRET_SIG]).toBe(SECRET_MARK);
@@ -92,14 +81,45 @@ describe("DockerEngine", () => {
             false,
             true,
         ]);
-        expect(engine.daemonConfig).toBe(DEFAULT_DAEMON_JSON);
+        expect(await valueOf(engine.daemonConfig)).toBe(DEFAULT_DAEMON_JSON);
     });
 
     test("lab hosts default to the distribution's packages, unpinned", async () => {
         const engine = await build("docker", { hosts: [fakeHost("lab-0", "10.213.0.2", "lab")] });
         const env = byName("docker-install-lab-0").inputs.environment as Record<string, string>;
         expect([env.RUNTIME_SOURCE, env.RUNTIME_VERSION, env.RUNTIME_APT_URL]).toEqual(["distro", "", undefined]);
-        expect([engine.source, engine.version]).toEqual(["distro", undefined]);
+        expect(engine.source).toBe("distro");
+        expect(engine.sources).toEqual({ "lab-0": "distro" });
+    });
+
+    test("lab hosts (no pin installed) report no version pin", async () => {
+        const engine = await build("docker", { hosts: [fakeHost("lab-0", "10.213.0.2", "lab")] });
+        expect(engine.version).toBeUndefined();
+    });
+
+    test("hosts of both kinds: each gets its own default source; the engine says per-host", async () => {
+        const engine = await build("docker", { hosts: [fakeHost("web-0", "10.0.0.2"), fakeHost("lab-0", "10.213.0.2", "lab")] });
+        expect(engine.source).toBe("per-host");
+        expect(engine.sources).toEqual({ "web-0": "docker-ce", "lab-0": "distro" });
+        const env = (n: string) => byName(n).inputs.environment as Record<string, string>;
+        expect([env("docker-install-web-0").RUNTIME_SOURCE, env("docker-install-web-0").RUNTIME_VERSION]).toEqual(["upstream", "29.2.1"]);
+        expect([env("docker-install-lab-0").RUNTIME_SOURCE, env("docker-install-lab-0").RUNTIME_VERSION]).toEqual(["distro", ""]);
+    });
+
+    test("a given source applies to every host, whatever its package access", async () => {
+        const engine = await build("docker", { hosts: [fakeHost("web-0", "10.0.0.2"), fakeHost("lab-0", "10.213.0.2", "lab")], source: "preinstalled" });
+        expect([engine.source, engine.sources]).toEqual(["preinstalled", { "web-0": "preinstalled", "lab-0": "preinstalled" }]);
+    });
+
+    test("the hosts handed on are RuntimeHosts: Docker, live-restore and Swarm readiness as installed", async () => {
+        const standalone = await build("docker", { hosts: cloudHosts() });
+        expect(standalone.hosts[0].runtime).toMatchObject({ kind: "docker", liveRestore: true, swarmReady: false });
+        expect(standalone.hosts[0].runtime.criSocket).toBeUndefined();
+        // Under mocks the script never reports: the driver falls back to cgroupfs.
+        expect(await valueOf(standalone.hosts[0].runtime.cgroupDriver)).toBe("cgroupfs");
+        const swarm = await build("swarm", { hosts: cloudHosts(), joinsSwarm: true });
+        expect(swarm.hosts[1].runtime).toMatchObject({ kind: "docker", liveRestore: false, swarmReady: true });
+        expect([swarm.hosts[1].platform, swarm.hosts[1].packageAccess]).toEqual([cloudHosts()[1].platform, "upstream"]);
     });
 
     test("every setting reaches daemon.json and the environment; Swarm hosts get no live-restore", async () => {
@@ -123,7 +143,7 @@ describe("DockerEngine", () => {
             "registry-mirrors": ["https://mirror.gcr.io", "http://10.1.2.3:5000"],
             "insecure-registries": ["registry.lab:5000", "10.213.110.1"],
         };
-        expect(JSON.parse(engine.daemonConfig)).toEqual(expected);
+        expect(JSON.parse(await valueOf(engine.daemonConfig))).toEqual(expected);
         const install = byName("docker-install-web-0").inputs;
         const env = install.environment as Record<string, string>;
         expect(JSON.parse(decodeFiles(env.RUNTIME_FILES)[0].content)).toEqual(expected);
@@ -219,8 +239,8 @@ describe("DockerEngine", () => {
         [{ dockerAptUrl: "download.docker.com" }, `${T} dockerAptUrl: received "download.docker.com"; expected an http(s) URL such as "https://download.docker.com/linux".`],
         [{ waitTimeoutSeconds: 5 }, `${T} waitTimeoutSeconds: received 5; expected an integer from 10 to 3600.`],
         [{ timeoutSeconds: 30 }, `${T} timeoutSeconds: received 30; expected an integer from 60 to 7200.`],
-        [{ hosts: [] }, `${T} hosts: received []; expected a non-empty list of Hosts (e.g. a host pool's \`hosts\`).`],
-        [{ hosts: undefined }, `${T} hosts: received undefined; expected a non-empty list of Hosts`],
+        [{ hosts: [] }, `${T} hosts: received "0 hosts"; expected a list of Hosts (e.g. a host pool's \`hosts\`).`],
+        [{ hosts: undefined }, `${T} hosts: received undefined; expected a list of Hosts (e.g. a host pool's \`hosts\`).`],
         [
             { hosts: [fakeHost("a", "10.0.0.2"), fakeHost("a", "10.0.0.3")] },
             `${T} hosts[1].name: received "a"; expected a name no other host in the list has.`,

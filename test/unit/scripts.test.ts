@@ -59,7 +59,8 @@ describe("shell scripts", () => {
             expect(text).toContain("Sourced, not executed.");
             return;
         }
-        if (/-common\.sh$/.test(rel)) {
+        // Included files (lib/shared/scripts/common.sh, <layer>-common.sh) are not run on their own.
+        if (/(^|\/|-)common\.sh$/.test(rel)) {
             expect(text).toMatch(/^# shellcheck shell=bash\n# Included, not executed/);
             return;
         }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
+import { SECRET_MARK, SECRET_SIG, recordResources, testRuntimeHost, valueOf } from "./mocks";
+import { bundledScript, bundledScriptText } from "../../lib/shared/scripts";
 import { SwarmCluster } from "../../lib/cluster/swarm";
 import { RuntimeHost } from "../../lib/core/host";
 import { SwarmApp, SwarmAppArgs } from "../../lib/workload/swarm-app";
@@ -14,20 +15,7 @@ const registered = recordResources((_type, name) => {
     return undefined;
 });
 
-function host(name: string, address: string): RuntimeHost {
-    return {
-        name,
-        instanceId: pulumi.output(`id-${name}`),
-        publicAddress: pulumi.output(address),
-        privateAddress: pulumi.output(address),
-        connection: { host: address, port: 22, user: "admin", privateKey: pulumi.secret("KEY") },
-        platform: { os: "debian", osVersion: "12", arch: "amd64" },
-        packageAccess: "distribution",
-        runtime: { kind: "docker", cgroupDriver: "cgroupfs", liveRestore: false, swarmReady: true },
-        labels: { provider: "lab", pool: "p" },
-        ready: [],
-    };
-}
+const host = (name: string, address: string): RuntimeHost => testRuntimeHost(name, address, { provider: "lab" });
 
 let cluster: SwarmCluster;
 beforeEach(() => {
@@ -53,7 +41,7 @@ describe("SwarmApp", () => {
         const d = deployInputs();
         expect(registered.filter((r) => r.name.startsWith("web")).map((r) => `${r.type} ${r.name}`)).toEqual([
             "flotilla:workload:SwarmApp web",
-            "pulumi-nodejs:dynamic:Resource web-deploy",
+            "pulumi-nodejs:dynamic/flotilla:RemoteScript web-deploy",
         ]);
         expect(d.connection.host).toBe("10.0.0.2");
         expect(d.alternates.value.map((x: any) => x.connection.host)).toEqual(["10.0.0.3", "10.0.0.4"]);
@@ -73,7 +61,8 @@ describe("SwarmApp", () => {
         expect(env.COMPOSE.includes("s3cret")).toBe(false);
         expect(d.secretEnvironment[SECRET_SIG]).toBe(SECRET_MARK);
         expect(d.secretEnvironment.value).toEqual({ SECRET_VALUE_0: "s3cret", REGISTRY_PASSWORD: "pw" });
-        expect(d.script).toContain("docker stack deploy --compose-file");
+        expect([d.script ?? "", d.scriptRef, d.scriptHash]).toEqual(["", "workload/stack-deploy.sh", bundledScript("workload", "stack-deploy.sh").hash]);
+        expect(bundledScriptText(d.scriptRef)).toContain("docker stack deploy --compose-file");
     });
 
     const T = 'flotilla:workload:SwarmApp "web": invalid';
@@ -83,7 +72,10 @@ describe("SwarmApp", () => {
         [() => app({ stackName: "Bad_Name" }), new RegExp(`^${T} stackName: received "Bad_Name"`)],
         [() => app({ convergeTimeoutSeconds: 1 }), new RegExp(`^${T} convergeTimeoutSeconds: received 1; expected an integer from 10 to 7200.`)],
         [() => app({ resolveImage: "sometimes" as never }), new RegExp(`^${T} resolveImage: received "sometimes"`)],
-        [() => app({ cluster: {} as never }), new RegExp(`^${T} cluster: received "object"; expected a SwarmCluster.`)],
+        [
+            () => app({ cluster: {} as never }),
+            `${T} cluster: received {}; expected a Swarm cluster (a SwarmCluster, or anything offering ISwarmCluster: orchestrator "swarm", managers, workers).`,
+        ],
     ])("bad input %#: fails at construction, creates nothing", async (args, message) => {
         const before = registered.length;
         expect(() => new SwarmApp("web", args())).toThrow(message);
@@ -98,7 +90,7 @@ describe("SwarmApp registryAuth", () => {
         [{ server: "https://10.0.0.9:5000", username: "u", password: "p" }, `registryAuth.server: received "https://10.0.0.9:5000"; ${expected} (a URL: give host[:port] without a scheme).`],
         [{ server: "10.0.0.9:5000/v2", username: "u", password: "p" }, `registryAuth.server: received "10.0.0.9:5000/v2"; ${expected} (has a path: give host[:port] only).`],
         [{ server: "10.0.0.9:70000", username: "u", password: "p" }, `registryAuth.server: received "10.0.0.9:70000"; ${expected} (port 70000 is not from 1 to 65535).`],
-        [{ server: "10.0.0.9:5000", user: "u", password: "p" }, 'registryAuth.user: received "u"; expected no such property; known: password, server, username.'],
+        [{ server: "10.0.0.9:5000", user: "u", password: "p" }, 'registryAuth.user: received "u"; expected no such property; known: server, username, password.'],
     ])("%p is refused at construction", (registryAuth, message) => {
         expect(() => new SwarmApp("web", app({ registryAuth: registryAuth as never }))).toThrow(`flotilla:workload:SwarmApp "web": invalid ${message}`);
     });

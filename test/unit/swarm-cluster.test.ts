@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, recordResources, valueOf } from "./mocks";
+import { SECRET_MARK, SECRET_SIG, recordResources, testRuntimeHost, valueOf } from "./mocks";
+import { bundledScript, bundledScriptText } from "../../lib/shared/scripts";
 import { SwarmCluster } from "../../lib/cluster/swarm";
 import { SWARM_PORTS } from "../../lib/core/cluster";
 import { RuntimeHost } from "../../lib/core/host";
@@ -15,20 +16,8 @@ const registered = recordResources((_type, name) => {
 beforeEach(() => registered.splice(0));
 
 
-function host(name: string, address: string): RuntimeHost {
-    return {
-        name,
-        instanceId: pulumi.output(`id-${name}`),
-        publicAddress: pulumi.output(address),
-        privateAddress: pulumi.output(address),
-        connection: { host: address, port: 22, user: "admin", privateKey: pulumi.secret("KEY"), hostKey: `ssh-ed25519 K-${name}` },
-        platform: { os: "debian", osVersion: "12", arch: "amd64" },
-        packageAccess: "distribution",
-        runtime: { kind: "docker", cgroupDriver: "cgroupfs", liveRestore: false, swarmReady: true },
-        labels: { provider: "lab", pool: "p", zone: "z1" },
-        ready: [],
-    };
-}
+const host = (name: string, address: string): RuntimeHost =>
+    testRuntimeHost(name, address, { provider: "lab", hostKey: `ssh-ed25519 K-${name}`, labels: { zone: "z1" } });
 const hosts = (n: number, prefix = "m") => Array.from({ length: n }, (_, i) => host(`${prefix}${i}`, `10.0.0.${i + 2}`));
 
 async function settle(cluster: SwarmCluster) {
@@ -71,8 +60,10 @@ describe("SwarmCluster", () => {
         expect(join.connection.host).toBe("10.0.0.2");
         expect(join.secretEnvironment[SECRET_SIG]).toBe(SECRET_MARK);
         expect(byName("sw-join-m1").environment.ROLE).toBe("manager");
-        expect(join.script).toContain("docker swarm join --token \"$JOIN_TOKEN\"");
-        expect(join.script).toContain("wait_docker()"); // the common functions are included
+        // The script is named and hashed (its text with the includes), not copied into the state.
+        expect([join.script ?? "", join.scriptRef, join.scriptHash]).toEqual(["", "cluster/swarm-join.sh", bundledScript("cluster", "swarm-join.sh").hash]);
+        expect(bundledScriptText(join.scriptRef)).toContain("docker swarm join --token \"$JOIN_TOKEN\"");
+        expect(bundledScriptText(join.scriptRef)).toContain("wait_docker()"); // the common functions are included
     });
 
     test("node resources run on the first manager with the other managers as alternates, never on the node itself", async () => {
@@ -123,7 +114,10 @@ describe("SwarmCluster", () => {
         "expected 1, 3, 5 or 7 hosts: managers keep the swarm working while a majority of them (a quorum) is up, so 3 tolerate 1 failure, 5 tolerate 2, 7 tolerate 3, and an even number tolerates no more than the odd number below it.";
     test.each([
         [() => ({ managers: hosts(2) }), `${T} managers: received "2 hosts"; ${QUORUM}`],
-        [() => ({ managers: hosts(0) }), `${T} managers: received "0 hosts"; ${QUORUM}`],
+        [
+            () => ({ managers: hosts(0) }),
+            `${T} managers: received "0 hosts"; expected a list of hosts with Docker installed for Swarm (a DockerEngine's \`hosts\`, with joinsSwarm: true).`,
+        ],
         [() => ({ managers: hosts(9) }), `${T} managers: received "9 hosts"; ${QUORUM}`],
         [
             () => ({ managers: hosts(1), workers: hosts(1) }),

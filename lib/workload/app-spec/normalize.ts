@@ -132,7 +132,8 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // A DNS subdomain (RFC 1123): Kubernetes storage class names; also plain Docker volume driver names.
 const VOLUME_CLASS = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-const APP_KEYS = ["publishMode", "secrets", "services", "volumes"];
+/** Properties of {@link AppSpec}. */
+export const APP_KEYS = ["publishMode", "secrets", "services", "volumes"];
 const SERVICE_KEYS = [
     "command",
     "entrypoint",

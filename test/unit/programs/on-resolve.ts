@@ -1,0 +1,72 @@
+/**
+ * Run by validation-on-resolve.test.ts in a process of its own (node -r ts-node/register): each
+ * scenario declares a construct whose Output input fails its check when it resolves, under mocks.
+ * A failed registration leaves promises rejected that nobody awaits (in Jest they would fail
+ * whichever test runs next); here they are collected. Prints one JSON line per scenario: the
+ * message the construct's output rejects with, what reached the mocks, and every stray rejection.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { keyPairOutputs, recordResources, testRuntimeHost } from "../mocks";
+import { resetClaims } from "../../../lib/core/claims";
+import { FULL_CAPABILITIES, ISwarmCluster, SWARM_PORTS } from "../../../lib/core/cluster";
+import { InvalidArgumentError } from "../../../lib/core/validate";
+import { LabHostPool } from "../../../lib/hosts/lab";
+import { SwarmApp, SwarmAppArgs } from "../../../lib/workload/swarm-app";
+
+const registered = recordResources(keyPairOutputs);
+const stray: unknown[] = [];
+process.on("unhandledRejection", (err) => stray.push(err));
+const settle = () => new Promise((r) => setTimeout(r, 100));
+
+/** Pulumi prefixes an error's message with the path of each property it was serializing. */
+const contractMessage = (err: unknown) => String((err as Error)?.message ?? err).replace(/^(error serializing property "[^"]*": )+/, "");
+
+const cluster: ISwarmCluster = {
+    orchestrator: "swarm",
+    capabilities: pulumi.output(FULL_CAPABILITIES),
+    ports: SWARM_PORTS,
+    managers: [testRuntimeHost("m0", "10.0.0.2")],
+    workers: [],
+};
+const app = (registryAuth: unknown): SwarmAppArgs => ({ cluster, services: { web: { image: "nginx:1.27" } }, registryAuth }) as SwarmAppArgs;
+
+const scenarios: Record<string, () => pulumi.Output<unknown>> = {
+    "userData part": () =>
+        new LabHostPool("lab", { size: 2, userData: [pulumi.secret("#cloud-config\n{}"), pulumi.secret("echo hi")] }).privateAddresses,
+    "userData list": () => new LabHostPool("lab", { size: 1, userData: pulumi.output(["#!/bin/sh\ntrue", "nope"]) }).privateAddresses,
+    "userData not a list": () => new LabHostPool("lab", { size: 1, userData: pulumi.output("#!/bin/sh") as never }).privateAddresses,
+    "userData good": () => new LabHostPool("lab", { size: 1, userData: [pulumi.secret("#!/bin/sh\ntrue")] }).privateAddresses,
+    "registryAuth empty password": () =>
+        new SwarmApp("web", app({ server: "r.example.com", username: "u", password: pulumi.secret("") })).services,
+    "registryAuth bad server": () =>
+        new SwarmApp("web", app({ server: pulumi.output("https://r.example.com"), username: "u", password: pulumi.secret("pw") })).services,
+    "registryAuth empty username": () =>
+        new SwarmApp("web", app({ server: "r.example.com", username: pulumi.output(""), password: pulumi.secret("pw") })).services,
+};
+
+async function run(name: string): Promise<void> {
+    registered.splice(0);
+    stray.splice(0);
+    resetClaims();
+    let message: string | null = null;
+    let isContractError = false;
+    const out = scenarios[name]() as unknown as { promise(): Promise<unknown>; isKnown: Promise<boolean>; isSecret: Promise<boolean> };
+    out.isKnown.catch(() => undefined);
+    out.isSecret.catch(() => undefined);
+    try {
+        await out.promise();
+    } catch (err) {
+        isContractError = err instanceof InvalidArgumentError;
+        message = contractMessage(err);
+    }
+    await settle();
+    const strayMessages = [...new Set(stray.map(contractMessage))];
+    const strayTypes = [...new Set(stray.map((e) => (e instanceof InvalidArgumentError ? "InvalidArgumentError" : String((e as Error)?.name))))];
+    process.stdout.write(
+        `${JSON.stringify({ name, message, isContractError, registered: registered.map((r) => `${r.type} ${r.name}`), strayMessages, strayTypes })}\n`,
+    );
+}
+
+void (async () => {
+    for (const name of process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(scenarios)) await run(name);
+})();
