@@ -1,3 +1,4 @@
+import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { ISwarmCluster, isSwarmCluster } from "../core/cluster";
 import { REGISTRY_EXPECTED, parseRegistryAddress } from "../core/image-ref";
@@ -116,7 +117,8 @@ export class SwarmApp extends pulumi.ComponentResource {
                 script: bundledScript("workload", "stack-deploy.sh"),
                 environment: {
                     STACK: stackName,
-                    COMPOSE: compose,
+                    // Compressed: the compose file is kept in the state (twice), and compresses ~4x.
+                    COMPOSE_GZ: compose.apply((text) => zlib.gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64")),
                     CONVERGE_TIMEOUT: String(timeout),
                     RESOLVE_IMAGE: resolve,
                     SECRET_COUNT: String(secretCount),

@@ -1,3 +1,4 @@
+import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_MARK, SECRET_SIG, recordResources, testRuntimeHost, valueOf } from "./mocks";
 import { bundledScript, bundledScriptText } from "../../lib/shared/scripts";
@@ -56,9 +57,10 @@ describe("SwarmApp", () => {
             REGISTRY_SERVER: "10.0.0.9:5000",
             REGISTRY_USERNAME: "u",
         });
-        const compose = JSON.parse(env.COMPOSE);
+        const composeText = zlib.gunzipSync(Buffer.from(env.COMPOSE_GZ, "base64")).toString("utf8");
+        const compose = JSON.parse(composeText);
         expect(compose.services.web.image).toBe("10.0.0.9:5000/demo:v1");
-        expect(env.COMPOSE.includes("s3cret")).toBe(false);
+        expect(composeText.includes("s3cret")).toBe(false);
         expect(d.secretEnvironment[SECRET_SIG]).toBe(SECRET_MARK);
         expect(d.secretEnvironment.value).toEqual({ SECRET_VALUE_0: "s3cret", REGISTRY_PASSWORD: "pw" });
         expect([d.script ?? "", d.scriptRef, d.scriptHash]).toEqual(["", "workload/stack-deploy.sh", bundledScript("workload", "stack-deploy.sh").hash]);

@@ -10,7 +10,8 @@
 #   {"<service>":{"running":N,"desired":N},...} last. Unused secrets of the stack are removed.
 # delete: `docker stack rm`, waits until its services and network are gone, removes its secrets.
 #
-# Environment: STACK, COMPOSE (compose file, JSON), CONVERGE_TIMEOUT (s), RESOLVE_IMAGE,
+# Environment: STACK, COMPOSE_GZ (the compose file, JSON, gzip-compressed and base64-encoded: it is
+# kept in the state), CONVERGE_TIMEOUT (s), RESOLVE_IMAGE,
 # SECRET_COUNT and SECRET_NAME_<i> (i from 0), REGISTRY_SERVER, REGISTRY_USERNAME;
 # secret: SECRET_VALUE_<i>, REGISTRY_PASSWORD.
 set -euo pipefail
@@ -65,13 +66,13 @@ $(task_errors "$s")"; done
 }
 
 deploy() {
-    : "${COMPOSE:?}" "${CONVERGE_TIMEOUT:?}" "${RESOLVE_IMAGE:?}" "${SECRET_COUNT:?}"
+    : "${COMPOSE_GZ:?}" "${CONVERGE_TIMEOUT:?}" "${RESOLVE_IMAGE:?}" "${SECRET_COUNT:?}"
     wait_docker
     [ "$(docker info --format '{{.Swarm.ControlAvailable}}')" = true ] || die "this node is not a swarm manager"
     local dir i name value wanted=" "
     dir=$(mktemp -d)
     trap 'rm -rf "$dir"' RETURN
-    printf '%s' "$COMPOSE" >"$dir/compose.json"
+    printf '%s' "$COMPOSE_GZ" | base64 -d | gunzip >"$dir/compose.json" || die "COMPOSE_GZ is not base64 of a gzip-compressed compose file"
     for ((i = 0; i < SECRET_COUNT; i++)); do
         name_var="SECRET_NAME_$i" value_var="SECRET_VALUE_$i"
         name=${!name_var} value=${!value_var}
