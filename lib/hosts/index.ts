@@ -1,3 +1,2 @@
-
 export * from "./lab";
 export * from "./lab-registry";

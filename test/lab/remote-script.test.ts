@@ -76,14 +76,14 @@ describe("RemoteScript on a lab machine", () => {
 
     test("a second up runs nothing", async () => {
         const up = await stack.up();
-        expect(up.summary.resourceChanges).toEqual({ same: 7 });
+        expect(up.summary.resourceChanges).toEqual({ same: 8 });
         expect(await onMachine("sudo cat /var/lib/flotilla-test/log")).toBe(`create|${GREETING}\n`);
     });
 
     test("a changed environment re-runs the script in place (update phase)", async () => {
         await stack.setConfig("test:greeting", { value: "second" });
         const up = await stack.up();
-        expect(up.summary.resourceChanges).toEqual({ same: 6, update: 1 });
+        expect(up.summary.resourceChanges).toEqual({ same: 7, update: 1 });
         expect(await onMachine("sudo cat /var/lib/flotilla-test/log")).toBe(`create|${GREETING}\nupdate|second\n`);
     });
 
@@ -99,14 +99,14 @@ describe("RemoteScript on a lab machine", () => {
         expect(message.includes(TOKEN)).toBe(false);
         // The failed update left the recorded state as it was: restoring the script is no change.
         await stack.setConfig("test:script", { value: SCRIPT });
-        expect((await stack.up()).summary.resourceChanges).toEqual({ same: 7 });
+        expect((await stack.up()).summary.resourceChanges).toEqual({ same: 8 });
     });
 
     test("refresh notices what the script made is gone; the next up makes it again", async () => {
         await onMachine("sudo rm -rf /var/lib/flotilla-test");
         const refresh = await stack.refresh();
-        expect(refresh.summary.resourceChanges).toEqual({ same: 6, delete: 1 });
-        expect((await stack.up()).summary.resourceChanges).toEqual({ same: 6, create: 1 });
+        expect(refresh.summary.resourceChanges).toEqual({ same: 7, delete: 1 });
+        expect((await stack.up()).summary.resourceChanges).toEqual({ same: 7, create: 1 });
         expect(await onMachine("sudo cat /var/lib/flotilla-test/log")).toBe("create|second\n");
     });
 
@@ -139,8 +139,8 @@ describe("RemoteScript on a lab machine", () => {
         const started = Date.now();
         const refresh = await stack.refresh();
         console.log(`refresh with the machine gone: ${((Date.now() - started) / 1000).toFixed(1)}s`);
-        expect(refresh.summary.resourceChanges).toEqual({ same: 5, delete: 2 });
-        expect((await stack.up()).summary.resourceChanges).toEqual({ same: 5, create: 2 });
+        expect(refresh.summary.resourceChanges).toEqual({ same: 6, delete: 2 });
+        expect((await stack.up()).summary.resourceChanges).toEqual({ same: 6, create: 2 });
         expect((await onMachine("cat /etc/machine-id")).trim()).not.toBe(before);
         expect(await onMachine("sudo cat /var/lib/flotilla-test/log")).toBe("create|second\n");
     });
@@ -148,7 +148,7 @@ describe("RemoteScript on a lab machine", () => {
     test("removing the resource runs its delete phase", async () => {
         await stack.setConfig("test:withScript", { value: "false" });
         const up = await stack.up();
-        expect(up.summary.resourceChanges).toEqual({ same: 6, delete: 1 });
+        expect(up.summary.resourceChanges).toEqual({ same: 7, delete: 1 });
         expect(await onMachine("test -e /var/lib/flotilla-test && echo present || echo gone")).toBe("gone\n");
     });
 

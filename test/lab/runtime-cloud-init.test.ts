@@ -70,10 +70,10 @@ describe("runtime cloud-init fragments in the lab", () => {
         expect(log).toMatch(/^=== \S+ create: source distro, version pin none$/m);
         expect(log).toContain("running inside cloud-init: not waiting for it");
         expect(await onMachine(docker, "grep '^{\"runtime\"' /var/log/cloud-init-output.log")).toBe(
-            '{"runtime":"docker","version":"20.10.24+dfsg1","package":"docker.io","packageVersion":"20.10.24+dfsg1-1+deb12u1+b6","source":"distro"}\n',
+            '{"runtime":"docker","version":"20.10.24+dfsg1","package":"docker.io","packageVersion":"20.10.24+dfsg1-1+deb12u1+b6","source":"distro","cgroupDriver":"cgroupfs"}\n',
         );
         expect(await onMachine(containerd, "grep '^{\"runtime\"' /var/log/cloud-init-output.log")).toBe(
-            '{"runtime":"containerd","version":"1.6.20~ds1","package":"containerd","packageVersion":"1.6.20~ds1-1+deb12u3","source":"distro"}\n',
+            '{"runtime":"containerd","version":"1.6.20~ds1","package":"containerd","packageVersion":"1.6.20~ds1-1+deb12u3","source":"distro","cgroupDriver":"systemd"}\n',
         );
     });
 

@@ -54,7 +54,7 @@ describe("Containerd in the lab", () => {
         const started = Date.now();
         const up = await stack.up();
         console.log(`up of 1 machine + containerd: ${seconds(started)}s`);
-        expect(up.summary.resourceChanges).toEqual({ create: 8 });
+        expect(up.summary.resourceChanges).toEqual({ create: 9 });
         login = loginsFrom(up.outputs)[0];
         expect(up.outputs.packages.value).toEqual({ [host]: `containerd=${OLDER}` });
         expect(up.outputs.versions.value).toEqual({ [host]: "1.6.20~ds1" });
@@ -83,7 +83,7 @@ describe("Containerd in the lab", () => {
         const started = Date.now();
         const up = await stack.up();
         console.log(`upgrade of containerd in place: ${seconds(started)}s`);
-        expect(up.summary.resourceChanges).toEqual({ same: 7, update: 1 });
+        expect(up.summary.resourceChanges).toEqual({ same: 8, update: 1 });
         expect(up.outputs.packages.value).toEqual({ [host]: `containerd=${NEWER}` });
         expect(await onMachine(login, "cat /etc/machine-id")).toBe(machineBefore);
         expect(await onMachine(login, "dpkg-query -W -f '${Version}' containerd; echo; apt-mark showhold")).toBe(
@@ -96,14 +96,14 @@ describe("Containerd in the lab", () => {
     });
 
     test("a second up changes nothing", async () => {
-        expect((await stack.up()).summary.resourceChanges).toEqual({ same: 8 });
+        expect((await stack.up()).summary.resourceChanges).toEqual({ same: 9 });
     });
 
     test("source preinstalled verifies only: nothing installed; a pin the host does not match fails clearly", async () => {
         const dpkgBefore = await onMachine(login, "wc -l </var/log/dpkg.log");
         await stack.setConfig("test:source", { value: "preinstalled" });
         const up = await stack.up();
-        expect(up.summary.resourceChanges).toEqual({ same: 7, update: 1 });
+        expect(up.summary.resourceChanges).toEqual({ same: 8, update: 1 });
         expect(up.outputs.packages.value).toEqual({ [host]: `containerd=${NEWER}` });
         expect(await onMachine(login, "wc -l </var/log/dpkg.log")).toBe(dpkgBefore);
 

@@ -1,6 +1,6 @@
 import * as crypto from "crypto";
 import { utils } from "ssh2";
-import { encodeEd25519, generateEd25519 } from "../../lib/shared/ssh-keys";
+import { compactPrivateKey, deriveEd25519, ed25519Seed, encodeEd25519, expandPrivateKey, generateEd25519 } from "../../lib/shared/ssh-keys";
 
 /** Spelled in parts so that no source line looks like a committed key. */
 const LABEL = ["OPENSSH", "PRIVATE", "KEY"].join(" ");
@@ -58,5 +58,36 @@ describe("generateEd25519", () => {
         expect(() => encodeEd25519(Buffer.alloc(31), Buffer.alloc(32), "", 1)).toThrow(
             "an ed25519 seed and public key are 32 bytes each",
         );
+    });
+});
+
+describe("compact keys and derived host keys", () => {
+    test("an ed25519 key kept as its seed expands to a key ssh2 reads, with the same public key", () => {
+        const pair = generateEd25519("someone@here");
+        const compact = compactPrivateKey(pair.privateKey);
+        expect(compact).toMatch(/^ed25519:[A-Za-z0-9+/]{43}=$/);
+        const expanded = expandPrivateKey(compact);
+        const parsed = utils.parseKey(expanded);
+        if (parsed instanceof Error) throw parsed;
+        const key = Array.isArray(parsed) ? parsed[0] : parsed;
+        expect(key.type).toBe("ssh-ed25519");
+        expect(key.getPublicSSH().toString("base64")).toBe(pair.publicKey.split(" ")[1]);
+        // What is not an unencrypted OpenSSH ed25519 key is kept as it is.
+        expect(compactPrivateKey(`-----BEGIN ${["RSA", "PRIVATE", "KEY"].join(" ")}-----\nabc\n-----END ${["RSA", "PRIVATE", "KEY"].join(" ")}-----\n`)).toMatch(/^-----BEGIN RSA/);
+        expect(expandPrivateKey(pair.privateKey)).toBe(pair.privateKey);
+    });
+
+    test("a derived key depends on the secret and the label only, and is a real key", () => {
+        const secret = Buffer.alloc(32, 7);
+        const a = deriveEd25519(secret, "lab-0", "root@lab-0");
+        expect(deriveEd25519(secret, "lab-0", "root@lab-0")).toEqual(a);
+        expect(deriveEd25519(secret, "lab-1", "root@lab-1").publicKey).not.toBe(a.publicKey);
+        expect(deriveEd25519(Buffer.alloc(32, 8), "lab-0", "root@lab-0").publicKey).not.toBe(a.publicKey);
+        expect(a.publicKey).toMatch(/^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]+=* root@lab-0$/);
+        const parsed = utils.parseKey(a.privateKey);
+        if (parsed instanceof Error) throw parsed;
+        const key = Array.isArray(parsed) ? parsed[0] : parsed;
+        expect(key.getPublicSSH().toString("base64")).toBe(a.publicKey.split(" ")[1]);
+        expect(ed25519Seed(a.privateKey)?.length).toBe(32);
     });
 });
