@@ -5,12 +5,12 @@
  * a bad secret password refused without showing it, nothing left after destroy.
  */
 import * as childProcess from "child_process";
-import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { docker, poolLeftovers, removeStack, removeStaleTestPools, ROOT, storedState, testProgramStack, TEST_POOL_PREFIX } from "./harness";
 import { Login, sshRun } from "./ssh";
+import { bundledScriptText } from "../../lib/shared/scripts";
 
 jest.setTimeout(15 * 60 * 1000);
 
@@ -205,7 +205,8 @@ describe("LabRegistry on a lab machine", () => {
     });
 
     test("the registry script run again on the machine rewrites nothing and restarts nothing", async () => {
-        const script = fs.readFileSync(path.join(ROOT, "lib/hosts/scripts/lab-registry.sh")).toString("base64");
+        // The very text the component runs (includes resolved).
+        const script = Buffer.from(bundledScriptText("hosts/lab-registry.sh")).toString("base64");
         const pid = async () => (await sshRun(machine, "systemctl show -p MainPID --value docker-registry")).stdout.trim();
         const before = await pid();
         // Test only: the password is on this command line (the component sends it on stdin).
@@ -272,7 +273,7 @@ describe("LabRegistry on a lab machine", () => {
                 (e: Error) => e,
             );
             expect(error.message).toContain(
-                'flotilla:hosts:LabRegistry "registry": invalid password: received "a secret of 7 characters"; expected 8 to 72 printable ASCII characters.',
+                'flotilla:hosts:LabRegistry "registry": invalid password: received a secret of 7 characters; expected 8 to 72 printable ASCII characters.',
             );
             expect(error.message.includes("tiny-pw")).toBe(false);
         } finally {

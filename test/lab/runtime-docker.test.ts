@@ -163,7 +163,7 @@ describe("DockerEngine in the lab", () => {
                 `docker.io ${DOCKER_IO} is installed: nothing to install`,
                 "wrote /etc/docker/daemon.json",
                 "restarting docker (its configuration or package changed)",
-                `done: docker 20.10.24+dfsg1 (package docker.io ${DOCKER_IO})`,
+                `done: docker 20.10.24+dfsg1 (package docker.io ${DOCKER_IO}), cgroup driver cgroupfs`,
             ]);
             expect(
                 await onMachine(

@@ -103,7 +103,16 @@ describe("SwarmApp in the lab", () => {
 
     test("web reaches db by its service name over the app's network (DNS round-robin endpoints)", async () => {
         const task = (await onNode(0, "docker ps -q --filter label=com.docker.swarm.service.name=demo_web")).trim();
-        expect(await onNode(0, `docker exec ${task} /bin/busybox wget -q -T 5 -O- http://db:8080/`)).toContain("flotilla-demo v1");
+        // busybox's own resolver asks Docker's embedded DNS for "db" (the demo image's static busybox
+        // wget cannot resolve names: glibc's resolver needs NSS modules a static binary cannot
+        // load), then wget fetches from the address it got, over the overlay network. (Its -T
+        // option makes that static wget crash: the ssh command's own timeout bounds it.)
+        const fetch =
+            '/bin/busybox sh -c \'ip=$(/bin/busybox nslookup db 2>/dev/null | /bin/busybox awk "/^Address/ { a = \\$NF } END { print a }"); ' +
+            'echo "db=$ip"; /bin/busybox wget -q -O- "http://$ip:8080/"\'';
+        const out = await onNode(0, `docker exec ${task} ${fetch}`);
+        expect(out).toMatch(/^db=10\.\d+\.\d+\.\d+\n/);
+        expect(out).toContain("flotilla-demo v1");
         expect((await onNode(0, "docker service inspect --format '{{.Spec.EndpointSpec.Mode}}' demo_db")).trim()).toBe("dnsrr");
     });
 
