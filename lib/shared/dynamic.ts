@@ -40,14 +40,17 @@ export function flotillaPackageName(): string {
     return packageName;
 }
 
-/** The module specifier of a provider, as the provider process requires it. */
+/**
+ * The module specifier of a provider, as the provider process requires it: the package's short
+ * `p/<name>` export (`./dist/lib/shared/providers/<name>.js`; every resource stores it twice).
+ */
 export function providerModule(name: ProviderName): string {
-    return `${flotillaPackageName()}/dist/lib/shared/providers/${name}.js`;
+    return `${flotillaPackageName()}/p/${name}`;
 }
 
 /** The `__provider` text stored with each resource: one line that loads the provider module. */
 export function providerText(name: ProviderName): string {
-    return `exports.handler = () => require(${JSON.stringify(providerModule(name))}).provider;\n`;
+    return `exports.handler=()=>require(${JSON.stringify(providerModule(name))}).provider`;
 }
 
 /** Type token of a flotilla dynamic resource (`pulumi-nodejs:dynamic/flotilla:RemoteScript`). */

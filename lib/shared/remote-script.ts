@@ -95,7 +95,22 @@ export class RemoteScript extends FlotillaDynamicResource {
                 ...omitUndefined({
                     ...target(args.connection),
                     bastion: args.connection.bastion ? target(args.connection).bastion : undefined,
-                    alternates: alternates.length > 0 ? pulumi.secret(alternates.map(target)) : undefined,
+                    // An alternate with the main connection's key keeps none of its own (the usual case:
+                    // one pool key for every machine); the provider uses the main one.
+                    alternates:
+                        alternates.length > 0
+                            ? pulumi.secret(
+                                  pulumi.all([pulumi.output(args.connection.privateKey), ...alternates.map((a) => pulumi.output(a.privateKey))]).apply(
+                                      ([main, ...keys]) =>
+                                          pulumi.all(
+                                              alternates.map((a, i) => {
+                                                  const { privateKey, ...rest } = target(a);
+                                                  return pulumi.output((keys[i] === main ? rest : { ...rest, privateKey }) as Record<string, pulumi.Input<unknown>>);
+                                              }),
+                                          ),
+                                  ),
+                              )
+                            : undefined,
                     ...scriptProps(args.script),
                     environment: args.environment,
                     secretEnvironment: args.secretEnvironment ? pulumi.secret(args.secretEnvironment) : undefined,

@@ -120,7 +120,10 @@ export function normalizeRemote(inputs: Record<string, unknown>): RemoteState {
     const scriptRef = String(inputs.scriptRef ?? "");
     return {
         ...normalizeTarget(inputs),
-        alternates: ((inputs.alternates as Record<string, unknown>[]) ?? []).map(normalizeTarget),
+        // An alternate without a key of its own uses the main connection's.
+        alternates: ((inputs.alternates as Record<string, unknown>[]) ?? []).map((a) =>
+            normalizeTarget({ ...a, privateKey: a.privateKey ?? inputs.privateKey }),
+        ),
         script,
         scriptRef,
         scriptHash: String(inputs.scriptHash ?? (scriptRef ? "" : sha256(script))),
