@@ -12,7 +12,8 @@
  * its machines are the test's, so flotilla's destroy removes its own network without meeting
  * foreign containers on it, and the lab machine's site endpoint goes with the machine.
  *
- * Also: a pinned host key that is not the machine's is refused naming it and both fingerprints;
+ * Also: a machine on an unsupported system is refused naming it and what was found; a pinned host
+ * key that is not the machine's is refused naming it and both fingerprints;
  * a machine trusted on first use that later presents another key is refused on refresh; destroy
  * leaves the adopted machines running and reachable over SSH, out of the swarm.
  */
@@ -21,7 +22,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { docker, httpGet, poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { docker, httpGet, poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX } from "./harness";
 import { Login, sshRun } from "./ssh";
 import { generateEd25519, OpenSshKeyPair } from "../../lib/shared/ssh-keys";
 import { labUserData } from "../../lib/hosts/lab";
@@ -186,8 +187,25 @@ describe("ExistingHosts in the lab", () => {
         for (const m of machines) docker("exec", m.name, "ip", "route", "replace", POOL_SUBNET, "via", GATEWAY_ON_SITE);
         for (const m of machines) expect(await on(siteLogin(m), `bash -c 'exec 3<>/dev/tcp/${labAddress}/22 && echo reached'`)).toContain("reached");
 
+        // A machine on an operating system flotilla does not support is refused, naming it and what was found.
+        const odd = machines[1];
+        docker("exec", odd.name, "bash", "-c", "cp --remove-destination /usr/lib/os-release /etc/os-release && sed -i 's/^VERSION_ID=.*/VERSION_ID=\"11\"/' /etc/os-release");
         await config("cluster");
-        const up = await timed("up of ExistingHosts + Docker on 3 + Swarm (1 manager, 2 workers)", () => stack!.up());
+        try {
+            const refused = await timed("up refused for an unsupported OS on one machine (the rest proceeds)", () =>
+                stack!.up().then(
+                    () => new Error("up succeeded"),
+                    (e: Error) => e,
+                ),
+            );
+            expect(refused.message).toContain(
+                `machine ${odd.name} runs debian 11: not supported (supported: debian 12, ubuntu 22.04, ubuntu 24.04 on amd64 or arm64)`,
+            );
+        } finally {
+            docker("exec", odd.name, "ln", "-sf", "../usr/lib/os-release", "/etc/os-release");
+        }
+
+        const up = await timed("the next up: ExistingHosts + Docker on 3 + Swarm (1 manager, 2 workers) complete", () => stack!.up());
         const out = up.outputs;
         // Probed, not assumed: the lab image is Debian 12 on this machine's architecture.
         const arch = process.arch === "arm64" ? "arm64" : "amd64";
@@ -202,6 +220,13 @@ describe("ExistingHosts in the lab", () => {
         expect(nodes).toEqual([`${pool}-0 Ready Leader`, `${machines[0].name} Ready`, `${machines[1].name} Ready`].sort());
         const labels = await on(labLogin, `sh -c 'for n in $(docker node ls -q); do docker node inspect --format "{{.Description.Hostname}} {{json .Spec.Labels}}" $n; done'`);
         for (const m of machines) expect(labels).toContain(`${m.name} {"pool":"site","provider":"existing","site":"lab-annex"}`);
+        // Lean state: the first-seen key is kept once, bare, in the unpinned machine's probe only.
+        const probes = (JSON.parse(storedState(stack!)).checkpoint.latest.resources as { urn: string; outputs?: Record<string, unknown> }[])
+            .filter((r) => /RemoteScript::site-probe-/.test(r.urn));
+        expect(probes.map((r) => [r.urn.split("::").pop(), r.outputs?.seenHostKey]).sort()).toEqual([
+            [`site-probe-${machines[0].name}`, undefined],
+            [`site-probe-${machines[1].name}`, bare(machines[1].host.publicKey)],
+        ]);
         // Docker on the adopted machines came from Debian (packageAccess "distribution").
         for (const m of machines) expect(await on(siteLogin(m), "dpkg-query -W -f '${Status}' docker.io")).toBe("install ok installed");
     });
