@@ -459,7 +459,9 @@ export const provider: pulumi.dynamic.ResourceProvider = {
             !same(olds.environment, state.environment) ||
             !same(olds.secretEnvironment, state.secretEnvironment) ||
             prev.connection.hostKey !== state.connection.hostKey;
-        const recorded = recordedHostKey(olds);
+        // A pin taken away falls back to the key pinned before (kept as the one seen), never to
+        // whatever the machine presents now.
+        const recorded = recordedHostKey(olds) || prev.connection.hostKey;
         if (!rerun) {
             return { outs: storedRemote(state, olds.machineId, olds.result, recorded) };
         }
