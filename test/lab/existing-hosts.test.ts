@@ -12,7 +12,8 @@
  * its machines are the test's, so flotilla's destroy removes its own network without meeting
  * foreign containers on it, and the lab machine's site endpoint goes with the machine.
  *
- * Also: a machine on an unsupported system is refused naming it and what was found; a pinned host
+ * Also: a user without password-less sudo and a machine on an unsupported system are refused
+ * naming the machine and what was found; a pinned host
  * key that is not the machine's is refused naming it and both fingerprints;
  * a machine trusted on first use that later presents another key is refused on refresh; destroy
  * leaves the adopted machines running and reachable over SSH, out of the swarm.
@@ -187,10 +188,25 @@ describe("ExistingHosts in the lab", () => {
         for (const m of machines) docker("exec", m.name, "ip", "route", "replace", POOL_SUBNET, "via", GATEWAY_ON_SITE);
         for (const m of machines) expect(await on(siteLogin(m), `bash -c 'exec 3<>/dev/tcp/${labAddress}/22 && echo reached'`)).toContain("reached");
 
-        // A machine on an operating system flotilla does not support is refused, naming it and what was found.
         const odd = machines[1];
-        docker("exec", odd.name, "bash", "-c", "cp --remove-destination /usr/lib/os-release /etc/os-release && sed -i 's/^VERSION_ID=.*/VERSION_ID=\"11\"/' /etc/os-release");
         await config("cluster");
+        // A login without password-less sudo is refused, naming the machine and the user.
+        const sudoers = docker("exec", odd.name, "bash", "-c", "ls /etc/sudoers.d/*cloud-init*")[0];
+        docker("exec", odd.name, "mv", sudoers, "/root/sudoers.saved");
+        try {
+            const noSudo = await timed("up refused for a user without password-less sudo", () =>
+                stack!.up().then(
+                    () => new Error("up succeeded"),
+                    (e: Error) => e,
+                ),
+            );
+            expect(noSudo.message).toContain(`existing machine ${odd.name} (${odd.user}@${odd.address}:22): create failed with exit code 126`);
+            expect(noSudo.message).toContain(`flotilla: ${odd.user} cannot run sudo -n (password-less sudo is needed)`);
+        } finally {
+            docker("exec", odd.name, "mv", "/root/sudoers.saved", sudoers);
+        }
+        // A machine on an operating system flotilla does not support is refused, naming it and what was found.
+        docker("exec", odd.name, "bash", "-c", "cp --remove-destination /usr/lib/os-release /etc/os-release && sed -i 's/^VERSION_ID=.*/VERSION_ID=\"11\"/' /etc/os-release");
         try {
             const refused = await timed("up refused for an unsupported OS on one machine (the rest proceeds)", () =>
                 stack!.up().then(
