@@ -19,7 +19,8 @@ export interface SshConnection {
     readonly privateKey: pulumi.Input<string>;
     /**
      * The host's public SSH host key (`ssh-ed25519 AAAA...`), for strict host key checking.
-     * Undefined when the source cannot know it in advance; callers then accept the first key seen.
+     * Undefined when the source cannot know it in advance; `RemoteScript` then records the first key
+     * seen and refuses any other on every later phase (trust on first use).
      */
     readonly hostKey?: pulumi.Input<string>;
     /** A jump host to go through, reached with its own credentials. */

@@ -1,2 +1,3 @@
 export * from "./lab";
 export * from "./lab-registry";
+export * from "./existing";

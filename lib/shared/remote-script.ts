@@ -60,6 +60,12 @@ export class RemoteScript extends FlotillaDynamicResource {
     declare public readonly result: pulumi.Output<string>;
     /** `/etc/machine-id` of the machine the script ran on. */
     declare public readonly machineId: pulumi.Output<string>;
+    /**
+     * The host key (`ssh-ed25519 AAAA...`) the machine presented when first seen, when the
+     * connection pins none (trust on first use): every later phase (update, refresh, delete)
+     * refuses another key. Undefined when a key is pinned (`connection.hostKey`).
+     */
+    declare public readonly seenHostKey: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: RemoteScriptArgs, opts?: pulumi.CustomResourceOptions) {
         // Keys are kept compact (an ed25519 key as its seed): every byte is stored twice per resource.
@@ -121,6 +127,7 @@ export class RemoteScript extends FlotillaDynamicResource {
                 }),
                 machineId: undefined,
                 result: undefined,
+                seenHostKey: undefined,
             },
             {
                 ...opts,

@@ -49,6 +49,12 @@ export interface RemoteOutputs extends RemoteState {
     /** /etc/machine-id of the machine the script ran on: a re-created machine has another one. */
     machineId: string;
     result: string;
+    /**
+     * The host key the machine presented when first seen (`ssh-ed25519 AAAA...`, no comment),
+     * recorded only when no key is pinned (`connection.hostKey` empty): trust on first use, then
+     * enforced on every later phase. Absent when a key is pinned (the pin is in the state already).
+     */
+    seenHostKey?: string;
 }
 
 type Phase = "create" | "update" | "read" | "delete";
@@ -109,9 +115,66 @@ export const REMOTE_DEFAULTS: Record<string, unknown> = {
     connectTimeoutSeconds: 180,
 };
 
-/** What the state keeps: the inputs without their defaults, and the run's outcome. */
-function storedRemote(state: RemoteState, machineId: string, result: string): RemoteOutputs {
-    return { ...dropDefaults(state as unknown as Record<string, unknown>, REMOTE_DEFAULTS), machineId, result } as unknown as RemoteOutputs;
+/**
+ * What the state keeps: the inputs without their defaults, the run's outcome and, when no key is
+ * pinned, the host key first seen.
+ */
+function storedRemote(state: RemoteState, machineId: string, result: string, seenHostKey?: string): RemoteOutputs {
+    const seen = !state.connection.hostKey && seenHostKey ? { seenHostKey } : {};
+    return { ...dropDefaults(state as unknown as Record<string, unknown>, REMOTE_DEFAULTS), machineId, result, ...seen } as unknown as RemoteOutputs;
+}
+
+/** The key line (`<type> <base64>`) of a host key blob as SSH presents it. */
+export function hostKeyLine(blob: Buffer): string {
+    const n = blob.length >= 4 ? blob.readUInt32BE(0) : 0;
+    const type = n > 0 && 4 + n <= blob.length ? blob.subarray(4, 4 + n).toString("latin1") : "unknown";
+    return `${type} ${blob.toString("base64")}`;
+}
+
+/** A host key's fingerprint as OpenSSH prints it: `SHA256:` and the unpadded base64 of its blob's sha256. */
+export function hostKeyFingerprint(line: string): string {
+    const blob = Buffer.from(line.trim().split(/\s+/)[1] ?? "", "base64");
+    return `SHA256:${crypto.createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
+}
+
+/** The outcome of checking the host key a machine presents. */
+export type HostKeyVerdict =
+    | { accept: true; seen: string; record: boolean }
+    | { accept: false; seen: string; reason: string };
+
+/**
+ * Checks the host key `presented` (its blob) at `where` (`host:port`): against `pinned` when
+ * given (the source of the machine knows its key), else against `recorded` (the key first seen,
+ * kept in the state), else accepted and to be recorded (trust on first use). A mismatch is never
+ * accepted, and its reason names the place and both fingerprints.
+ */
+export function checkHostKey(where: string, presented: Buffer, pinned: string, recorded: string): HostKeyVerdict {
+    const seen = hostKeyLine(presented);
+    const expected = pinned || recorded;
+    if (!expected) return { accept: true, seen, record: true };
+    const parts = expected.trim().split(/\s+/);
+    if (parts[0] === seen.split(" ")[0] && Buffer.from(parts[1] ?? "", "base64").equals(presented)) {
+        return { accept: true, seen, record: !pinned };
+    }
+    const which = pinned
+        ? `the pinned host key ${hostKeyFingerprint(expected)}`
+        : `the host key it presented when first seen, ${hostKeyFingerprint(expected)} (recorded in the state)`;
+    const fix = pinned
+        ? "if the machine was re-imaged, pin its new key"
+        : "if the machine was re-imaged, pin its new key (hostKey); the recorded one is never replaced silently";
+    return {
+        accept: false,
+        seen,
+        reason:
+            `${where} presents the host key ${hostKeyFingerprint(seen)} (${seen.split(" ")[0]}), not ${which}: ` +
+            `refusing to connect (another machine at that address, or someone in between; ${fix})`,
+    };
+}
+
+/** Host key algorithms to offer for a key of `type` (so the server presents that key, not another of its keys). */
+export function hostKeyAlgorithms(type: string): string[] | undefined {
+    if (!type) return undefined;
+    return type === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [type];
 }
 
 /** The inputs as the provider uses them (any state an earlier version wrote). */
@@ -155,47 +218,59 @@ function remoteProgram(state: RemoteState, phase: Phase): string {
  */
 const RUNNER =
     'umask 077; f=$(mktemp) || exit 125; cat >"$f" || exit 125; ' +
-    'if [ "$(id -u)" = 0 ]; then bash "$f" </dev/null; else sudo -n bash "$f" </dev/null; fi; ' +
+    'if [ "$(id -u)" = 0 ]; then bash "$f" </dev/null; ' +
+    'elif ! sudo -n true 2>/dev/null; then echo "flotilla: $(id -un) cannot run sudo -n (password-less sudo is needed)" >&2; rm -f "$f"; exit 126; ' +
+    'else sudo -n bash "$f" </dev/null; fi; ' +
     'rc=$?; rm -f "$f"; exit $rc';
 
-/** Opens an SSH connection (through the bastion when there is one), retrying while refused. */
-async function sshConnect(state: RemoteState, deadlineMs: number): Promise<Client> {
-    const verifier = (expected: string, where: string, seen: { key?: string }) => (key: Buffer) => {
-        seen.key = key.toString("base64");
-        if (!expected) return true;
-        const ok = key.equals(Buffer.from(expected.split(" ")[1] ?? "", "base64"));
-        if (!ok) seen.key = `mismatch at ${where}`;
-        return ok;
-    };
+/** An open connection and the host key the machine presented. */
+interface Connected {
+    client: Client;
+    seen: string;
+}
+
+/** Thrown when a machine presents another host key than the one expected: never retried, never "gone". */
+export class HostKeyMismatchError extends Error {}
+
+/**
+ * Opens an SSH connection (through the bastion when there is one), retrying while refused. The
+ * machine's host key is checked against its pin, else `recordedKey` ({@link checkHostKey}).
+ */
+async function sshConnect(state: RemoteState, deadlineMs: number, recordedKey = ""): Promise<Connected> {
     const once = (
         endpoint: { host: string; port: number; user: string; hostKey: string; privateKey: string },
+        recorded: string,
         sock?: NodeJS.ReadableStream,
     ) =>
-        new Promise<Client>((resolve, reject) => {
+        new Promise<Connected>((resolve, reject) => {
             const client = new Client();
-            const seen: { key?: string } = {};
-            client.on("ready", () => resolve(client));
+            const where = `${endpoint.host}:${endpoint.port}`;
+            let verdict: HostKeyVerdict | undefined;
+            client.on("ready", () => resolve({ client, seen: verdict?.seen ?? "" }));
             client.on("error", (err: Error) => {
                 client.end();
-                const mismatch = seen.key?.startsWith("mismatch");
+                if (verdict && !verdict.accept) {
+                    reject(new HostKeyMismatchError(verdict.reason));
+                    return;
+                }
                 reject(
-                    Object.assign(
-                        new Error(
-                            mismatch
-                                ? `the host key of ${endpoint.host}:${endpoint.port} is not the expected one (refusing to connect)`
-                                : `ssh ${endpoint.user}@${endpoint.host}:${endpoint.port}: ${err.message}`,
-                        ),
-                        { fatal: mismatch || /authentication/i.test(err.message) },
-                    ),
+                    Object.assign(new Error(`ssh ${endpoint.user}@${where}: ${err.message}`), {
+                        fatal: /authentication/i.test(err.message),
+                    }),
                 );
             });
+            const expected = endpoint.hostKey || recorded;
             client.connect({
                 host: endpoint.host,
                 port: endpoint.port,
                 username: endpoint.user,
                 privateKey: expandPrivateKey(endpoint.privateKey),
                 sock: sock as never,
-                hostVerifier: verifier(endpoint.hostKey, `${endpoint.host}:${endpoint.port}`, seen),
+                hostVerifier: (key: Buffer) => {
+                    verdict = checkHostKey(where, key, endpoint.hostKey, recorded);
+                    return verdict.accept;
+                },
+                ...(expected ? { algorithms: { serverHostKey: hostKeyAlgorithms(expected.split(" ")[0]) as never } } : {}),
                 readyTimeout: 20_000,
                 keepaliveInterval: 15_000,
             });
@@ -211,16 +286,25 @@ async function sshConnect(state: RemoteState, deadlineMs: number): Promise<Clien
     for (;;) {
         try {
             if (!state.bastion) {
-                return await once(target);
+                return await once(target, recordedKey);
             }
-            const jump = await once(state.bastion);
+            const jump = (await once(state.bastion, "")).client;
             const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) =>
                 jump.forwardOut("127.0.0.1", 0, target.host, target.port, (err, s) => (err ? reject(err) : resolve(s))),
-            );
-            const client = await once(target, stream);
-            client.on("close", () => jump.end());
-            return client;
+            ).catch((err: Error) => {
+                jump.end();
+                throw err;
+            });
+            const connected = await once(target, recordedKey, stream).catch((err: Error) => {
+                jump.end();
+                throw err;
+            });
+            connected.client.on("close", () => jump.end());
+            return connected;
         } catch (err) {
+            if (err instanceof HostKeyMismatchError) {
+                throw new HostKeyMismatchError(`${state.target}: refused: ${err.message}`);
+            }
             if ((err as { fatal?: boolean }).fatal || Date.now() + delay > deadlineMs) {
                 throw new Error(`${state.target}: cannot connect: ${(err as Error).message}`);
             }
@@ -277,17 +361,22 @@ async function runRemote(
     state: RemoteState,
     phase: Phase,
     expectedMachineId?: string,
-): Promise<{ machineId: string; run?: Exec }> {
+    recordedKey = "",
+): Promise<{ machineId: string; run?: Exec; seenHostKey?: string }> {
     const started = Date.now();
     let client: Client | undefined;
+    let seenHostKey: string | undefined;
     const candidates = [state, ...state.alternates.map((t) => ({ ...state, ...t }))];
     for (let i = 0; i < candidates.length && !client; i++) {
         const last = i === candidates.length - 1;
         const window = last ? connectWindowSeconds(state, phase) : Math.min(connectWindowSeconds(state, phase), 20);
         try {
-            client = await sshConnect(candidates[i], Date.now() + window * 1000);
+            // The recorded key is the first machine's: alternates are checked against their own pins.
+            const connected = await sshConnect(candidates[i], Date.now() + window * 1000, i === 0 ? recordedKey : "");
+            client = connected.client;
+            if (i === 0) seenHostKey = connected.seen;
         } catch (err) {
-            if (last) throw err;
+            if (last || err instanceof HostKeyMismatchError) throw err;
         }
     }
     if (!client) throw new Error(`${state.target}: no machine to run on`);
@@ -301,11 +390,11 @@ async function runRemote(
             throw scriptFailure(state.target, phase, "could not read /etc/machine-id", id.combined, {});
         }
         if (expectedMachineId !== undefined && machineId !== expectedMachineId) {
-            return { machineId };
+            return { machineId, seenHostKey };
         }
         const run = await sshExec(client, RUNNER, remoteProgram(state, phase), state.timeoutSeconds * 1000);
         if (run.code === 0 || (phase === "read" && run.code === ABSENT_EXIT_CODE)) {
-            return { machineId, run };
+            return { machineId, run, seenHostKey };
         }
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         const why = run.timedOut
@@ -320,12 +409,17 @@ async function runRemote(
     }
 }
 
+/** The host key a state recorded when first seen ("" for none, or a state written before keys were recorded). */
+function recordedHostKey(outs: Partial<RemoteOutputs>): string {
+    return typeof outs.seenHostKey === "string" ? outs.seenHostKey : "";
+}
+
 /** The provider. */
 export const provider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<RemoteOutputs>> {
         const state = normalizeRemote(inputs);
-        const { machineId, run } = await runRemote(state, "create");
-        return { id: crypto.randomUUID(), outs: storedRemote(state, machineId, lastLine(run?.stdout ?? "")) };
+        const { machineId, run, seenHostKey } = await runRemote(state, "create");
+        return { id: crypto.randomUUID(), outs: storedRemote(state, machineId, lastLine(run?.stdout ?? ""), seenHostKey) };
     },
     async diff(_id: string, olds: RemoteOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
         const next = normalizeRemote(news);
@@ -362,24 +456,30 @@ export const provider: pulumi.dynamic.ResourceProvider = {
         const state = normalizeRemote(news);
         const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
         const prev = normalizeRemote(olds as unknown as Record<string, unknown>);
+        // A changed pin is checked at once (the script runs again: scripts are idempotent).
         const rerun =
             prev.scriptHash !== state.scriptHash ||
             !same(olds.environment, state.environment) ||
-            !same(olds.secretEnvironment, state.secretEnvironment);
+            !same(olds.secretEnvironment, state.secretEnvironment) ||
+            prev.connection.hostKey !== state.connection.hostKey;
+        // A pin taken away falls back to the key pinned before (kept as the one seen), never to
+        // whatever the machine presents now.
+        const recorded = recordedHostKey(olds) || prev.connection.hostKey;
         if (!rerun) {
-            return { outs: storedRemote(state, olds.machineId, olds.result) };
+            return { outs: storedRemote(state, olds.machineId, olds.result, recorded) };
         }
-        const { machineId, run } = await runRemote(state, "update");
-        return { outs: storedRemote(state, machineId, lastLine(run?.stdout ?? "")) };
+        const { machineId, run, seenHostKey } = await runRemote(state, "update", undefined, recorded);
+        return { outs: storedRemote(state, machineId, lastLine(run?.stdout ?? ""), recorded || seenHostKey) };
     },
     async read(id: string, props: RemoteOutputs): Promise<pulumi.dynamic.ReadResult> {
         const state = normalizeRemote(props as unknown as Record<string, unknown>);
         let run: Exec | undefined;
         try {
-            ({ run } = await runRemote(state, "read", props.machineId));
+            ({ run } = await runRemote(state, "read", props.machineId, recordedHostKey(props)));
         } catch (err) {
-            // Unreachable (or another host key at that address): the machine it ran on is gone.
-            if (/cannot connect/.test((err as Error).message)) {
+            // Unreachable: the machine it ran on is gone. Another host key at that address is
+            // refused (never taken for "gone": the next up would trust the new key).
+            if (!(err instanceof HostKeyMismatchError) && /cannot connect/.test((err as Error).message)) {
                 return { id: "", props: {} };
             }
             throw err;
@@ -392,7 +492,7 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     },
     async delete(_id: string, props: RemoteOutputs): Promise<void> {
         // On another machine than the one it ran on (replaced since), there is nothing to undo.
-        await runRemote(normalizeRemote(props as unknown as Record<string, unknown>), "delete", props.machineId);
+        await runRemote(normalizeRemote(props as unknown as Record<string, unknown>), "delete", props.machineId, recordedHostKey(props));
     },
 };
 
