@@ -274,8 +274,10 @@ debian_base() {
     if [[ "$(id -u)" != 0 ]] && ! sudo -n true 2>/dev/null; then
         fail "the Debian base of kube-proxy/flanneld needs root (debootstrap): run as root or allow password-less sudo"
     fi
+    local sudo=()
+    if [[ "$(id -u)" != 0 ]]; then sudo=(sudo -n); fi
     apt_install debootstrap debian-archive-keyring
-    run debootstrap 1200 as_root debootstrap --variant=minbase \
+    run debootstrap 1200 "${sudo[@]}" debootstrap --variant=minbase \
         --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
         --include=iptables,conntrack,iproute2,ca-certificates bookworm "$root" "$MIRROR"
     as_root rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* "$root"/usr/share/doc \
