@@ -76,10 +76,17 @@ done
 # /proc/sys/net IS per network namespace: it is remounted read-write for this machine only
 # (the CNI portmap plugin, kube-proxy and kubeadm's preflight checks need it).
 changed=$(
+    printf '%s\n' "$NODE_CGROUP_ROOT" | put /etc/flotilla/cgroup-root 0644
     put /usr/local/sbin/flotilla-kubelet-prereqs 0755 <<'EOF'
 #!/bin/sh
 # Written by flotilla's kubernetes-lab-node.sh. Runs before containerd and the kubelet.
 set -eu
+# The kubelet's cgroupRoot (this machine's own cgroup) must exist in every cgroup v1 hierarchy;
+# Docker makes it only in those it uses (not in hugetlb, perf_event, net_cls,net_prio).
+root=$(cat /etc/flotilla/cgroup-root)
+for d in $(awk '$3 == "cgroup" && $2 ~ "^/sys/fs/cgroup/" { print $2 }' /proc/self/mounts); do
+    mkdir -p "$d$root"
+done
 dir=/run/flotilla-proc-sys
 mkdir -p "$dir"
 shadow() { # shadow <proc sys path> <value>

@@ -260,6 +260,10 @@ nodeRegistration:
   # Every image is imported beforehand; kubeadm's preflight then checks they are present and
   # pulls nothing (a missing image is an error, not a pull from the internet).
   imagePullPolicy: Never
+  # Its only error here: "cgroups v1 support is deprecated ... you must set the kubelet
+  # configuration option 'FailCgroupV1' to 'false'. You must also explicitly skip this
+  # validation." The lab host is cgroup v1; failCgroupV1 is false below.
+  ignorePreflightErrors: [SystemVerification]
   kubeletExtraArgs:
     - name: node-ip
       value: $cp_ip
@@ -327,6 +331,7 @@ nodeRegistration:
   name: ${MACHINES[1]}
   criSocket: unix:///run/containerd/containerd.sock
   imagePullPolicy: Never
+  ignorePreflightErrors: [SystemVerification] # cgroup v1, as for init
   kubeletExtraArgs:
     - name: node-ip
       value: ${ADDRESSES[1]}
