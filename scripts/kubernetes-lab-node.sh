@@ -10,6 +10,10 @@
 #
 # Environment: NODE_CGROUP_ROOT   the machine's own cgroup (/docker/<container id>): the kubelet's
 #                                 cgroupRoot, so two machines on one host never share /kubepods
+#              NODE_GUARD_CIDRS   the Service and pod networks (space-separated): routed to a dummy
+#                                 device, so that packets for them that no kube-proxy rule or
+#                                 flannel route claims are dropped in the machine instead of
+#                                 leaving through the default route (to the internet)
 #              NODE_TIMEOUT       seconds each bounded step may take (default 300)
 # Idempotent: files are rewritten with the same content, images re-imported (no-op), units
 # restarted only when they changed.
@@ -17,6 +21,7 @@ set -euo pipefail
 
 readonly STAGE=/var/tmp/flotilla-k8s
 : "${NODE_CGROUP_ROOT:?NODE_CGROUP_ROOT is required: the cgroup of this machine, /docker/ID}"
+: "${NODE_GUARD_CIDRS:?NODE_GUARD_CIDRS is required: the Service and pod networks}"
 NODE_TIMEOUT=${NODE_TIMEOUT:-300}
 
 say() { printf '%s node %s: %s\n' "$(date -u +%H:%M:%S)" "$(uname -n)" "$*" >&2; }
@@ -77,6 +82,7 @@ done
 # (the CNI portmap plugin, kube-proxy and kubeadm's preflight checks need it).
 changed=$(
     printf '%s\n' "$NODE_CGROUP_ROOT" | put /etc/flotilla/cgroup-root 0644
+    printf '%s\n' "$NODE_GUARD_CIDRS" | put /etc/flotilla/guard-cidrs 0644
     put /usr/local/sbin/flotilla-kubelet-prereqs 0755 <<'EOF'
 #!/bin/sh
 # Written by flotilla's kubernetes-lab-node.sh. Runs before containerd and the kubelet.
@@ -106,6 +112,13 @@ echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables
 echo 1 >/proc/sys/net/bridge/bridge-nf-call-ip6tables
 # Pods' mounts propagate like on a real host (kubelet volume mounts).
 mount --make-rshared /
+# Service and pod addresses never leave the machine: a connection to a ClusterIP that
+# kube-proxy has no rule for (yet) would otherwise follow the default route out of the lab.
+# A dummy device, not a blackhole route: local connect() must still succeed so that
+# kube-proxy's OUTPUT DNAT can re-route it; more specific routes (cni0, flannel.1) win.
+ip link show flt-guard >/dev/null 2>&1 || ip link add flt-guard type dummy
+ip link set flt-guard up
+for cidr in $(cat /etc/flotilla/guard-cidrs); do ip route replace "$cidr" dev flt-guard; done
 EOF
     put /etc/systemd/system/flotilla-kubelet-prereqs.service 0644 <<'EOF'
 [Unit]

@@ -200,6 +200,10 @@ version = 2
     default_runtime_name = "runc"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
+      # Privileged pods (kube-proxy) get all capabilities but NOT "all devices": the machine's
+      # own device cgroup (Docker's default list) cannot grant more to a child cgroup, and runc
+      # fails writing "a *:* rwm" to devices.allow.
+      privileged_without_host_devices = true
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         # cgroupfs, like the kubelet (cgroupDriver: cgroupfs): see docs/kubernetes-lab.md.
         SystemdCgroup = false
@@ -222,6 +226,7 @@ prepare() { # prepare INDEX: runs in the background, output to $work/prepare-<m>
     for b in kubeadm kubelet kubectl; do timeout "$TIMEOUT" docker cp "$cache/bin/$b" "$m:$STAGE/bin/$b"; done
     timeout "$TIMEOUT" docker cp "$work/images" "$m:$STAGE/"
     timeout "$((TIMEOUT * 2))" docker exec -i -e NODE_CGROUP_ROOT="/docker/$id" -e NODE_TIMEOUT="$TIMEOUT" \
+        -e NODE_GUARD_CIDRS="$SERVICE_SUBNET $POD_SUBNET" \
         "$m" bash -s <"$FLOTILLA_ROOT/scripts/kubernetes-lab-node.sh"
 }
 pids=()
@@ -311,6 +316,19 @@ grep -E '^\[(preflight|WARNING)|WARNING' "$work/kubeadm-init.log" | sed 's/^/  /
 log "kubeadm init: $((SECONDS - init_start))s"
 timeout 30 docker cp "${MACHINES[0]}:/etc/kubernetes/admin.conf" "$work/admin.conf"
 chmod 600 "$work/admin.conf"
+# CoreDNS: kubeadm's Corefile forwards other names to the node's resolv.conf, which in a lab
+# machine is Docker's embedded DNS (127.0.0.11, reachable only in the machine's own network
+# namespace): in a pod that is CoreDNS itself, and its loop plugin stops it ("Loop detected").
+# The lab has no upstream resolver to offer (only lab machines and package registries may be
+# reached), so the cluster serves cluster.local and nothing else: no forward, no loop check.
+kubectl -n kube-system get configmap coredns -o 'jsonpath={.data.Corefile}' >"$work/Corefile.kubeadm"
+awk '/^ *forward \. / { skip = 1 } skip { if ($0 ~ /^ *} *$/) skip = 0; next } /^ *loop *$/ { next } { print }' \
+    "$work/Corefile.kubeadm" >"$work/Corefile"
+if grep -q -e forward -e '^ *loop' "$work/Corefile" || ! grep -q 'kubernetes cluster.local' "$work/Corefile"; then
+    fail "unexpected CoreDNS Corefile from kubeadm (see $work/Corefile.kubeadm)"
+fi
+kubectl -n kube-system create configmap coredns --from-file=Corefile="$work/Corefile" --dry-run=client -o yaml |
+    kubectl replace -f - >&2
 kubectl get nodes -o wide >&2
 
 # ---- kubeadm join -----------------------------------------------------------------------------
