@@ -10,8 +10,8 @@
 #
 # Environment: NODE_CGROUP_ROOT   the machine's own cgroup (/docker/<container id>): the kubelet's
 #                                 cgroupRoot, so two machines on one host never share /kubepods
-#              NODE_GUARD_CIDRS   the Service and pod networks (space-separated): routed to a dummy
-#                                 device, so that packets for them that no kube-proxy rule or
+#              NODE_GUARD_CIDRS   the Service and pod networks (space-separated): routed to an
+#                                 empty bridge, so that packets for them that no kube-proxy rule or
 #                                 flannel route claims are dropped in the machine instead of
 #                                 leaving through the default route (to the internet)
 #              NODE_TIMEOUT       seconds each bounded step may take (default 300)
@@ -114,9 +114,11 @@ echo 1 >/proc/sys/net/bridge/bridge-nf-call-ip6tables
 mount --make-rshared /
 # Service and pod addresses never leave the machine: a connection to a ClusterIP that
 # kube-proxy has no rule for (yet) would otherwise follow the default route out of the lab.
-# A dummy device, not a blackhole route: local connect() must still succeed so that
-# kube-proxy's OUTPUT DNAT can re-route it; more specific routes (cni0, flannel.1) win.
-ip link show flt-guard >/dev/null 2>&1 || ip link add flt-guard type dummy
+# A device route, not a blackhole/unreachable route: local connect() must still succeed so that
+# kube-proxy's OUTPUT DNAT can re-route it. The device is a bridge without ports (this kernel
+# has no dummy module): what is routed to it goes nowhere. More specific routes (cni0,
+# flannel.1) win.
+ip link show flt-guard >/dev/null 2>&1 || ip link add flt-guard type bridge
 ip link set flt-guard up
 for cidr in $(cat /etc/flotilla/guard-cidrs); do ip route replace "$cidr" dev flt-guard; done
 EOF
