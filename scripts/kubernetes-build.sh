@@ -315,6 +315,9 @@ build_images() {
         '["/usr/local/bin/kube-proxy"]'
     debian_image "$base" "$REPO/flannel:$flannel_version" flannel.tar flanneld /opt/bin/flanneld \
         '["/opt/bin/flanneld"]'
+    # The tarballs are the product: the Docker engine keeps none of these images (nor their base).
+    local entry
+    for entry in "${images_built[@]}"; do docker rmi "${entry%% *}" >/dev/null 2>&1 || true; done
     docker rmi "$base" >/dev/null 2>&1 || true
     printf '%s\n' "${images_built[@]}" >"$work/images/images.txt"
     printf '%s\n' "$images_stamp" >"$work/images/.stamp"

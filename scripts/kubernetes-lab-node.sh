@@ -171,6 +171,8 @@ EOF
 cgroupRoot: $NODE_CGROUP_ROOT
 EOF
 )
+# kubeadm creates it on control-plane nodes only; a worker's kubelet logs its absence every second.
+mkdir -p /etc/kubernetes/manifests
 systemctl daemon-reload
 systemctl enable --quiet flotilla-kubelet-prereqs.service kubelet.service
 if [ -n "$changed" ] || ! systemctl is-active --quiet flotilla-kubelet-prereqs.service; then
