@@ -17,10 +17,11 @@
 #   pause versions are the ones kubeadm of that release deploys (cmd/kubeadm/app/constants).
 #
 # Order of work: each stage (bin, images) is reused when its stamp file matches (versions,
-# go.mod/go.sum hashes, RECIPE); otherwise it is built into a temporary directory next to it and
-# moved into place, so the cache never holds half a build. Concurrent runs serialise on a flock
-# in $FLOTILLA_CACHE_DIR/kubernetes. Every step is bounded by a timeout; a failure names the step
-# and shows the tail of its log.
+# go.mod/go.sum hashes, BIN_RECIPE / IMAGES_RECIPE); otherwise it is built into a temporary
+# directory in the cache and moved into place, so the cache never holds half a build. Concurrent
+# runs serialise on a flock in $FLOTILLA_CACHE_DIR/kubernetes. Every step is bounded by a
+# timeout; a failure names the step and shows the tail of its log. The images are removed from
+# the Docker engine once saved: the tarballs are the product.
 #
 # CPU: compilers run under `nice -n 19` with FLOTILLA_GO_JOBS parallel packages (default 1): the
 # machines are shared. A cold build takes minutes (measured times are printed, see
@@ -34,9 +35,10 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Bump when the way binaries or images are made changes (flags, image contents): invalidates the
-# cache stamps without touching versions.
-readonly RECIPE=1
+# Bump when the way binaries (BIN_RECIPE) or images (IMAGES_RECIPE) are made changes (flags,
+# image contents): invalidates that stage's cache stamp without touching versions.
+readonly BIN_RECIPE=1
+readonly IMAGES_RECIPE=1
 # Image names. kubeadm is told `imageRepository: flotilla.local/k8s`: these are local builds, not
 # registry.k8s.io's images, and the name says so.
 readonly REPO=flotilla.local/k8s
@@ -72,7 +74,7 @@ inputs_hash() {
     (cd "$tools" && cat go.mod go.sum etcd/go.mod etcd/go.sum coredns/go.mod coredns/go.sum \
         flannel/go.mod flannel/go.sum) | sha256sum | cut -c1-16
 }
-bin_stamp="recipe=$RECIPE kubernetes=$k8s_version etcd=$etcd_version coredns=$coredns_version flannel=$flannel_version modules=$(inputs_hash)"
+bin_stamp="recipe=$BIN_RECIPE kubernetes=$k8s_version etcd=$etcd_version coredns=$coredns_version flannel=$flannel_version modules=$(inputs_hash)"
 
 bin_ok() {
     [[ "$(cat "$cache/bin/.stamp" 2>/dev/null)" == "$bin_stamp" ]] || return 1
@@ -108,7 +110,7 @@ constants() {
 
 # ---- fast path --------------------------------------------------------------------------------
 
-images_stamp_of() { printf '%s images-recipe=%s repo=%s' "$bin_stamp" "$RECIPE" "$REPO"; }
+images_stamp_of() { printf '%s images-recipe=%s repo=%s' "$bin_stamp" "$IMAGES_RECIPE" "$REPO"; }
 images_stamp=$(images_stamp_of)
 if bin_ok && images_ok; then
     log "cached: $cache ($bin_stamp)"
@@ -249,7 +251,7 @@ images_built=()
 image() {
     local ref=$1 file=$2 ctx=$3 size
     run "image-${file%.tar}" 600 env DOCKER_BUILDKIT=0 docker build --quiet --tag "$ref" \
-        --label "flotilla.kubernetes.recipe=$RECIPE" "$ctx"
+        --label "flotilla.kubernetes.recipe=$IMAGES_RECIPE" "$ctx"
     run "save-${file%.tar}" 600 docker save -o "$work/images/$file" "$ref"
     size=$(stat -c %s "$work/images/$file")
     images_built+=("$ref $file $size")
@@ -309,7 +311,7 @@ build_images() {
     scratch_image "$REPO/etcd:$etcd_tag" etcd.tar etcd /usr/local/bin/etcd '["/usr/local/bin/etcd"]'
     scratch_image "$REPO/coredns:$coredns_tag" coredns.tar coredns /coredns '["/coredns"]'
     scratch_image "$REPO/pause:$pause_tag" pause.tar pause /pause '["/pause"]' 65535:65535
-    local base="$REPO/debian-iptables:bookworm-$RECIPE"
+    local base="$REPO/debian-iptables:bookworm-$IMAGES_RECIPE"
     debian_base "$base"
     debian_image "$base" "$REPO/kube-proxy:$k8s_version" kube-proxy.tar kube-proxy /usr/local/bin/kube-proxy \
         '["/usr/local/bin/kube-proxy"]'

@@ -91,9 +91,13 @@ on_exit() {
         log "remove them with: docker rm -f ${MACHINES[*]}; docker volume rm ${MACHINES[*]/%/-containerd}; docker network rm $NETWORK"
     else
         remove_all
-        if [ "$created_demo_image" = 1 ]; then docker rmi "$DEMO_IMAGE" >/dev/null 2>&1 || true; fi
+        local what="containers, volumes, network"
+        if [ "$created_demo_image" = 1 ]; then
+            docker rmi "$DEMO_IMAGE" >/dev/null 2>&1 || true
+            what+=", image $DEMO_IMAGE"
+        fi
         rm -rf "$work"
-        log "cleaned up: containers, volumes, network, demo image tag removed"
+        log "cleaned up: $what"
     fi
     exit "$status"
 }
