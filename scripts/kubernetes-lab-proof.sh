@@ -565,6 +565,13 @@ phase "checks"
 # From this host, through the NodePort of each node (kube-proxy's iptables rules; the chosen pod
 # may be on the other node, reached over flannel's vxlan).
 for ip in "${ADDRESSES[@]}"; do
+    # kube-proxy programs the NodePort a moment after the endpoints are ready (measured: once
+    # "Couldn't connect" 1 s after the rollout): wait for the first answer, bounded.
+    deadline=$((SECONDS + 60))
+    until curl -fsS --max-time 5 -o /dev/null "http://$ip:$NODE_PORT/" 2>/dev/null; do
+        ((SECONDS < deadline)) || fail "http://$ip:$NODE_PORT/ did not answer within 60s"
+        sleep 1
+    done
     for try in 1 2 3 4 5 6; do
         body=$(curl -fsS --max-time 5 "http://$ip:$NODE_PORT/") ||
             fail "GET http://$ip:$NODE_PORT/ failed (try $try)"
