@@ -11,7 +11,7 @@
 #              kube-proxy (k8s.io/kubernetes), etcd (go.etcd.io/etcd/server/v3), coredns
 #              (github.com/coredns/coredns), flanneld (github.com/flannel-io/flannel), pause
 #              (build/pause/linux/pause.c of the kubernetes module, gcc -static). All static.
-#     images/  one `docker save` tarball per image (see IMAGES below) and images.txt:
+#     images/  one `docker save` tarball per image (see stage 2 below) and images.txt:
 #              "<image reference> <file> <bytes>" per line.
 #   Versions come from tools/kubernetes/{,etcd/,coredns/,flannel/}go.mod; the etcd, CoreDNS and
 #   pause versions are the ones kubeadm of that release deploys (cmd/kubeadm/app/constants).
@@ -24,7 +24,7 @@
 # the Docker engine once saved: the tarballs are the product.
 #
 # CPU: compilers run under `nice -n 19` with FLOTILLA_GO_JOBS parallel packages (default 1): the
-# machines are shared. A cold build takes minutes (measured times are printed, see
+# machines are shared. A cold build takes about 25 min (measured times are printed, see
 # docs/kubernetes-lab.md); a warm run takes about a second.
 #
 # Needs: go (>= the go line of the go.mod files; GOTOOLCHAIN=local), gcc + libc6-dev (static
