@@ -302,8 +302,9 @@ containerRuntimeEndpoint: unix:///run/containerd/containerd.sock
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables
-# nf_conntrack_max and the conntrack timeouts are host-wide (not per network namespace) on this
-# kernel's terms for a container: 0 = leave them as they are (kube-proxy would fail setting them).
+# 0 = do not set. nf_conntrack_max is host-wide (only the host's network namespace may set it;
+# kube-proxy would fail, in the machine, or change the host's). The two timeouts are per network
+# namespace, but are left alone too, as kind does (setting them was not tried).
 conntrack:
   maxPerCore: 0
   tcpEstablishedTimeout: 0s
