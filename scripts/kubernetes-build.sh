@@ -24,7 +24,7 @@
 # the Docker engine once saved: the tarballs are the product.
 #
 # CPU: compilers run under `nice -n 19` with FLOTILLA_GO_JOBS parallel packages (default 1): the
-# machines are shared. A cold build takes about 25 min (measured times are printed, see
+# machines are shared. A cold build took 25-37 min here (measured times are printed, see
 # docs/kubernetes-lab.md); a warm run takes about a second.
 #
 # Needs: go (>= the go line of the go.mod files; GOTOOLCHAIN=local), gcc + libc6-dev (static
