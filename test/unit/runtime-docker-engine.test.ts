@@ -289,12 +289,17 @@ describe("dockerEngineUserData", () => {
 
     test("the fragment is valid bash and shellcheck-clean", async () => {
         const text = await valueOf(dockerEngineUserData({ insecureRegistries: ["registry.lab:5000"] }));
-        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-ud-")), "part.sh");
-        fs.writeFileSync(file, text);
-        expect(childProcess.spawnSync("bash", ["-n", file]).status).toBe(0);
-        const r = childProcess.spawnSync("shellcheck", ["--severity=info", "--shell=bash", file], { encoding: "utf8" });
-        expect(r.stdout + r.stderr).toBe("");
-        expect(r.status).toBe(0);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-ud-"));
+        try {
+            const file = path.join(dir, "part.sh");
+            fs.writeFileSync(file, text);
+            expect(childProcess.spawnSync("bash", ["-n", file]).status).toBe(0);
+            const r = childProcess.spawnSync("shellcheck", ["--severity=info", "--shell=bash", file], { encoding: "utf8" });
+            expect(r.stdout + r.stderr).toBe("");
+            expect(r.status).toBe(0);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     test("defaults to Docker's repository; secret when it carries credentials", async () => {

@@ -10,8 +10,14 @@ import * as path from "path";
 const SCRIPT = path.join(__dirname, "../../lib/runtime/scripts/runtime.sh");
 const TEXT = fs.readFileSync(SCRIPT, "utf8");
 
+/** Temporary folders this file made, removed after its tests. */
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
 function osRelease(content: string): string {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-os-")), "os-release");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-os-"));
+    made.push(dir);
+    const file = path.join(dir, "os-release");
     fs.writeFileSync(file, content);
     return file;
 }
