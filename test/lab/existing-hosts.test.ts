@@ -23,7 +23,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { docker, httpGet, poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { docker, httpGet, poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
 import { Login, sshRun } from "./ssh";
 import { generateEd25519, OpenSshKeyPair } from "../../lib/shared/ssh-keys";
 import { labUserData } from "../../lib/hosts/lab";
@@ -65,16 +65,6 @@ function sh(script: string): string {
     return childProcess.execFileSync("bash", ["-c", script], { encoding: "utf8" });
 }
 
-/** Waits (bounded) until `check` returns true; returns the seconds it took. */
-async function until(what: string, seconds: number, check: () => Promise<boolean>): Promise<number> {
-    const started = Date.now();
-    while (Date.now() - started < seconds * 1000) {
-        if (await check().catch(() => false)) return (Date.now() - started) / 1000;
-        await new Promise((r) => setTimeout(r, 1000));
-    }
-    throw new Error(`${what}: not within ${seconds}s`);
-}
-
 /** Makes one machine as a site's admins would have: the lab image, its own user, key and host key, booted. */
 async function makeMachine(m: SiteMachine): Promise<void> {
     for (const v of ["docker", "containerd"]) docker("volume", "create", "--label", `flotilla.pool=${site}`, `${m.name}-${v}`);
@@ -105,8 +95,8 @@ async function makeMachine(m: SiteMachine): Promise<void> {
         const r = childProcess.spawnSync("docker", ["exec", m.name, "cloud-init", "status"], { encoding: "utf8" });
         if (r.status === 1 || r.status === 2) throw new Error(`${m.name}: cloud-init failed: ${r.stdout}${r.stderr}`);
         return r.status === 0;
-    });
-    await until(`${m.name}: SSH as ${m.user}`, 60, async () => (await sshRun(siteLogin(m), "sudo -n true", 10_000)).code === 0);
+    }, 1000);
+    await until(`${m.name}: SSH as ${m.user}`, 60, async () => (await sshRun(siteLogin(m), "sudo -n true", 10_000)).code === 0, 1000);
 }
 
 /** Removes what the test made outside Pulumi (and whatever a failed destroy left of the pool). */

@@ -161,3 +161,13 @@ export function httpGet(url: string, timeoutMs = 5000): Promise<[number, string]
         req.on("error", reject);
     });
 }
+
+/** Waits (bounded) until `check` resolves true, polling every `pollMs`; returns the seconds it took. */
+export async function until(what: string, seconds: number, check: () => Promise<boolean>, pollMs = 500): Promise<number> {
+    const started = Date.now();
+    while (Date.now() - started < seconds * 1000) {
+        if (await check().catch(() => false)) return (Date.now() - started) / 1000;
+        await new Promise((r) => setTimeout(r, pollMs));
+    }
+    throw new Error(`${what}: not within ${seconds}s`);
+}

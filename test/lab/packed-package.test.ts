@@ -64,8 +64,13 @@ describe("the packed package in a user's program", () => {
         const resources = resourceBytes(state);
         const dynamic = resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic"));
         expect(dynamic.length).toBeGreaterThan(0);
-        // Every provider is a one-line loader of the installed package's module.
+        // Every provider is a one-line loader of a module the installed package exports.
         for (const r of dynamic) expect(r.providerBytes).toBeLessThan(400);
+        const stored = JSON.parse(state).checkpoint.latest.resources as { type: string; inputs?: { __provider?: string } }[];
+        const loaders = new Set(stored.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic")).map((r) => r.inputs?.__provider));
+        expect([...loaders].sort()).toEqual(
+            ["local-script", "remote-script", "ssh-key-pair"].map((p) => `exports.handler=()=>require("flotilla/p/${p}").provider`),
+        );
         expect(state).not.toContain("set -euo pipefail");
         expect(state).not.toContain("PRIVATE KEY");
         // A machine's own resources: named after it (`lab-machine-<i>`, `<x>-<pool>-<i>`).

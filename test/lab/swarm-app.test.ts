@@ -6,7 +6,7 @@
  */
 import * as childProcess from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
-import { docker, httpGet, poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { docker, httpGet, poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
 import { Login, sshRun } from "./ssh";
 
 jest.setTimeout(30 * 60 * 1000);
@@ -32,16 +32,6 @@ async function onNode(i: number, command: string): Promise<string> {
     const r = await sshRun(logins[i], `sudo ${command}`);
     if (r.code !== 0) throw new Error(`${command} on node ${i}: exit ${r.code}: ${r.stderr}`);
     return r.stdout;
-}
-
-/** Waits (bounded) until `check` returns true. */
-async function until(what: string, seconds: number, check: () => Promise<boolean>): Promise<number> {
-    const started = Date.now();
-    while (Date.now() - started < seconds * 1000) {
-        if (await check().catch(() => false)) return (Date.now() - started) / 1000;
-        await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`${what}: not within ${seconds}s`);
 }
 
 beforeAll(async () => {

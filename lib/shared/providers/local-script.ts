@@ -34,14 +34,21 @@ type Inputs = Omit<LocalScriptState, "result"> & { createOnlySecretEnvironment: 
 /** What runScript resolves with when the read phase reports the resource gone. */
 const ABSENT_MARK = "\u0000absent";
 
-/** The inputs as the provider uses them (any state an earlier version wrote). */
-export function normalizeLocal(inputs: Record<string, unknown>): Inputs {
+/**
+ * The script fields of a script resource's state, LocalScript's and RemoteScript's alike: the
+ * inline text or the bundled script's name, and the hash (a state written before hashes existed
+ * kept the whole text: its hash is computed).
+ */
+export function normalizeScript(inputs: Record<string, unknown>): { script: string; scriptRef: string; scriptHash: string } {
     const script = String(inputs.script ?? "");
     const scriptRef = String(inputs.scriptRef ?? "");
+    return { script, scriptRef, scriptHash: String(inputs.scriptHash ?? (scriptRef ? "" : sha256(script))) };
+}
+
+/** The inputs as the provider uses them (any state an earlier version wrote). */
+export function normalizeLocal(inputs: Record<string, unknown>): Inputs {
     return {
-        script,
-        scriptRef,
-        scriptHash: String(inputs.scriptHash ?? (scriptRef ? "" : sha256(script))),
+        ...normalizeScript(inputs),
         environment: (inputs.environment as Record<string, string>) ?? {},
         secretEnvironment: (inputs.secretEnvironment as Record<string, string>) ?? {},
         createOnlySecretEnvironment: (inputs.createOnlySecretEnvironment as Record<string, string>) ?? {},

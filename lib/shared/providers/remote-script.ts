@@ -9,7 +9,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { Client } from "ssh2";
 import { ABSENT_EXIT_CODE, canonicalJson, dropDefaults, keepTail, lastLine, scriptFailure, shellQuote } from "../script-output";
 import { sha256 } from "../scripts";
-import { scriptText } from "./local-script";
+import { normalizeScript, scriptText } from "./local-script";
 import { expandPrivateKey } from "../ssh-keys";
 
 /** One SSH endpoint, as stored in the state (the key only in the secret fields). */
@@ -179,17 +179,13 @@ export function hostKeyAlgorithms(type: string): string[] | undefined {
 
 /** The inputs as the provider uses them (any state an earlier version wrote). */
 export function normalizeRemote(inputs: Record<string, unknown>): RemoteState {
-    const script = String(inputs.script ?? "");
-    const scriptRef = String(inputs.scriptRef ?? "");
     return {
         ...normalizeTarget(inputs),
         // An alternate without a key of its own uses the main connection's.
         alternates: ((inputs.alternates as Record<string, unknown>[]) ?? []).map((a) =>
             normalizeTarget({ ...a, privateKey: a.privateKey ?? inputs.privateKey }),
         ),
-        script,
-        scriptRef,
-        scriptHash: String(inputs.scriptHash ?? (scriptRef ? "" : sha256(script))),
+        ...normalizeScript(inputs),
         environment: (inputs.environment as Record<string, string>) ?? {},
         secretEnvironment: (inputs.secretEnvironment as Record<string, string>) ?? {},
         target: String(inputs.target),
