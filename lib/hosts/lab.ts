@@ -1,13 +1,12 @@
-import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { Host, HostLabels, localArchitecture } from "../core/host";
-import { multipartUserData, partType } from "../shared/cloud-init";
+import { multipartUserData } from "../shared/cloud-init";
+import { checkUserData, derivedHostKey, gzipBase64, hostUserData } from "./user-data";
 import { gatewayAddress, hostAddress, isPrivate, parseCidr, usableHostCount } from "../core/ipv4";
 import { LocalScript } from "../shared/local-script";
 import { bundledScript } from "../shared/scripts";
 import { SshKeyPair } from "../shared/ssh-key-pair";
-import { deriveEd25519, ed25519Seed } from "../shared/ssh-keys";
-import { Reason, Validator, hasOwn } from "../core/validate";
+import { Validator, hasOwn } from "../core/validate";
 import { claimBlock, claimName } from "../core/claims";
 import { IMAGE_EXPECTED, parseImageReference } from "../core/image-ref";
 
@@ -206,18 +205,14 @@ export class LabHostPool extends pulumi.ComponentResource {
             const machineName = `${poolName}-${i}`;
             const address = hostAddress(subnet, i);
             // The machine's SSH host key, derived from the pool's host-key seed and its name.
-            const hostKey = hostKeySeed.privateKey.apply((pem) => {
-                const secret = ed25519Seed(pem);
-                if (!secret) throw new Error(`${LAB_HOST_POOL_TYPE} "${name}": its host-key seed is not an ed25519 key`);
-                return deriveEd25519(secret, machineName, `root@${machineName}`);
-            });
-            const hostPublicKey = pulumi.unsecret(hostKey.apply((k) => k.publicKey));
+            const hostKey = derivedHostKey(hostKeySeed.privateKey, machineName, `${LAB_HOST_POOL_TYPE} "${name}"`);
+            const hostPublicKey = hostKey.publicKey;
             const userData = pulumi
-                .all([clientKey.publicKey, hostKey.apply((k) => k.privateKey), hostPublicKey, extraParts])
+                .all([clientKey.publicKey, hostKey.privateKey, hostPublicKey, extraParts])
                 .apply(([authorized, hostPrivate, hostPublic, extra]) =>
                     gzipBase64(
                         multipartUserData([
-                            labUserData({ user: sshUser, authorizedKey: authorized, hostPrivate, hostPublic }),
+                            hostUserData({ user: sshUser, authorizedKey: authorized, hostPrivate, hostPublic }),
                             ...extra,
                         ]),
                     ),
@@ -284,80 +279,6 @@ export class LabHostPool extends pulumi.ComponentResource {
 
 /** Properties of {@link LabHostPoolArgs}. */
 const LAB_HOST_POOL_KEYS = ["size", "poolName", "subnet", "image", "sshUser", "labels", "bootTimeoutSeconds", "userData"];
-
-/**
- * Checks extra user data parts: a plain list of plain strings now, Outputs when they resolve
- * (never printing a part: they may hold secrets). Returns the parts.
- */
-function checkUserData(v: Validator, value: unknown): pulumi.Output<string[]> {
-    if (value === undefined) return pulumi.output([]);
-    const expected = 'a cloud-init user data part: a string starting with "#cloud-config", "#!" (a script) or "#cloud-boothook"';
-    const check = (part: unknown) => {
-        if (typeof part !== "string") return new Reason("not a string");
-        try {
-            partType(part);
-        } catch {
-            return new Reason("its first line is none of these");
-        }
-        return part;
-    };
-    const list = pulumi.Output.isInstance(value)
-        ? value.apply((parts: unknown) => {
-              if (!Array.isArray(parts)) v.fail("userData", parts, "a list of user data parts");
-              return parts.map((part, i) => v.later(`userData[${i}]`, part as string, expected, check, { secret: true }));
-          })
-        : (() => {
-              if (!Array.isArray(value)) v.fail("userData", value, "a list of user data parts");
-              return value.map((part, i) => v.later(`userData[${i}]`, part as pulumi.Input<string>, expected, check, { secret: true }));
-          })();
-    return pulumi.output(list).apply((parts) => pulumi.all(parts as pulumi.Input<string>[])) as pulumi.Output<string[]>;
-}
-
-/** gzip (best compression) then base64: how lab user data travels, as cloud-init reads it. */
-function gzipBase64(text: string): string {
-    return zlib.gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64");
-}
-
-/** What a lab machine's cloud-init is given to become reachable; the rest is up to later layers. */
-export interface LabUserDataInput {
-    /** Login user to create. */
-    user: string;
-    /** Public key authorized for it. */
-    authorizedKey: string;
-    /** The machine's SSH host key (private, OpenSSH format). */
-    hostPrivate: string;
-    /** The machine's SSH host key (public line). */
-    hostPublic: string;
-}
-
-/**
- * The `#cloud-config` user data of a lab machine: a sudo user with the pool's key, the pre-generated
- * host key (so clients check it strictly from the first connection), no passwords, no root login.
- * Written as JSON, which is YAML, so no value ever needs escaping.
- */
-export function labUserData(input: LabUserDataInput): string {
-    const config = {
-        users: [
-            {
-                name: input.user,
-                shell: "/bin/bash",
-                sudo: "ALL=(ALL) NOPASSWD:ALL",
-                lock_passwd: true,
-                ssh_authorized_keys: [input.authorizedKey],
-            },
-        ],
-        disable_root: true,
-        ssh_pwauth: false,
-        ssh_deletekeys: true,
-        // Keep the given ed25519 host key and make no other (an empty list fails cloud-init's schema).
-        ssh_genkeytypes: ["ed25519"],
-        ssh_keys: {
-            ed25519_private: input.hostPrivate,
-            ed25519_public: input.hostPublic,
-        },
-    };
-    return `#cloud-config\n${JSON.stringify(config, null, 2)}\n`;
-}
 
 /** NoCloud meta data of a lab machine. */
 export function labMetaData(machineName: string): string {

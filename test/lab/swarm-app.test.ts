@@ -194,6 +194,14 @@ describe("SwarmApp in the lab", () => {
                 .some((l) => /-(1|2) Leader$/.test(l.trim())),
         );
         console.log(`leader stopped -> new leader after ${seconds.toFixed(1)}s`);
+        // The update is applied once the swarm has seen the old leader go (as an operator would
+        // wait): while it still counts as Ready, its global task would hold the rolling update.
+        const down = await until("the stopped leader marked Down", 120, async () =>
+            (await onNode(1, "docker node ls --format '{{.Hostname}} {{.Status}}'"))
+                .split("\n")
+                .some((l) => l.trim() === `${pool}-0 Down`),
+        );
+        console.log(`leader stopped -> marked Down after ${(seconds + down).toFixed(1)}s`);
         expect(await get(addresses[1], 8080)).toEqual([200, expect.stringContaining("flotilla-demo v2")]);
         await stack.setConfig("test:image", { value: "flotilla-demo:v1" });
         const up = await stack.up();

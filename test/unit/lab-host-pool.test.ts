@@ -4,7 +4,8 @@ import { SECRET_MARK, SECRET_SIG, keyPairOutputs, recordResources, valueOf } fro
 import { deriveEd25519, ed25519Seed } from "../../lib/shared/ssh-keys";
 import { resetClaims } from "../../lib/core/claims";
 import { bundledScript } from "../../lib/shared/scripts";
-import { LabHostPool, labUserData } from "../../lib/hosts/lab";
+import { LabHostPool } from "../../lib/hosts/lab";
+import { labUserData } from "../../lib/hosts/user-data";
 import { InvalidArgumentError } from "../../lib/core/validate";
 
 const registered = recordResources(keyPairOutputs);

@@ -25,7 +25,7 @@ const app = config.getBoolean("withApp")
     ? new SwarmApp("demo", {
           cluster: swarm,
           resolveImage: "never",
-          convergeTimeoutSeconds: 120,
+          convergeTimeoutSeconds: 240,
           publishMode: "host",
           secrets: { greeting: config.requireSecret("greeting") },
           services: {
