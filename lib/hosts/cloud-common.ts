@@ -1,0 +1,147 @@
+/**
+ * What every cloud-like host pool (AWS, Azure, Proxmox) shares, so each renders the same access
+ * rules and the same first-boot document: the admin/app CIDR checks (world-open SSH only with an
+ * explicit opt-in), the cluster ports to open inside the pool, the pool's SSH keys (client key and
+ * host-key seed, or a supplied client key) and each machine's user data. Helpers, not constructs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterPort, KUBERNETES_PORTS, SWARM_PORTS } from "../core/cluster";
+import { parseCidr } from "../core/ipv4";
+import { Validator } from "../core/validate";
+import { multipartUserData } from "../shared/cloud-init";
+import { SshKeyPair } from "../shared/ssh-key-pair";
+import { DerivedHostKey, derivedHostKey, hostUserData } from "./user-data";
+
+/** Which orchestrators' ports a pool opens between its machines. */
+export const CLUSTER_KINDS = ["swarm", "kubernetes"] as const;
+/** An orchestrator whose ports a pool opens. */
+export type ClusterKind = (typeof CLUSTER_KINDS)[number];
+
+/** The ports to open between a pool's machines for these orchestrators (deduplicated, in order). */
+export function clusterPorts(kinds: readonly ClusterKind[]): ClusterPort[] {
+    const ports: ClusterPort[] = [];
+    const seen = new Set<string>();
+    for (const kind of kinds) {
+        for (const p of kind === "swarm" ? SWARM_PORTS : KUBERNETES_PORTS) {
+            const key = `${p.protocol}/${p.port}-${p.toPort ?? p.port}`;
+            if (!seen.has(key)) {
+                seen.add(key);
+                ports.push(p);
+            }
+        }
+    }
+    return ports;
+}
+
+/** Checks `clusterPorts`-style input: a list of known orchestrators, default both. */
+export function checkClusterKinds(v: Validator, property: string, value: unknown): ClusterKind[] {
+    if (value === undefined) return [...CLUSTER_KINDS];
+    const list = v.list(property, value, `a list of ${CLUSTER_KINDS.map((k) => `"${k}"`).join(", ")}`);
+    return list.map((k, i) => v.oneOf(`${property}[${i}]`, k, CLUSTER_KINDS));
+}
+
+/** True for a block that is the whole IPv4 or IPv6 internet. */
+export function isWorld(cidr: string): boolean {
+    return cidr === "0.0.0.0/0" || cidr === "::/0";
+}
+
+/** An IPv6 block, loosely checked: hex groups, `::`, and a prefix 0..128. */
+function isIpv6Cidr(text: string): boolean {
+    const m = /^([0-9a-fA-F:]+)\/(\d{1,3})$/.exec(text);
+    return !!m && Number(m[2]) <= 128 && m[1].includes(":") && m[1].split("::").length <= 2;
+}
+
+export interface CidrCheck {
+    /** At least one block (e.g. SSH must be reachable from somewhere). */
+    required?: boolean;
+    /** World-open blocks (`0.0.0.0/0`, `::/0`) are accepted only when this is true; its name for the message. */
+    worldOptIn?: { allowed: boolean; property: string };
+}
+
+/**
+ * Checks a plain list of CIDR blocks (IPv4 with no host bits set, or IPv6). World-open blocks only
+ * with the opt-in when one is named. Returns the normalised blocks.
+ */
+export function checkCidrs(v: Validator, property: string, value: unknown, opts: CidrCheck = {}): string[] {
+    if (value === undefined && !opts.required) return [];
+    const example = '["203.0.113.0/24"]';
+    if (value === undefined) v.fail(property, value, `a list of at least one CIDR block, e.g. ${example}`);
+    const list = v.list(property, value, `a list of CIDR blocks, e.g. ${example}`);
+    if (opts.required && list.length === 0) v.fail(property, value, `at least one CIDR block, e.g. ${example}`);
+    return list.map((item, i) => {
+        const at = `${property}[${i}]`;
+        if (typeof item !== "string") v.fail(at, item, "a CIDR block (string) such as \"203.0.113.0/24\"");
+        let cidr = item;
+        if (!isIpv6Cidr(item)) {
+            const parsed = parseCidr(item);
+            if (typeof parsed === "string") v.fail(at, item, `an IPv4 CIDR block such as "203.0.113.0/24" or an IPv6 one (${parsed})`);
+            cidr = parsed.cidr;
+        }
+        if (opts.worldOptIn && isWorld(cidr) && !opts.worldOptIn.allowed) {
+            v.fail(at, item, `a block narrower than the whole internet (world-open needs ${opts.worldOptIn.property}: true)`);
+        }
+        return cidr;
+    });
+}
+
+/** Checks a plain list of TCP/UDP port numbers (1..65535), deduplicated. */
+export function checkPorts(v: Validator, property: string, value: unknown): number[] {
+    if (value === undefined) return [];
+    const list = v.list(property, value, "a list of port numbers 1..65535");
+    return [...new Set(list.map((p, i) => v.integer(`${property}[${i}]`, p, 1, 65535)))];
+}
+
+/** The SSH keys of a pool: the client key its user logs in with, and the seed of the machines' host keys. */
+export interface PoolKeys {
+    /** Private key of the login user (secret): generated, or the one supplied. */
+    readonly privateKey: pulumi.Output<string>;
+    /** Public key authorized on every machine. */
+    readonly publicKey: pulumi.Output<string>;
+    /** The host key of machine `machineName` (derived from the pool's seed). */
+    hostKey(machineName: string): DerivedHostKey;
+}
+
+/**
+ * Creates a pool's keys as children of `parent`: `<name>-ssh-key` (unless a key pair is supplied)
+ * and `<name>-host-key-seed`, one secret for all machines' host keys (convention 15: state is a cost).
+ */
+export function poolKeys(
+    name: string,
+    poolName: string,
+    owner: string,
+    parent: pulumi.Resource,
+    supplied?: { privateKey: pulumi.Input<string>; publicKey: pulumi.Input<string> },
+): PoolKeys {
+    let privateKey: pulumi.Output<string>;
+    let publicKey: pulumi.Output<string>;
+    if (supplied) {
+        privateKey = pulumi.secret(supplied.privateKey);
+        publicKey = pulumi.output(supplied.publicKey);
+    } else {
+        const client = new SshKeyPair(`${name}-ssh-key`, { comment: `flotilla@${poolName}` }, { parent });
+        privateKey = pulumi.secret(client.privateKey);
+        publicKey = client.publicKey;
+    }
+    const seed = new SshKeyPair(`${name}-host-key-seed`, { comment: `host-keys@${poolName}` }, { parent });
+    return { privateKey, publicKey, hostKey: (machineName) => derivedHostKey(seed.privateKey, machineName, owner) };
+}
+
+/**
+ * The whole first-boot document of one machine, as the lab boots it through NoCloud and a cloud VM
+ * gets it as user data: the pool's part (login user, authorized key, pre-set host key) then the
+ * extra parts in order. A secret Output (it holds the host's private key).
+ */
+export function machineUserData(
+    user: string,
+    authorizedKey: pulumi.Input<string>,
+    hostKey: DerivedHostKey,
+    extraParts: pulumi.Input<string[]>,
+): pulumi.Output<string> {
+    return pulumi.secret(
+        pulumi
+            .all([authorizedKey, hostKey.privateKey, hostKey.publicKey, extraParts])
+            .apply(([authorized, hostPrivate, hostPublic, extra]) =>
+                multipartUserData([hostUserData({ user, authorizedKey: authorized, hostPrivate, hostPublic }), ...extra]),
+            ),
+    );
+}
