@@ -132,7 +132,7 @@ describe("the bastion path in the lab", () => {
             (e: Error) => e,
         );
         expect(error.message).toBe(
-            `probe through a wrongly pinned bastion: refused: ${BASTION}:22 presents the host key ${hostKeyFingerprint(machines[0].hostKey)} (ssh-ed25519), ` +
+            `probe through a wrongly pinned bastion: refused: the bastion ${BASTION}:22 presents the host key ${hostKeyFingerprint(machines[0].hostKey)} (ssh-ed25519), ` +
                 `not the pinned host key ${hostKeyFingerprint(wrong)}: refusing to connect (another machine at that address, or someone in between; ` +
                 "if the machine was re-imaged, pin its new key)",
         );
