@@ -19,6 +19,7 @@
  *                          user: pool.sshUser, privateKey: await valueOf(pool.sshPrivateKey),
  *                          hostKey: await valueOf(pool.hosts[0].connection.hostKey!) }; }
  */
+import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { machineUserData } from "../../lib/hosts/cloud-common";
 import { derivedHostKey } from "../../lib/hosts/user-data";
@@ -95,6 +96,12 @@ describe.each(SOURCES.map((source, index) => [index, source] as const))("user da
     beforeAll(async () => {
         doc = await source();
         console.log(`source #${index}: ${doc.label} (${doc.document.length} bytes)`);
+    });
+
+    test("gzip-compressed, as the lab hands it over, it fits EC2's 16 KB user data limit", () => {
+        const gzipped = zlib.gzipSync(Buffer.from(doc.document, "utf8"), { level: 9 }).length;
+        timings.push(`${doc.label}: ${doc.document.length} bytes, ${gzipped} gzip-compressed`);
+        expect(gzipped).toBeLessThanOrEqual(16 * 1024);
     });
 
     test("cloud-init's own schema check accepts every cloud-config part (bash parts pass bash -n)", () => {
