@@ -233,14 +233,16 @@ export class HostKeyMismatchError extends Error {}
  * machine's host key is checked against its pin, else `recordedKey` ({@link checkHostKey}).
  */
 async function sshConnect(state: RemoteState, deadlineMs: number, recordedKey = ""): Promise<Connected> {
+    // The jump host is named as such in every error, so a refusal there is not taken for the machine's.
     const once = (
         endpoint: { host: string; port: number; user: string; hostKey: string; privateKey: string },
         recorded: string,
         sock?: NodeJS.ReadableStream,
+        bastion = false,
     ) =>
         new Promise<Connected>((resolve, reject) => {
             const client = new Client();
-            const where = `${endpoint.host}:${endpoint.port}`;
+            const where = `${bastion ? "the bastion " : ""}${endpoint.host}:${endpoint.port}`;
             let verdict: HostKeyVerdict | undefined;
             client.on("ready", () => resolve({ client, seen: verdict?.seen ?? "" }));
             client.on("error", (err: Error) => {
@@ -250,7 +252,7 @@ async function sshConnect(state: RemoteState, deadlineMs: number, recordedKey = 
                     return;
                 }
                 reject(
-                    Object.assign(new Error(`ssh ${endpoint.user}@${where}: ${err.message}`), {
+                    Object.assign(new Error(`ssh ${endpoint.user}@${endpoint.host}:${endpoint.port}${bastion ? " (the bastion)" : ""}: ${err.message}`), {
                         fatal: /authentication/i.test(err.message),
                     }),
                 );
@@ -284,9 +286,14 @@ async function sshConnect(state: RemoteState, deadlineMs: number, recordedKey = 
             if (!state.bastion) {
                 return await once(target, recordedKey);
             }
-            const jump = (await once(state.bastion, "")).client;
+            const bastion = state.bastion;
+            const jump = (await once(bastion, "", undefined, true)).client;
             const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) =>
-                jump.forwardOut("127.0.0.1", 0, target.host, target.port, (err, s) => (err ? reject(err) : resolve(s))),
+                jump.forwardOut("127.0.0.1", 0, target.host, target.port, (err, s) =>
+                    err
+                        ? reject(new Error(`the bastion ${bastion.host}:${bastion.port} cannot reach ${target.host}:${target.port}: ${err.message}`))
+                        : resolve(s),
+                ),
             ).catch((err: Error) => {
                 jump.end();
                 throw err;
