@@ -56,7 +56,7 @@ const byName = (name: string) => {
 };
 
 describe("examples/proxmox-swarm", () => {
-    let program: Record<string, pulumi.Output<any>>;
+    let program: typeof import("../../examples/proxmox-swarm/index");
     beforeAll(async () => {
         program = await import("../../examples/proxmox-swarm/index");
         await valueOf(program.services);
