@@ -267,8 +267,8 @@ export class ProxmoxHostPool extends pulumi.ComponentResource {
         const osVersion = v.token("osVersion", args.osVersion ?? "12", 'an os-release VERSION_ID such as "12" or "24.04"');
         const installGuestAgent = v.boolean("installGuestAgent", args.installGuestAgent, true);
         const bootTimeout = v.integer("bootTimeoutSeconds", args.bootTimeoutSeconds ?? 900, 60, 7200);
-        // Extra user data: plain parts are checked now, Outputs when they resolve (every child
-        // waits for that check, so a bad part creates nothing).
+        // Extra user data: plain parts are checked now, Outputs when they resolve (the images,
+        // snippets and VMs wait for that check, so a bad part creates no VM).
         const extraParts = checkUserData(v, args.userData);
 
         // One program, one pool per name, and no address used by two pools.
