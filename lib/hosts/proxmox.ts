@@ -55,7 +55,7 @@ export interface ProxmoxHostPoolArgs {
     readonly templateNode?: string;
     /**
      * Cloud image (qcow2) downloaded once per node into {@link imageDatastore} (as
-     * `flotilla-<pool>.img`, never re-downloaded by later `up`s). Not with `templateVmId`. Default:
+     * `flotilla-<pool>-<node>.img`, never re-downloaded by later `up`s). Not with `templateVmId`. Default:
      * Debian 12 genericcloud amd64, `latest`.
      */
     readonly imageUrl?: string;
@@ -309,7 +309,8 @@ export class ProxmoxHostPool extends pulumi.ComponentResource {
                             datastoreId: imageDatastore,
                             // "iso" (with an .img name) works on every Proxmox VE 8; "import" needs 8.4 and the content type enabled.
                             contentType: "iso",
-                            fileName: `flotilla-${poolName}.img`,
+                            // Named after the node too: on a datastore shared by the nodes, each download is its own file.
+                            fileName: `flotilla-${poolName}-${node}.img`,
                             url: imageUrl,
                             ...(checksum ? { checksum: checksum.value, checksumAlgorithm: checksum.algorithm } : {}),
                             // Downloaded once: a newer `latest` upstream never replaces the running VMs' base.
@@ -408,6 +409,8 @@ export class ProxmoxHostPool extends pulumi.ComponentResource {
                 },
                 {
                     parent: this,
+                    // cloud-init runs once: new user data or addresses make a new VM, as on every pool.
+                    replaceOnChanges: ["initialization"],
                     // A fixed VM id can be taken again only once the old VM is gone.
                     ...(firstVmId !== undefined ? { deleteBeforeReplace: true } : {}),
                 },

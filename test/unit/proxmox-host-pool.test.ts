@@ -150,7 +150,7 @@ describe("ProxmoxHostPool: the VMs", () => {
             nodeName: "pve2",
             datastoreId: "local",
             contentType: "iso",
-            fileName: "flotilla-pve.img",
+            fileName: "flotilla-pve-pve2.img",
             url: "https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2",
             overwrite: false,
             uploadTimeout: 1800,
