@@ -409,8 +409,9 @@ export class ProxmoxHostPool extends pulumi.ComponentResource {
                 },
                 {
                     parent: this,
-                    // cloud-init runs once: new user data or addresses make a new VM, as on every pool.
-                    replaceOnChanges: ["initialization"],
+                    // cloud-init runs once: new user data or addresses make a new VM, as on every pool
+                    // (only these two: a provider-computed field of `initialization` must never replace it).
+                    replaceOnChanges: ["initialization.userDataFileId", "initialization.ipConfigs"],
                     // A fixed VM id can be taken again only once the old VM is gone.
                     ...(firstVmId !== undefined ? { deleteBeforeReplace: true } : {}),
                 },
