@@ -16,6 +16,8 @@ module.exports = {
       roots: ["<rootDir>/test/unit"],
       testMatch: ["**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
+      // Examples import the library as a user does; their unit tests evaluate them against this checkout's source.
+      moduleNameMapper: { "^flotilla$": "<rootDir>/lib/index.ts", "^flotilla/proxmox$": "<rootDir>/lib/hosts/proxmox.ts" },
     },
     {
       displayName: "lab",

@@ -7,9 +7,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterPort, KUBERNETES_PORTS, SWARM_PORTS } from "../core/cluster";
 import { parseCidr } from "../core/ipv4";
-import { Validator } from "../core/validate";
+import { Reason, Validator } from "../core/validate";
 import { multipartUserData } from "../shared/cloud-init";
 import { SshKeyPair } from "../shared/ssh-key-pair";
+import { checkPrivateKey } from "./existing";
 import { DerivedHostKey, derivedHostKey, hostUserData } from "./user-data";
 
 /** Which orchestrators' ports a pool opens between its machines. */
@@ -144,4 +145,38 @@ export function machineUserData(
                 multipartUserData([hostUserData({ user, authorizedKey: authorized, hostPrivate, hostPublic }), ...extra]),
             ),
     );
+}
+
+/** A client key pair a pool is given instead of generating one. */
+export interface SuppliedSshKey {
+    /** OpenSSH (or PEM) private key, unencrypted. Kept secret. */
+    readonly privateKey: pulumi.Input<string>;
+    /** Its public key line (`ssh-ed25519 AAAA... comment`), authorized for the pool's login user. */
+    readonly publicKey: pulumi.Input<string>;
+}
+
+/** Expected text of a public key line. */
+export const PUBLIC_KEY_EXPECTED =
+    'an SSH public key line such as "ssh-ed25519 AAAA... comment" (ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp256/384/521)';
+const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,2}( .*)?$/;
+
+/**
+ * Checks a pool's `sshKey` (undefined: the pool generates one): a plain `{ privateKey, publicKey }`
+ * whose values may be Outputs (checked when they resolve; the private key never printed).
+ */
+export function checkSuppliedKey(v: Validator, property: string, value: unknown): SuppliedSshKey | undefined {
+    if (value === undefined) return undefined;
+    v.plain(property, value, "it decides whether a key is generated");
+    if (typeof value !== "object" || value === null || Array.isArray(value) || pulumi.Resource.isInstance(value)) {
+        v.fail(property, value, "a key pair { privateKey, publicKey }");
+    }
+    v.known(property, value, ["privateKey", "publicKey"]);
+    const pair = value as Partial<SuppliedSshKey>;
+    if (pair.publicKey === undefined || pair.publicKey === "") v.fail(`${property}.publicKey`, pair.publicKey, PUBLIC_KEY_EXPECTED);
+    return {
+        privateKey: checkPrivateKey(v, `${property}.privateKey`, pair.privateKey),
+        publicKey: v.later(`${property}.publicKey`, pair.publicKey, PUBLIC_KEY_EXPECTED, (k: unknown) =>
+            typeof k === "string" && PUBLIC_KEY.test(k.trim()) ? k.trim() : new Reason(),
+        ),
+    };
 }

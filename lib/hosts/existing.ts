@@ -238,7 +238,8 @@ const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const HOST_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,2}( .*)?$/;
 /** Expected text of a host key. */
 export const HOST_KEY_EXPECTED = 'an SSH public host key line such as "ssh-ed25519 AAAA..." (ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp256/384/521)';
-const PRIVATE_KEY_EXPECTED = "an unencrypted OpenSSH or PEM private key (-----BEGIN ... PRIVATE KEY-----)";
+/** Expected text of a private key. */
+export const PRIVATE_KEY_EXPECTED = "an unencrypted OpenSSH or PEM private key (-----BEGIN ... PRIVATE KEY-----)";
 
 function checkLabels(v: Validator, property: string, value: unknown): Record<string, string> {
     const labels = v.labels(property, value);
@@ -269,7 +270,8 @@ function checkUser(v: Validator, property: string, value: unknown): string {
     return value;
 }
 
-function checkPrivateKey(v: Validator, property: string, value: unknown): pulumi.Output<string> {
+/** Checks an SSH private key (plain now, an Output when it resolves), never printing it. Returns it as a secret. */
+export function checkPrivateKey(v: Validator, property: string, value: unknown): pulumi.Output<string> {
     if (value === undefined || value === null || value === "") v.fail(property, value, PRIVATE_KEY_EXPECTED);
     return v.later(
         property,
