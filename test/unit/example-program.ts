@@ -1,7 +1,7 @@
 /**
  * Evaluates one of `examples/<name>/` as `pulumi up` would run its program, under Pulumi mocks:
  * the given config (secret keys marked secret), every resource recorded, the program's exports
- * resolved. The example imports `flotilla` as a user does (this checkout's `dist/`, built first).
+ * resolved. The example imports `flotilla` as a user does (the unit project maps it to this checkout's source).
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
