@@ -574,9 +574,13 @@ function checkAddressing(v: Validator, size: number, args: ProxmoxHostPoolArgs):
     };
 }
 
-/** The pool's hostname part: the VM's name as its host name (Proxmox's meta data may not carry it). */
+/**
+ * The pool's hostname part: the VM's name as its host name (Proxmox's meta data may not carry it),
+ * resolvable locally (`/etc/hosts` managed: else every `sudo` warns it cannot resolve the host; the
+ * lab boot of this very document showed it).
+ */
 export function hostnameUserData(machineName: string): string {
-    return `#cloud-config\n${JSON.stringify({ hostname: machineName, preserve_hostname: false }, null, 2)}\n`;
+    return `#cloud-config\n${JSON.stringify({ hostname: machineName, preserve_hostname: false, manage_etc_hosts: true }, null, 2)}\n`;
 }
 
 /**

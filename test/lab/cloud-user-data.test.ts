@@ -22,6 +22,7 @@
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { machineUserData } from "../../lib/hosts/cloud-common";
+import { ProxmoxHostPool } from "../../lib/hosts/proxmox";
 import { derivedHostKey } from "../../lib/hosts/user-data";
 import { dockerEngineUserData } from "../../lib/runtime/docker-engine";
 import { multipartUserData } from "../../lib/shared/cloud-init";
@@ -53,8 +54,27 @@ const sharedRenderer: BootDocumentSource = async () => {
     };
 };
 
+/** What ProxmoxHostPool hands its first VM (static address), with Docker from Debian as its extra part. */
+const proxmoxPool: BootDocumentSource = async () => {
+    const pool = new ProxmoxHostPool("pve", {
+        size: 1,
+        nodes: ["pve1"],
+        subnet: "192.0.2.0/24",
+        gateway: "192.0.2.1",
+        firstAddress: "192.0.2.10",
+        userData: [dockerEngineUserData({ source: "distro" })],
+    });
+    return {
+        label: "ProxmoxHostPool (lib/hosts/proxmox.ts) userData[0]",
+        document: await valueOf(pool.userData[0]),
+        user: pool.sshUser,
+        privateKey: await valueOf(pool.sshPrivateKey),
+        hostKey: await valueOf(pool.hosts[0].connection.hostKey as pulumi.Output<string>),
+    };
+};
+
 /** Every renderer of a cloud machine's user data. */
-const SOURCES: BootDocumentSource[] = [sharedRenderer];
+const SOURCES: BootDocumentSource[] = [sharedRenderer, proxmoxPool];
 
 const pool = `${TEST_POOL_PREFIX}cud${process.pid}`;
 const SUBNET = "10.213.150.0/28";

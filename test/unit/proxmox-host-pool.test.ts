@@ -298,7 +298,7 @@ describe("ProxmoxHostPool: the user data snippet", () => {
         const expected = deriveEd25519(seed, "pve-1", "root@pve-1");
         expect(own.ssh_keys).toEqual({ ed25519_private: expected.privateKey, ed25519_public: expected.publicKey });
         expect(await valueOf(pool.hosts[1].connection.hostKey)).toBe(own.ssh_keys.ed25519_public);
-        expect(hostname).toEqual({ hostname: "pve-1", preserve_hostname: false });
+        expect(hostname).toEqual({ hostname: "pve-1", preserve_hostname: false, manage_etc_hosts: true });
         expect(agent).toEqual(JSON.parse(guestAgentUserData().slice("#cloud-config\n".length)));
         expect(agent.packages).toEqual(["qemu-guest-agent"]);
         expect(extraConfig).toEqual({ runcmd: ["echo extra"] });
