@@ -3,7 +3,9 @@
  * what it registers (SSH, cluster and app rules; IMDSv2; encrypted gp3; key-only SSH; host keys in
  * the user data), tags everywhere, zone spread, and bad input refused before anything registers.
  */
+import * as childProcess from "child_process";
 import * as crypto from "crypto";
+import * as path from "path";
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_MARK, SECRET_SIG, keyPairOutputs, messageOf, recordResources, valueOf } from "./mocks";
@@ -396,5 +398,20 @@ describe("AwsHostPool: bad input is refused before anything is registered", () =
             `${P} userData: received a document of ${text.length} bytes, ${gz} gzip'd; expected user data that fits EC2's 16384 bytes once gzip'd (the pool's part and every userData part together).`,
         );
         expect(ec2UserData(new Validator("flotilla:hosts:AwsHostPool", "p"), "#!/bin/sh\ntrue\n")).toBe(zlib.gzipSync("#!/bin/sh\ntrue\n", { level: 9 }).toString("base64"));
+    });
+});
+
+describe("AwsHostPool: an optional dependency", () => {
+    test("importing the library's root loads neither aws.ts nor @pulumi/aws; flotilla/aws is its own subpath export", () => {
+        const root = path.join(__dirname, "../..");
+        const probe =
+            'require("./lib/index.ts"); const loaded = Object.keys(require.cache);' +
+            'console.log(JSON.stringify([loaded.filter((k) => k.includes("/@pulumi/aws/")).length, loaded.some((k) => k.endsWith("/lib/hosts/aws.ts"))]))';
+        const out = childProcess.execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", probe], { cwd: root, encoding: "utf8" });
+        expect(JSON.parse(out)).toEqual([0, false]);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const pkg = require("../../package.json");
+        expect(pkg.exports["./aws"]).toEqual({ types: "./dist/lib/hosts/aws.d.ts", default: "./dist/lib/hosts/aws.js" });
+        expect(pkg.peerDependenciesMeta["@pulumi/aws"]).toEqual({ optional: true });
     });
 });
