@@ -260,6 +260,7 @@ export class AwsHostPool extends pulumi.ComponentResource {
                     v.fail(`subnetIds[${i}]`, id, 'a subnet id such as "subnet-0123456789abcdef0"');
                 }
             });
+            if (!withBastion && args.bastionSubnetId !== undefined) v.fail("bastionSubnetId", args.bastionSubnetId, "no value without a bastion");
             if (withBastion && args.bastionSubnetId === undefined) {
                 v.fail(
                     "bastionSubnetId",

@@ -218,6 +218,39 @@ describe("AwsHostPool: resources of each shape", () => {
     });
 });
 
+describe("AwsHostPool: region", () => {
+    const saved = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION };
+    beforeEach(() => {
+        delete process.env.AWS_REGION;
+        delete process.env.AWS_DEFAULT_REGION;
+    });
+    afterEach(() => {
+        pulumi.runtime.setAllConfig({});
+        for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
+    });
+
+    test("without region: the provider's region from config labels the hosts and checks the zones; resources carry no region of their own", async () => {
+        pulumi.runtime.setAllConfig({ "aws:region": "us-east-2" });
+        const pool = await build({ size: 1, adminCidrs: ADMIN, zones: ["us-east-2c"] });
+        expect([pool.region, pool.hosts[0].labels.region, pool.hosts[0].labels.zone]).toEqual(["us-east-2", "us-east-2", "us-east-2c"]);
+        expect(registered.filter((r) => r.type.startsWith("aws:") && r.inputs.region !== undefined).map((r) => r.name)).toEqual([]);
+    });
+
+    test("given region: on every AWS resource", async () => {
+        await build(base({ size: 1 }));
+        const aws = registered.filter((r) => r.type.startsWith("aws:"));
+        expect(aws.length).toBe(22);
+        expect(aws.filter((r) => r.inputs.region !== "eu-west-1").map((r) => r.name)).toEqual([]);
+    });
+
+    test("no region anywhere: refused, saying where it may come from", () => {
+        expect(messageOf(() => new AwsHostPool("p", { size: 1, adminCidrs: ADMIN }))).toBe(
+            'flotilla:hosts:AwsHostPool "p": invalid region: received undefined; expected an AWS region such as "eu-west-1" (none given and no config aws:region, AWS_REGION or AWS_DEFAULT_REGION).',
+        );
+        expect(registered).toEqual([]);
+    });
+});
+
 describe("AwsHostPool: security properties", () => {
     const ingressFromCidrs = () => ofType(T.in).filter((r) => r.inputs.cidrIpv4 !== undefined || r.inputs.cidrIpv6 !== undefined);
 
@@ -373,6 +406,11 @@ describe("AwsHostPool: bad input is refused before anything is registered", () =
             { subnetMode: "private" },
             `${P} subnetMode: received "private"; expected "public", or "private" with a bastion (nothing else reaches the private subnets of a new VPC).`,
         ],
+        [{ vpcId: "vpc-0abc", subnetIds: ["subnet-01"], bastionSubnetId: "subnet-0f" }, `${P} bastionSubnetId: received "subnet-0f"; expected no value without a bastion.`],
+        [{ subnetIds: ["subnet-01"] }, `${P} vpcId: received undefined; expected the VPC of subnetIds.`],
+        [{ vpcId: "vpc-0abc", subnetIds: ["subnet-01"], zones: ["eu-west-1a"] }, `${P} zones: received ["eu-west-1a"]; expected no value with vpcId/subnetIds (the given subnets decide).`],
+        [{ bastion: true, subnetMode: "public" }, `${P} subnetMode: received "public"; expected "private" with a bastion (machines of a public subnet without a public address have no way out to the internet).`],
+        [{ size: 40, vpcCidr: "10.60.0.0/24" }, `${P} vpcCidr: received "10.60.0.0/24"; expected a block whose /28 subnets hold 40 machines each (they hold 11).`],
         [{ regoin: "eu-west-1" }, `${P} regoin: received "eu-west-1"; expected no such property (did you mean "region"?); known: ${KNOWN}.`],
         [{ appPorts: [80] }, `${P} appCidrs: received undefined; expected at least one CIDR block the appPorts are open from.`],
         [{ tags: { Name: "x" } }, `${P} tags.Name: received "x"; expected no "Name" tag: the pool sets it.`],
