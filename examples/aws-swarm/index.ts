@@ -10,7 +10,7 @@
  *   appCidr     who may reach the app on port 80 (default: `adminCidr`; `0.0.0.0/0` for everyone)
  *   image       the image to serve, listening on port 80 (default `nginx:1.27-alpine`)
  *   instanceType  default `t3.small`
- * and `aws:region` (Pulumi.yaml sets `eu-west-1`).
+ * and `aws:region` (required: the AWS provider and the pool use it).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DockerEngine, SwarmApp, SwarmCluster } from "flotilla";

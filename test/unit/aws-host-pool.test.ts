@@ -10,6 +10,7 @@ import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_MARK, SECRET_SIG, keyPairOutputs, messageOf, recordResources, valueOf } from "./mocks";
 import { resetClaims } from "../../lib/core/claims";
+import { isHost } from "../../lib/core/host";
 import { Validator } from "../../lib/core/validate";
 import { deriveEd25519, ed25519Seed } from "../../lib/shared/ssh-keys";
 import { AwsHostPool, AwsHostPoolArgs, ec2UserData, instanceArchitecture } from "../../lib/hosts/aws";
@@ -364,6 +365,7 @@ describe("AwsHostPool: security properties", () => {
         expect([await valueOf(h.privateAddress), await valueOf(h.publicAddress)]).toEqual(["10.60.0.12", "203.0.113.12"]);
         expect([await valueOf(h.connection.host), await valueOf(h.connection.port), await valueOf(h.connection.user)]).toEqual(["203.0.113.12", 22, "admin"]);
         expect(h.connection.bastion).toBeUndefined();
+        expect(isHost(h)).toBe(true);
         expect(h.labels).toEqual({ team: "blue", provider: "aws", pool: "web", region: "eu-west-1", zone: "eu-west-1a" });
         expect([h.packageAccess, await valueOf(h.platform), await valueOf(h.network)]).toEqual(["upstream", { os: "debian", osVersion: "12", arch: "amd64" }, "aws:p-vpc-id"]);
         expect(await valueOf(h.ready[0].urn)).toContain("p-machine-1");
