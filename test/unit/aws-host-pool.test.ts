@@ -212,6 +212,13 @@ describe("AwsHostPool: resources of each shape", () => {
         expect(await valueOf(pool.hosts[2].labels.zone)).toBe("eu-west-1b");
     });
 
+    test("given subnets without public addresses: machines reached at their private address", async () => {
+        const pool = await build(base({ size: 1, vpcId: "vpc-0abc", subnetIds: ["subnet-01"], publicIp: false }));
+        expect(byName("p-machine-0").inputs.associatePublicIpAddress).toBe(false);
+        expect(pool.hosts[0].publicAddress).toBeUndefined();
+        expect(await valueOf(pool.hosts[0].connection.host)).toBe("10.60.0.11");
+    });
+
     test("given subnets with a bastion in the given public subnet", async () => {
         await build(base({ size: 1, vpcId: "vpc-0abc", subnetIds: ["subnet-01"], bastion: { instanceType: "t3.nano" }, bastionSubnetId: "subnet-0f" }));
         expect(byName("p-bastion").inputs).toMatchObject({ subnetId: "subnet-0f", instanceType: "t3.nano" });
