@@ -18,6 +18,7 @@ export interface Registered {
  */
 export function recordResources(
     outputs?: (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown> | undefined,
+    calls?: (token: string, inputs: Record<string, any>) => Record<string, unknown> | undefined,
 ): Registered[] {
     const registered: Registered[] = [];
     void pulumi.runtime.setMocks(
@@ -28,7 +29,8 @@ export function recordResources(
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
             },
             call(args: pulumi.runtime.MockCallArgs) {
-                return args.inputs;
+                // An invoke echoes its inputs, plus what `calls` returns (what the provider would).
+                return { ...args.inputs, ...calls?.(args.token, args.inputs) };
             },
         },
         "flotilla",
