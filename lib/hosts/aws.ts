@@ -26,7 +26,7 @@ import { Host, HostArchitecture, HostLabels, HostPlatform, SshConnection } from 
 import { Ipv4Subnet, formatIpv4, isPrivate, parseCidr } from "../core/ipv4";
 import { Described, Validator, hasOwn, isPlainObject } from "../core/validate";
 import { checkCidrs, checkClusterKinds, checkPorts, clusterPorts, machineUserData, poolKeys } from "./cloud-common";
-import { checkUserData, gzipBase64 } from "./user-data";
+import { checkUserData, gzipBase64, hostnameUserData } from "./user-data";
 
 /** Type token of {@link AwsHostPool}. */
 export const AWS_HOST_POOL_TYPE = "flotilla:hosts:AwsHostPool";
@@ -537,7 +537,7 @@ export class AwsHostPool extends pulumi.ComponentResource {
         if (withBastion) {
             const bastionName = `${poolName}-bastion`;
             const hostKey = keys.hostKey(bastionName);
-            const document = machineUserData(sshUser, keys.publicKey, hostKey, [hostnamePart(bastionName)]);
+            const document = machineUserData(sshUser, keys.publicKey, hostKey, [hostnameUserData(bastionName)]);
             const b = instance("bastion", bastionName, bastionType!, bastionSubnet!, bastionSg!, true, document);
             bastionConnection = { host: b.publicIp, port: 22, user: sshUser, privateKey: keys.privateKey, hostKey: hostKey.publicKey };
             this.bastion = {
@@ -559,7 +559,7 @@ export class AwsHostPool extends pulumi.ComponentResource {
         for (let i = 0; i < size; i++) {
             const machineName = `${poolName}-${i}`;
             const hostKey = keys.hostKey(machineName);
-            const document = machineUserData(sshUser, keys.publicKey, hostKey, extraParts.apply((extra) => [hostnamePart(machineName), ...extra]));
+            const document = machineUserData(sshUser, keys.publicKey, hostKey, extraParts.apply((extra) => [hostnameUserData(machineName), ...extra]));
             documents.push(document);
             const m = instance(`machine-${i}`, machineName, instanceType, machineSubnets[i % machineSubnets.length], sg, publicIp, document);
             hosts.push({
@@ -703,10 +703,6 @@ function clusterRuleRole(p: ClusterPort): string {
     return `cluster-${p.protocol}-${p.port}${p.toPort !== undefined ? `-${p.toPort}` : ""}`;
 }
 
-/** The cloud-config part that names the machine (its hostname is its Host name). */
-export function hostnamePart(machineName: string): string {
-    return `#cloud-config\n${JSON.stringify({ hostname: machineName, preserve_hostname: false })}\n`;
-}
 
 /**
  * A machine's user data as EC2 takes it: gzip'd, base64. Fails naming `userData` when even gzip'd

@@ -10,7 +10,7 @@ import { Host, HostLabels } from "../core/host";
 import { formatIpv4, parseCidr, parseIpv4 } from "../core/ipv4";
 import { Validator, hasOwn } from "../core/validate";
 import { claimName } from "../core/claims";
-import { checkUserData } from "./user-data";
+import { checkUserData, hostnameUserData } from "./user-data";
 import { SuppliedSshKey, checkSuppliedKey, machineUserData, poolKeys } from "./cloud-common";
 
 /** Type token of {@link ProxmoxHostPool}. */
@@ -574,14 +574,6 @@ function checkAddressing(v: Validator, size: number, args: ProxmoxHostPoolArgs):
     };
 }
 
-/**
- * The pool's hostname part: the VM's name as its host name (Proxmox's meta data may not carry it),
- * resolvable locally (`/etc/hosts` managed: else every `sudo` warns it cannot resolve the host; the
- * lab boot of this very document showed it).
- */
-export function hostnameUserData(machineName: string): string {
-    return `#cloud-config\n${JSON.stringify({ hostname: machineName, preserve_hostname: false, manage_etc_hosts: true }, null, 2)}\n`;
-}
 
 /**
  * Installs and starts the QEMU guest agent (cloud images seldom have it; the VM's create waits for

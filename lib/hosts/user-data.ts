@@ -51,6 +51,15 @@ export function hostUserData(input: HostUserDataInput): string {
     return `#cloud-config\n${JSON.stringify(config, null, 2)}\n`;
 }
 
+/**
+ * The part that names a cloud machine after its Host name, resolvable locally (`/etc/hosts`
+ * managed: else every `sudo` warns it cannot resolve the host, as the lab boot of the clouds'
+ * documents showed). Not for the lab, whose engine names the container and writes its hosts file.
+ */
+export function hostnameUserData(machineName: string): string {
+    return `#cloud-config\n${JSON.stringify({ hostname: machineName, preserve_hostname: false, manage_etc_hosts: true })}\n`;
+}
+
 /** @deprecated the same as {@link hostUserData} (every pool renders it, not only the lab). */
 export const labUserData = hostUserData;
 /** @deprecated the same as {@link HostUserDataInput}. */

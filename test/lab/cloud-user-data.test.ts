@@ -22,6 +22,7 @@
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { machineUserData } from "../../lib/hosts/cloud-common";
+import { AwsHostPool } from "../../lib/hosts/aws";
 import { ProxmoxHostPool } from "../../lib/hosts/proxmox";
 import { derivedHostKey } from "../../lib/hosts/user-data";
 import { dockerEngineUserData } from "../../lib/runtime/docker-engine";
@@ -35,8 +36,9 @@ import { onMachine, runImageWithDocker, testImageTarball } from "./runtime-lab";
 
 jest.setTimeout(15 * 60 * 1000);
 
-// Pools constructed by a source register their resources with these mocks (no engine).
-recordResources();
+// Pools constructed by a source register their resources with these mocks (no engine); the AMI
+// lookup answers with an id.
+recordResources(undefined, (token) => (token === "aws:ec2/getAmi:getAmi" ? { id: "ami-0123456789abcdef0" } : undefined));
 
 /** The shared renderer every cloud pool calls, with real keys: the pool's part, then Docker from Debian. */
 const sharedRenderer: BootDocumentSource = async () => {
@@ -73,8 +75,25 @@ const proxmoxPool: BootDocumentSource = async () => {
     };
 };
 
+/** What AwsHostPool hands its first instance (own public VPC), with Docker from Debian as its extra part. */
+const awsPool: BootDocumentSource = async () => {
+    const pool = new AwsHostPool("aws", {
+        size: 1,
+        region: "eu-west-1",
+        adminCidrs: ["203.0.113.0/24"],
+        userData: [dockerEngineUserData({ source: "distro" })],
+    });
+    return {
+        label: "AwsHostPool (lib/hosts/aws.ts) userData[0]",
+        document: await valueOf(pool.userData[0]),
+        user: pool.sshUser,
+        privateKey: await valueOf(pool.sshPrivateKey),
+        hostKey: await valueOf(pool.hosts[0].connection.hostKey as pulumi.Output<string>),
+    };
+};
+
 /** Every renderer of a cloud machine's user data. */
-const SOURCES: BootDocumentSource[] = [sharedRenderer, proxmoxPool];
+const SOURCES: BootDocumentSource[] = [sharedRenderer, proxmoxPool, awsPool];
 
 const pool = `${TEST_POOL_PREFIX}cud${process.pid}`;
 const SUBNET = "10.213.150.0/28";

@@ -340,7 +340,7 @@ describe("AwsHostPool: security properties", () => {
             expect(text).toContain('"ssh_pwauth": false');
             expect(text).toContain('"lock_passwd": true');
             expect(text).toContain('"disable_root": true');
-            expect(text).toContain(`{"hostname":"p-${i}","preserve_hostname":false}`);
+            expect(text).toContain(`{"hostname":"p-${i}","preserve_hostname":false,"manage_etc_hosts":true}`);
             // The docker engine part is there, and the whole fits EC2's limit gzip'd.
             expect(text).toContain("docker engine");
             expect(Buffer.from(unsecret(byName(`p-machine-${i}`).inputs.userDataBase64) as string, "base64").length).toBeLessThanOrEqual(16384);
