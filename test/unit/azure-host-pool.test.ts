@@ -1,31 +1,13 @@
 import { randomBytes } from "crypto";
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, keyPairOutputs, messageOf, recordResources, valueOf } from "./mocks";
+import { SECRET_MARK, SECRET_SIG, messageOf, recordResources, valueOf } from "./mocks";
+import { azureOutputs } from "./azure-mocks";
 import { resetClaims } from "../../lib/core/claims";
 import { SWARM_PORTS } from "../../lib/core/cluster";
 import { Validator } from "../../lib/core/validate";
 import { AzureHostPool, AzureHostPoolArgs, azureCustomData, azureVmArchitecture } from "../../lib/hosts/azure";
 import { dockerEngineUserData } from "../../lib/runtime/docker-engine";
-
-/** What Azure returns on create beside the inputs: names, addresses, VM ids. */
-export function azureOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> | undefined {
-    const index = Number(/-(\d+)-nic$/.exec(inputs.networkInterfaceName ?? "")?.[1] ?? 200);
-    switch (type) {
-        case "azure-native:resources:ResourceGroup":
-            return { name: inputs.resourceGroupName };
-        case "azure-native:network:VirtualNetwork":
-            return { name: inputs.virtualNetworkName };
-        case "azure-native:network:NetworkInterface":
-            return { ipConfigurations: [{ ...inputs.ipConfigurations[0], privateIPAddress: `10.61.0.${index + 4}` }] };
-        case "azure-native:network:PublicIPAddress":
-            return { ipAddress: `203.0.113.${name.endsWith("-bastion-ip") ? 99 : name.endsWith("-nat-ip") ? 98 : 10 + Number(/vm-(\d+)/.exec(name)?.[1])}` };
-        case "azure-native:compute:VirtualMachine":
-            return { vmId: `vmid-${inputs.vmName}` };
-        default:
-            return keyPairOutputs(type, name);
-    }
-}
 
 const registered = recordResources(azureOutputs);
 const settle = () => new Promise((r) => setTimeout(r, 100));
