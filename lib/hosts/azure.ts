@@ -175,7 +175,8 @@ export interface AzureHostPoolArgs {
      * More cloud-init user data for every VM (not the bastion), e.g. `dockerEngineUserData(...)`: each
      * part a `#cloud-config` document (merged with the pool's own) or a `#!` script. The whole
      * document reaches Azure gzip-compressed (cloud-init reads it so) and must fit Azure's 65,535
-     * bytes, checked when it resolves. Changing it replaces the VMs. Default none.
+     * bytes, checked when it resolves, before any Azure resource is created. Changing it replaces
+     * the VMs. Default none.
      */
     readonly userData?: pulumi.Input<pulumi.Input<string>[]>;
     /** Azure tags on every resource, beside `flotilla-pool: <pool>`. Default none. */
@@ -311,8 +312,19 @@ export class AzureHostPool extends pulumi.ComponentResource {
         this.sshUser = sshUser;
 
         const parent = { parent: this };
-        // Every child waits until the Output parts of userData passed their check (a bad part creates nothing).
-        const tags = extraParts.apply(() => ({ ...userTags, "flotilla-pool": poolName }));
+        // The keys and every VM's first-boot document come first: each Azure resource waits until
+        // the Output parts of userData passed their check and every document fits Azure's custom
+        // data, so bad user data creates nothing in Azure.
+        const keys = poolKeys(name, poolName, owner, this, sshKey);
+        const firstBoot = (machineName: string, parts: pulumi.Input<string[]>) => {
+            const hostKey = keys.hostKey(machineName);
+            const document = machineUserData(sshUser, keys.publicKey, hostKey, parts);
+            return { hostKey, document, customData: document.apply((text) => azureCustomData(v, text)) };
+        };
+        const bastionBoot = bastionSize === undefined ? undefined : firstBoot(`${poolName}-bastion`, []);
+        const boots = Array.from({ length: size }, (_, i) => firstBoot(`${poolName}-${i}`, extraParts));
+        const allFit = pulumi.all([...boots, ...(bastionBoot ? [bastionBoot] : [])].map((b) => b.customData));
+        const tags = pulumi.unsecret(allFit.apply(() => ({ ...userTags, "flotilla-pool": poolName })));
 
         const group = args.resourceGroupName === undefined
             ? new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: `${poolName}-rg`, location, tags }, parent)
@@ -375,11 +387,18 @@ export class AzureHostPool extends pulumi.ComponentResource {
             parent,
         );
 
-        const keys = poolKeys(name, poolName, owner, this, sshKey);
         const platform = (arch: HostArchitecture): HostPlatform => ({ os: image.os, osVersion: image.osVersion, arch });
 
         /** One VM with its NIC (and public IP): the pieces a machine and the bastion share. */
-        const machine = (role: string, machineName: string, zone: AzureZone | undefined, size: string, withPublicIp: boolean, group: pulumi.Output<string>, parts: pulumi.Input<string[]>) => {
+        const machine = (
+            role: string,
+            machineName: string,
+            zone: AzureZone | undefined,
+            size: string,
+            withPublicIp: boolean,
+            group: pulumi.Output<string>,
+            boot: ReturnType<typeof firstBoot>,
+        ) => {
             const zoneArgs = zone ? { zones: [zone] } : {};
             const pip = withPublicIp
                 ? new network.PublicIPAddress(`${name}-${role}-ip`, { ...common, ...publicIpArgs(`${machineName}-ip`), ...zoneArgs }, parent)
@@ -404,8 +423,7 @@ export class AzureHostPool extends pulumi.ComponentResource {
                 parent,
             );
             const arch = azureVmArchitecture(size);
-            const hostKey = keys.hostKey(machineName);
-            const document = machineUserData(sshUser, keys.publicKey, hostKey, parts);
+            const { hostKey, document, customData } = boot;
             const vm = new compute.VirtualMachine(
                 `${name}-${role}`,
                 {
@@ -417,7 +435,7 @@ export class AzureHostPool extends pulumi.ComponentResource {
                     osProfile: {
                         computerName: machineName,
                         adminUsername: sshUser,
-                        customData: document.apply((text) => azureCustomData(v, text)),
+                        customData,
                         linuxConfiguration: {
                             disablePasswordAuthentication: true,
                             ssh: { publicKeys: [{ path: `/home/${sshUser}/.ssh/authorized_keys`, keyData: keys.publicKey }] },
@@ -460,7 +478,7 @@ export class AzureHostPool extends pulumi.ComponentResource {
         const privateKey = keys.privateKey;
         let bastion: Host | undefined;
         if (bastionSize !== undefined && bastionAsg) {
-            const b = machine("bastion", `${poolName}-bastion`, zones[0], bastionSize, true, bastionAsg.id, []);
+            const b = machine("bastion", `${poolName}-bastion`, zones[0], bastionSize, true, bastionAsg.id, bastionBoot!);
             const bastionAddress = b.publicAddress as pulumi.Output<string>;
             bastion = {
                 name: `${poolName}-bastion`,
@@ -481,7 +499,7 @@ export class AzureHostPool extends pulumi.ComponentResource {
         for (let i = 0; i < size; i++) {
             const machineName = `${poolName}-${i}`;
             const zone = zones.length > 0 ? zones[i % zones.length] : undefined;
-            const m = machine(`vm-${i}`, machineName, zone, vmSize, publicIp, asg.id, extraParts);
+            const m = machine(`vm-${i}`, machineName, zone, vmSize, publicIp, asg.id, boots[i]);
             documents.push(m.document);
             hosts.push({
                 name: machineName,

@@ -1,11 +1,13 @@
+import * as childProcess from "child_process";
 import { randomBytes } from "crypto";
+import * as path from "path";
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_MARK, SECRET_SIG, messageOf, recordResources, valueOf } from "./mocks";
 import { azureOutputs } from "./azure-mocks";
 import { resetClaims } from "../../lib/core/claims";
 import { SWARM_PORTS } from "../../lib/core/cluster";
-import { Validator } from "../../lib/core/validate";
+import { Validator, show } from "../../lib/core/validate";
 import { AzureHostPool, AzureHostPoolArgs, azureCustomData, azureVmArchitecture } from "../../lib/hosts/azure";
 import { dockerEngineUserData } from "../../lib/runtime/docker-engine";
 
@@ -380,7 +382,7 @@ describe("AzureHostPool: bad input fails before anything is registered", () => {
         return message;
     }
     const T = 'flotilla:hosts:AzureHostPool "az": invalid';
-    test.each<[Record<string, unknown>, string]>([
+    const cases: [Record<string, unknown>, string][] = [
         [{ size: 0 }, `${T} size: received 0; expected an integer from 1 to 250.`],
         [{ size: -1 }, `${T} size: received -1; expected an integer from 1 to 250.`],
         [
@@ -424,7 +426,8 @@ describe("AzureHostPool: bad input fails before anything is registered", () => {
         [{ tags: { "flotilla-pool": "x" } }, `${T} tags.flotilla-pool: received "x"; expected no "flotilla-pool" tag: the pool sets it.`],
         [{ labels: { zone: "x" } }, `${T} labels.zone: received "x"; expected no "zone" label: the pool sets it.`],
         [{ size: pulumi.output(2) }, `${T} size: received an Output; expected a plain value, not an Output (it decides which resources exist and is checked before any is created).`],
-    ])("%j", async (args, message) => {
+    ];
+    test.each(cases.map(([args, message]) => [show(args), args, message] as const))("%s", async (_title, args, message) => {
         expect(await refused(() => new AzureHostPool("az", { ...BASE, ...args } as AzureHostPoolArgs))).toBe(message);
         expect(registered).toEqual([]);
     });
@@ -438,4 +441,28 @@ describe("AzureHostPool: bad input fails before anything is registered", () => {
         );
         expect(registered.filter((r) => r.name === "b" || r.name.startsWith("b-"))).toEqual([]);
     });
+});
+
+describe("AzureHostPool: user data too large for Azure, known when it resolves", () => {
+    test("fails naming userData before any Azure resource is registered (programs/azure-on-resolve.ts, in a process of its own)", () => {
+        const r = childProcess.spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "programs", "azure-on-resolve.ts")], {
+            cwd: path.resolve(__dirname, "../.."),
+            encoding: "utf8",
+            timeout: 110_000,
+        });
+        expect([r.status, r.stderr]).toEqual([0, ""]);
+        const o = JSON.parse(r.stdout.trim().split("\n").pop()!);
+        expect(o.isContractError).toBe(true);
+        expect(o.message).toMatch(
+            /^flotilla:hosts:AzureHostPool "az": invalid userData: received parts making a first-boot document of \d+ bytes, \d+ compressed; expected parts whose whole document fits Azure's custom data once gzip-compressed \(at most 65535 bytes\)\.$/,
+        );
+        // Nothing in Azure: only the component and its local keys (the documents need the host keys).
+        expect(o.registered).toEqual([
+            "flotilla:hosts:AzureHostPool az",
+            "pulumi-nodejs:dynamic/flotilla:SshKeyPair az-ssh-key",
+            "pulumi-nodejs:dynamic/flotilla:SshKeyPair az-host-key-seed",
+        ]);
+        expect(o.strayTypes.filter((t: string) => t !== "InvalidArgumentError")).toEqual([]);
+        expect(o.leaked).toBe(false);
+    }, 120_000);
 });
