@@ -56,7 +56,7 @@ export const AZURE_RESERVED_USER_NAMES: readonly string[] = [
 ];
 
 /** Service tags and wildcards Azure accepts for "any source": world-open, like `0.0.0.0/0`. */
-const AZURE_WORLD_ALIASES = ["*", "Internet", "Any"];
+const AZURE_WORLD_ALIASES = ["*", "Internet"];
 
 /** A marketplace image given by reference, with what it runs (the Host's `platform`). */
 export interface AzureImageReference {
@@ -130,7 +130,8 @@ export interface AzureHostPoolArgs {
      * A public IP per VM (Standard SKU, static, in its VM's zone): clients reach the VMs at it.
      * Default true, false with a bastion (true and a bastion together are refused: machines behind
      * a bastion have only private addresses). Without either, machines are reached at their private
-     * addresses (a VPN or peered network).
+     * addresses (a VPN or peered network). Without public IPs, the pool's own subnet gets a NAT
+     * gateway (Standard, with its own static IP) for outbound access to package repositories.
      */
     readonly publicIp?: boolean;
     /**
@@ -187,9 +188,11 @@ export interface AzureHostPoolArgs {
 
 /**
  * A pool of Linux VMs on Azure: a resource group (or yours), a virtual network and subnet (or
- * yours), one network security group on every NIC, an application security group the pool's NICs
- * join, optional public IPs or a bastion, and the VMs, first-booted by cloud-init with the pool's
- * user, key and pre-set SSH host key (so the first connection is checked strictly).
+ * yours), one network security group on every NIC (on the NICs rather than the subnet, so a given
+ * subnet is never modified), an application security group the pool's NICs join, optional public
+ * IPs or a bastion, and the VMs, first-booted by cloud-init with the pool's user, key and pre-set
+ * SSH host key (so the first connection is checked strictly). A host is `ready` when Azure reports
+ * its VM provisioned; cloud-init may still be running then, which every flotilla script waits for.
  *
  * The NSG's inbound rules, in priority order: SSH from `adminCidrs` (to the machines, or to the
  * bastion only), SSH from the bastion's ASG to the machines, the cluster ports from the pool's ASG
@@ -284,11 +287,12 @@ export class AzureHostPool extends pulumi.ComponentResource {
         for (const reserved of ["provider", "pool", "region", "zone"]) {
             if (hasOwn(userLabels, reserved)) v.fail(`labels.${reserved}`, userLabels[reserved], `no "${reserved}" label: the pool sets it`);
         }
-        if (args.resourceGroupName !== undefined) {
-            v.later("resourceGroupName", args.resourceGroupName, "an Azure resource group name (1 to 90 letters, digits, '.', '_', '-', '(' or ')', not ending in '.')", (g) =>
-                typeof g === "string" && /^[-\w.()]{1,90}$/.test(g) && !g.endsWith(".") ? g : new Reason(),
-            );
-        }
+        const givenGroup =
+            args.resourceGroupName === undefined
+                ? undefined
+                : v.later("resourceGroupName", args.resourceGroupName, "an Azure resource group name (1 to 90 letters, digits, '.', '_', '-', '(' or ')', not ending in '.')", (g) =>
+                      typeof g === "string" && /^[-\w.()]{1,90}$/.test(g) && !g.endsWith(".") ? g : new Reason(),
+                  );
         const givenSubnet =
             args.subnetId === undefined
                 ? undefined
@@ -326,10 +330,8 @@ export class AzureHostPool extends pulumi.ComponentResource {
         const allFit = pulumi.all([...boots, ...(bastionBoot ? [bastionBoot] : [])].map((b) => b.customData));
         const tags = pulumi.unsecret(allFit.apply(() => ({ ...userTags, "flotilla-pool": poolName })));
 
-        const group = args.resourceGroupName === undefined
-            ? new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: `${poolName}-rg`, location, tags }, parent)
-            : undefined;
-        const resourceGroupName: pulumi.Output<string> = group ? group.name : pulumi.output(args.resourceGroupName as pulumi.Input<string>);
+        const resourceGroupName: pulumi.Output<string> =
+            givenGroup ?? new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: `${poolName}-rg`, location, tags }, parent).name;
         const common = { resourceGroupName, location, tags };
 
         // The network: the given subnet, or a virtual network of the pool's own with one /24 subnet.
@@ -727,6 +729,19 @@ function sources(cidrs: string[]): { sourceAddressPrefix: string } | { sourceAdd
     return cidrs.length === 1 ? { sourceAddressPrefix: cidrs[0] } : { sourceAddressPrefixes: cidrs };
 }
 
+/**
+ * Source lists one rule each: IPv4 blocks (and Azure's `*`/`Internet`) apart from IPv6 blocks, as
+ * a security rule takes addresses of one IP version. Names get `-v6` for the IPv6 one.
+ */
+function byVersion(cidrs: string[]): { suffix: string; offset: number; cidrs: string[] }[] {
+    const v6 = cidrs.filter((c) => c.includes(":"));
+    const v4 = cidrs.filter((c) => !c.includes(":"));
+    return [
+        ...(v4.length ? [{ suffix: "", offset: 0, cidrs: v4 }] : []),
+        ...(v6.length ? [{ suffix: "-v6", offset: 1, cidrs: v6 }] : []),
+    ];
+}
+
 /** The pool's inbound rules (see {@link AzureHostPool}). */
 function securityRules(p: {
     adminCidrs: string[];
@@ -738,19 +753,17 @@ function securityRules(p: {
 }): azureInputs.network.SecurityRuleArgs[] {
     const inbound = { direction: "Inbound", sourcePortRange: "*" };
     const pool = [{ id: p.asg }];
-    const rules: azureInputs.network.SecurityRuleArgs[] = [
-        {
-            ...inbound,
-            name: "ssh-from-admins",
-            description: p.bastionAsg ? "SSH to the bastion from adminCidrs" : "SSH from adminCidrs",
-            priority: 100,
-            access: "Allow",
-            protocol: "Tcp",
-            ...sources(p.adminCidrs),
-            destinationApplicationSecurityGroups: p.bastionAsg ? [{ id: p.bastionAsg }] : pool,
-            destinationPortRange: "22",
-        },
-    ];
+    const rules: azureInputs.network.SecurityRuleArgs[] = byVersion(p.adminCidrs).map((s) => ({
+        ...inbound,
+        name: `ssh-from-admins${s.suffix}`,
+        description: p.bastionAsg ? "SSH to the bastion from adminCidrs" : "SSH from adminCidrs",
+        priority: 100 + s.offset,
+        access: "Allow",
+        protocol: "Tcp",
+        ...sources(s.cidrs),
+        destinationApplicationSecurityGroups: p.bastionAsg ? [{ id: p.bastionAsg }] : pool,
+        destinationPortRange: "22",
+    }));
     if (p.bastionAsg) {
         rules.push({
             ...inbound,
@@ -780,17 +793,19 @@ function securityRules(p: {
         });
     });
     if (p.appPorts.length > 0) {
-        rules.push({
-            ...inbound,
-            name: "app-ports",
-            description: "the workloads' published ports from appCidrs",
-            priority: 300,
-            access: "Allow",
-            protocol: "Tcp",
-            ...sources(p.appCidrs),
-            destinationApplicationSecurityGroups: pool,
-            destinationPortRanges: p.appPorts.map(String),
-        });
+        for (const s of byVersion(p.appCidrs)) {
+            rules.push({
+                ...inbound,
+                name: `app-ports${s.suffix}`,
+                description: "the workloads' published ports from appCidrs",
+                priority: 300 + s.offset,
+                access: "Allow",
+                protocol: "Tcp",
+                ...sources(s.cidrs),
+                destinationApplicationSecurityGroups: pool,
+                destinationPortRanges: p.appPorts.map(String),
+            });
+        }
     }
     // Azure's defaults allow the whole virtual network and the load balancer before denying: deny here.
     rules.push({

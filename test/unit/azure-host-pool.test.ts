@@ -144,6 +144,17 @@ describe("AzureHostPool: resources", () => {
         expect(bastion.labels).toEqual({ provider: "azure", pool: "az", region: "westeurope", zone: "westeurope-2", role: "bastion" });
     });
 
+    test("publicIp false without a bastion: private addresses only, a NAT gateway for outbound, SSH from adminCidrs to the machines", async () => {
+        const pool = await build("az", { publicIp: false });
+        expect(resourceList().filter((r) => r.startsWith("network:PublicIPAddress") || r.startsWith("network:NatGateway"))).toEqual([
+            "network:NatGateway az-nat",
+            "network:PublicIPAddress az-nat-ip",
+        ]);
+        expect(await valueOf(pool.hosts[0].connection.host)).toBe("10.61.0.4");
+        expect([pool.hosts[0].publicAddress, pool.hosts[0].connection.bastion, pool.bastion]).toEqual([undefined, undefined, undefined]);
+        expect(rules()[0]).toMatchObject({ name: "ssh-from-admins", sourceAddressPrefix: "198.51.100.0/24", destinationApplicationSecurityGroups: [{ id: "az-asg-id" }] });
+    });
+
     test("given resource group and subnet: no group, no network, the given subnet everywhere, the network named after its VNet", async () => {
         const subnetId = "/subscriptions/0000/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/shared/subnets/apps";
         const pool = await build("az", { resourceGroupName: "team-rg", subnetId, poolName: "web" });
@@ -174,7 +185,7 @@ describe("AzureHostPool: resources", () => {
 
 describe("AzureHostPool: security", () => {
     test("SSH only from adminCidrs; cluster ports only between the pool's ASG; app ports from appCidrs; everything else denied", async () => {
-        await build("az", { adminCidrs: ["198.51.100.0/24", "2001:db8::/32"], appPorts: [80, 443], appCidrs: ["0.0.0.0/0"], clusterPorts: ["swarm"] });
+        await build("az", { adminCidrs: ["198.51.100.0/24", "2001:db8::/32", "203.0.113.0/28"], appPorts: [80, 443], appCidrs: ["0.0.0.0/0"], clusterPorts: ["swarm"] });
         const pool = [{ id: "az-asg-id" }];
         expect(rules()).toEqual([
             {
@@ -185,7 +196,19 @@ describe("AzureHostPool: security", () => {
                 access: "Allow",
                 protocol: "Tcp",
                 sourcePortRange: "*",
-                sourceAddressPrefixes: ["198.51.100.0/24", "2001:db8::/32"],
+                sourceAddressPrefixes: ["198.51.100.0/24", "203.0.113.0/28"],
+                destinationApplicationSecurityGroups: pool,
+                destinationPortRange: "22",
+            },
+            {
+                name: "ssh-from-admins-v6",
+                description: "SSH from adminCidrs",
+                direction: "Inbound",
+                priority: 101,
+                access: "Allow",
+                protocol: "Tcp",
+                sourcePortRange: "*",
+                sourceAddressPrefix: "2001:db8::/32",
                 destinationApplicationSecurityGroups: pool,
                 destinationPortRange: "22",
             },
@@ -261,7 +284,7 @@ describe("AzureHostPool: security", () => {
     test("no rule opens SSH to the world without the opt-in; with it, the world-open rule is there", async () => {
         await build("az", {});
         const world = (r: Record<string, any>) =>
-            r.access === "Allow" && ["*", "0.0.0.0/0", "::/0", "Internet", "Any"].some((w) => r.sourceAddressPrefix === w || r.sourceAddressPrefixes?.includes(w));
+            r.access === "Allow" && ["*", "0.0.0.0/0", "::/0", "Internet"].some((w) => r.sourceAddressPrefix === w || r.sourceAddressPrefixes?.includes(w));
         expect(rules().filter(world)).toEqual([]);
         registered.splice(0);
         resetClaims();
@@ -421,6 +444,11 @@ describe("AzureHostPool: bad input fails before anything is registered", () => {
             `${T} vnetCidr: received "10.1.0.0/16"; expected no vnetCidr with subnetId (the pool makes no network of its own then).`,
         ],
         [{ subnetId: "apps" }, `${T} subnetId: received "apps"; expected a subnet resource id /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>.`],
+        [
+            { resourceGroupName: "team/rg" },
+            `${T} resourceGroupName: received "team/rg"; expected an Azure resource group name (1 to 90 letters, digits, '.', '_', '-', '(' or ')', not ending in '.').`,
+        ],
+        [{ adminCidrs: ["Any"] }, `${T} adminCidrs[0]: received "Any"; expected an IPv4 CIDR block such as "203.0.113.0/24" or an IPv6 one (not in a.b.c.d/prefix form).`],
         [{ image: "centos-7" }, `${T} image: received "centos-7"; expected one of "debian-12", "ubuntu-24.04".`],
         [{ osDiskGiB: 8 }, `${T} osDiskGiB: received 8; expected an integer from 30 to 4095.`],
         [{ tags: { "flotilla-pool": "x" } }, `${T} tags.flotilla-pool: received "x"; expected no "flotilla-pool" tag: the pool sets it.`],
