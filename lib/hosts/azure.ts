@@ -98,8 +98,8 @@ export interface AzureHostPoolArgs {
     /** Existing resource group to create everything in. Default: the pool creates `<pool>-rg` in `location`. */
     readonly resourceGroupName?: pulumi.Input<string>;
     /**
-     * Existing subnet (its full resource id) for the VMs (and the bastion). Its virtual network's
-     * own rules still apply: an NSG on that subnet must allow what the pool's NSG allows, and
+     * Existing subnet (its full resource id) for the VMs (and the bastion), in a virtual network in
+     * `location` (the pool's NSG and ASGs must be in its region). Its network's own rules still apply: an NSG on that subnet must allow what the pool's NSG allows, and
      * machines without a public IP need the subnet's own outbound access (a NAT gateway) to reach
      * package repositories. Default: the pool's own virtual network (`vnetCidr`) and subnet.
      */
@@ -139,7 +139,8 @@ export interface AzureHostPoolArgs {
      * NIC in any subnet, a given `subnetId` included): SSH to it only from `adminCidrs`, SSH to the
      * machines only from it; the machines get no public IP and reach the internet through a NAT
      * gateway the pool creates on its own subnet. `true` or `{ vmSize }` (default
-     * `Standard_B1s`). Default none.
+     * `Standard_B1s`); its image is the pool's, its user data the pool's own part only (no
+     * `userData` parts), its Host the pool's `bastion` output. Default none.
      */
     readonly bastion?: boolean | { vmSize?: string };
     /**
