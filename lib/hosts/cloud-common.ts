@@ -57,6 +57,11 @@ export interface CidrCheck {
     required?: boolean;
     /** World-open blocks (`0.0.0.0/0`, `::/0`) are accepted only when this is true; its name for the message. */
     worldOptIn?: { allowed: boolean; property: string };
+    /**
+     * Names the provider itself accepts for the whole internet (Azure's `*` and `Internet`): kept
+     * as they are and treated as world-open blocks (so they, too, need the opt-in).
+     */
+    worldAliases?: readonly string[];
 }
 
 /**
@@ -73,12 +78,13 @@ export function checkCidrs(v: Validator, property: string, value: unknown, opts:
         const at = `${property}[${i}]`;
         if (typeof item !== "string") v.fail(at, item, "a CIDR block (string) such as \"203.0.113.0/24\"");
         let cidr = item;
-        if (!isIpv6Cidr(item)) {
+        const alias = opts.worldAliases?.includes(item) ?? false;
+        if (!alias && !isIpv6Cidr(item)) {
             const parsed = parseCidr(item);
             if (typeof parsed === "string") v.fail(at, item, `an IPv4 CIDR block such as "203.0.113.0/24" or an IPv6 one (${parsed})`);
             cidr = parsed.cidr;
         }
-        if (opts.worldOptIn && isWorld(cidr) && !opts.worldOptIn.allowed) {
+        if (opts.worldOptIn && (alias || isWorld(cidr)) && !opts.worldOptIn.allowed) {
             v.fail(at, item, `a block narrower than the whole internet (world-open needs ${opts.worldOptIn.property}: true)`);
         }
         return cidr;
