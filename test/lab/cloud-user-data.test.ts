@@ -10,7 +10,8 @@
  *      the login user logs in with the authorized key, OpenSSH (`ssh`, known_hosts with only the
  *      pre-set key, StrictHostKeyChecking yes) accepts the host key and refuses any other,
  *      password login is refused, Docker runs a locally built image.
- * Network 10.213.150.0/28: source i boots at 10.213.150.(i + 2).
+ * Sources: the shared renderer, then ProxmoxHostPool, AwsHostPool and AzureHostPool constructed under
+ * mocks (their `userData[0]`). Network 10.213.150.0/28: source i boots at 10.213.150.(i + 2).
  *
  * Adding a source is one entry: a pool constructed under the mocks below exposes its per-machine
  * documents as `userData: Output<string>[]`; e.g.
@@ -23,12 +24,14 @@ import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { machineUserData } from "../../lib/hosts/cloud-common";
 import { AwsHostPool } from "../../lib/hosts/aws";
+import { AzureHostPool } from "../../lib/hosts/azure";
 import { ProxmoxHostPool } from "../../lib/hosts/proxmox";
 import { derivedHostKey } from "../../lib/hosts/user-data";
 import { dockerEngineUserData } from "../../lib/runtime/docker-engine";
 import { multipartUserData } from "../../lib/shared/cloud-init";
 import { generateEd25519 } from "../../lib/shared/ssh-keys";
 import { recordResources, valueOf } from "../unit/mocks";
+import { azureOutputs } from "../unit/azure-mocks";
 import { BootDocument, BootDocumentSource, BootedMachine, LabPlace, bootDocument, createLabNetwork, deleteBooted, deleteLabNetwork, schemaCheck } from "./boot-document";
 import { poolLeftovers, removeStaleTestPools, TEST_POOL_PREFIX } from "./harness";
 import { opensshRun, OpenSshTarget } from "./openssh";
@@ -38,7 +41,7 @@ jest.setTimeout(15 * 60 * 1000);
 
 // Pools constructed by a source register their resources with these mocks (no engine); the AMI
 // lookup answers with an id.
-recordResources(undefined, (token) => (token === "aws:ec2/getAmi:getAmi" ? { id: "ami-0123456789abcdef0" } : undefined));
+recordResources(azureOutputs, (token) => (token === "aws:ec2/getAmi:getAmi" ? { id: "ami-0123456789abcdef0" } : undefined));
 
 /** The shared renderer every cloud pool calls, with real keys: the pool's part, then Docker from Debian. */
 const sharedRenderer: BootDocumentSource = async () => {
@@ -92,8 +95,25 @@ const awsPool: BootDocumentSource = async () => {
     };
 };
 
+/** What AzureHostPool hands its first VM (own resource group and network), with Docker from Debian as its extra part. */
+const azurePool: BootDocumentSource = async () => {
+    const pool = new AzureHostPool("az", {
+        size: 1,
+        location: "westeurope",
+        adminCidrs: ["203.0.113.0/24"],
+        userData: [dockerEngineUserData({ source: "distro" })],
+    });
+    return {
+        label: "AzureHostPool (lib/hosts/azure.ts) userData[0]",
+        document: await valueOf(pool.userData[0]),
+        user: pool.sshUser,
+        privateKey: await valueOf(pool.sshPrivateKey),
+        hostKey: await valueOf(pool.hosts[0].connection.hostKey as pulumi.Output<string>),
+    };
+};
+
 /** Every renderer of a cloud machine's user data. */
-const SOURCES: BootDocumentSource[] = [sharedRenderer, proxmoxPool, awsPool];
+const SOURCES: BootDocumentSource[] = [sharedRenderer, proxmoxPool, awsPool, azurePool];
 
 const pool = `${TEST_POOL_PREFIX}cud${process.pid}`;
 const SUBNET = "10.213.150.0/28";

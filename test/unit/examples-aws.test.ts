@@ -9,8 +9,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { keyPairOutputs } from "./mocks";
 import { resetClaims } from "../../lib/core/claims";
 
-jest.mock("flotilla", () => jest.requireActual("../../lib"), { virtual: true });
-jest.mock("flotilla/aws", () => jest.requireActual("../../lib/hosts/aws"), { virtual: true });
 
 interface Registered {
     type: string;

@@ -9,8 +9,6 @@ import { recordResources, valueOf } from "./mocks";
 import { resetClaims } from "../../lib/core/claims";
 import { azureOutputs } from "./azure-mocks";
 
-jest.mock("flotilla", () => jest.requireActual("../../lib"), { virtual: true });
-jest.mock("flotilla/azure", () => jest.requireActual("../../lib/hosts/azure"), { virtual: true });
 
 const registered = recordResources((type, name, inputs) => {
     // What the scripts print on a real `up`: the swarm's tokens, each node's id, the stack's tasks.
