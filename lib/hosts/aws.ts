@@ -152,6 +152,12 @@ export interface AwsHostPoolArgs {
      * rule referencing the pool's own security group). Default `["swarm", "kubernetes"]`.
      */
     readonly clusterPorts?: ("swarm" | "kubernetes")[];
+    /**
+     * Blocks outside the pool whose machines are members of the same cluster (another pool's or an
+     * on-premises site's public addresses, e.g. `["198.51.100.7/32"]`): the cluster ports are open
+     * from them too, as a hybrid cluster needs. Never world-open. Default none.
+     */
+    readonly clusterPeerCidrs?: string[];
     /** TCP ports the apps publish, opened from `appCidrs` (required with them). Default none. */
     readonly appPorts?: number[];
     /** Blocks `appPorts` are open from, e.g. `["0.0.0.0/0"]` for a public web app. Default none. */
@@ -353,6 +359,7 @@ export class AwsHostPool extends pulumi.ComponentResource {
         const allowWorldSsh = v.boolean("allowWorldSsh", args.allowWorldSsh, false);
         const adminCidrs = checkCidrs(v, "adminCidrs", args.adminCidrs, { required: true, worldOptIn: { allowed: allowWorldSsh, property: "allowWorldSsh" } });
         const kinds = checkClusterKinds(v, "clusterPorts", args.clusterPorts);
+        const peerCidrs = checkCidrs(v, "clusterPeerCidrs", args.clusterPeerCidrs, { neverWorld: "cluster ports are never open to the world" });
         const appPorts = checkPorts(v, "appPorts", args.appPorts);
         const appCidrs = checkCidrs(v, "appCidrs", args.appCidrs);
         if (appPorts.length > 0 && appCidrs.length === 0) v.fail("appCidrs", args.appCidrs, "at least one CIDR block the appPorts are open from");
@@ -477,6 +484,9 @@ export class AwsHostPool extends pulumi.ComponentResource {
         }
         for (const p of clusterPorts(kinds)) {
             ingress(clusterRuleRole(p), sg, { from: p.port, to: p.toPort ?? p.port, protocol: p.protocol }, { group: sg.id }, `${p.purpose}, between the pool's machines`);
+            peerCidrs.forEach((cidr, j) =>
+                ingress(`${clusterRuleRole(p)}-peer-${j}`, sg, { from: p.port, to: p.toPort ?? p.port, protocol: p.protocol }, { cidr }, `${p.purpose}, from the cluster's members outside the pool`),
+            );
         }
         for (const port of appPorts) {
             appCidrs.forEach((cidr, j) => ingress(`app-${port}-${j}`, sg, { from: port, to: port, protocol: "tcp" }, { cidr }, "published app port from appCidrs"));
@@ -633,6 +643,7 @@ const AWS_HOST_POOL_KEYS = [
     "adminCidrs",
     "allowWorldSsh",
     "clusterPorts",
+    "clusterPeerCidrs",
     "appPorts",
     "appCidrs",
     "bastion",
@@ -659,6 +670,7 @@ const PLAIN_KEYS = [
     "adminCidrs",
     "allowWorldSsh",
     "clusterPorts",
+    "clusterPeerCidrs",
     "appPorts",
     "appCidrs",
     "bastion",

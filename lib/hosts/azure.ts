@@ -122,6 +122,12 @@ export interface AzureHostPoolArgs {
      * destination are the pool's application security group). Default both `swarm` and `kubernetes`.
      */
     readonly clusterPorts?: ClusterKind[];
+    /**
+     * Blocks outside the pool whose machines are members of the same cluster (another pool's or an
+     * on-premises site's public addresses, e.g. `["198.51.100.7/32"]`): the cluster ports are open
+     * from them too, as a hybrid cluster needs. Never world-open. Default none.
+     */
+    readonly clusterPeerCidrs?: string[];
     /** TCP ports the workloads publish, open from `appCidrs` (e.g. `[80, 443]`). Default none. */
     readonly appPorts?: number[];
     /** Where `appPorts` are open from (may be `0.0.0.0/0`). Required when `appPorts` is given. */
@@ -265,6 +271,10 @@ export class AzureHostPool extends pulumi.ComponentResource {
             worldAliases: AZURE_WORLD_ALIASES,
         });
         const kinds = checkClusterKinds(v, "clusterPorts", args.clusterPorts);
+        const peerCidrs = checkCidrs(v, "clusterPeerCidrs", args.clusterPeerCidrs, {
+            worldAliases: AZURE_WORLD_ALIASES,
+            neverWorld: "cluster ports are never open to the world",
+        });
         const appPorts = checkPorts(v, "appPorts", args.appPorts);
         const appCidrs = checkCidrs(v, "appCidrs", args.appCidrs, { worldAliases: AZURE_WORLD_ALIASES });
         if (appPorts.length > 0 && appCidrs.length === 0) {
@@ -385,7 +395,7 @@ export class AzureHostPool extends pulumi.ComponentResource {
             {
                 ...common,
                 networkSecurityGroupName: `${poolName}-nsg`,
-                securityRules: securityRules({ adminCidrs, ports: clusterPorts(kinds), appPorts, appCidrs, asg: asg.id, bastionAsg: bastionAsg?.id }),
+                securityRules: securityRules({ adminCidrs, ports: clusterPorts(kinds), peerCidrs, appPorts, appCidrs, asg: asg.id, bastionAsg: bastionAsg?.id }),
             },
             parent,
         );
@@ -558,12 +568,12 @@ export class AzureHostPool extends pulumi.ComponentResource {
 /** Properties of {@link AzureHostPoolArgs}. */
 const AZURE_HOST_POOL_KEYS = [
     "size", "poolName", "location", "zones", "resourceGroupName", "subnetId", "vnetCidr", "adminCidrs", "allowWorldSsh",
-    "clusterPorts", "appPorts", "appCidrs", "publicIp", "bastion", "vmSize", "image", "osDiskGiB", "osDiskType",
+    "clusterPorts", "clusterPeerCidrs", "appPorts", "appCidrs", "publicIp", "bastion", "vmSize", "image", "osDiskGiB", "osDiskType",
     "encryptionAtHost", "trustedLaunch", "sshUser", "sshKey", "userData", "tags", "labels",
 ];
 /** Properties that must be plain (they decide which resources exist, or are checked first). */
 const PLAIN_KEYS = [
-    "size", "poolName", "location", "zones", "vnetCidr", "adminCidrs", "allowWorldSsh", "clusterPorts", "appPorts",
+    "size", "poolName", "location", "zones", "vnetCidr", "adminCidrs", "allowWorldSsh", "clusterPorts", "clusterPeerCidrs", "appPorts",
     "appCidrs", "publicIp", "bastion", "vmSize", "image", "osDiskGiB", "osDiskType", "encryptionAtHost",
     "trustedLaunch", "sshUser", "sshKey", "tags", "labels",
 ] as const;
@@ -747,6 +757,7 @@ function byVersion(cidrs: string[]): { suffix: string; offset: number; cidrs: st
 function securityRules(p: {
     adminCidrs: string[];
     ports: ReturnType<typeof clusterPorts>;
+    peerCidrs: string[];
     appPorts: number[];
     appCidrs: string[];
     asg: pulumi.Output<string>;
@@ -792,6 +803,19 @@ function securityRules(p: {
             destinationApplicationSecurityGroups: pool,
             destinationPortRanges: ranges,
         });
+        for (const s of byVersion(p.peerCidrs)) {
+            rules.push({
+                ...inbound,
+                name: `cluster-${protocol}-peers${s.suffix}`,
+                description: `cluster ports (${protocol}) from the cluster's members outside the pool (clusterPeerCidrs)`,
+                priority: 220 + 10 * i + s.offset,
+                access: "Allow",
+                protocol: protocol === "tcp" ? "Tcp" : "Udp",
+                ...sources(s.cidrs),
+                destinationApplicationSecurityGroups: pool,
+                destinationPortRanges: ranges,
+            });
+        }
     });
     if (p.appPorts.length > 0) {
         for (const s of byVersion(p.appCidrs)) {

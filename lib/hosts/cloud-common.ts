@@ -57,6 +57,8 @@ export interface CidrCheck {
     required?: boolean;
     /** World-open blocks (`0.0.0.0/0`, `::/0`) are accepted only when this is true; its name for the message. */
     worldOptIn?: { allowed: boolean; property: string };
+    /** World-open blocks are never accepted; why, for the message (e.g. "cluster ports are never open to the world"). */
+    neverWorld?: string;
     /**
      * Names the provider itself accepts for the whole internet (Azure's `*` and `Internet`): kept
      * as they are and treated as world-open blocks (so they, too, need the opt-in).
@@ -83,6 +85,9 @@ export function checkCidrs(v: Validator, property: string, value: unknown, opts:
             const parsed = parseCidr(item);
             if (typeof parsed === "string") v.fail(at, item, `an IPv4 CIDR block such as "203.0.113.0/24" or an IPv6 one (${parsed})`);
             cidr = parsed.cidr;
+        }
+        if (opts.neverWorld !== undefined && (alias || isWorld(cidr))) {
+            v.fail(at, item, `a block narrower than the whole internet (${opts.neverWorld})`);
         }
         if (opts.worldOptIn && (alias || isWorld(cidr)) && !opts.worldOptIn.allowed) {
             v.fail(at, item, `a block narrower than the whole internet (world-open needs ${opts.worldOptIn.property}: true)`);

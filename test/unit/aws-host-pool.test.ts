@@ -47,7 +47,7 @@ beforeEach(async () => {
 });
 
 const KNOWN =
-    "size, poolName, region, zones, vpcId, subnetIds, vpcCidr, subnetMode, publicIp, image, amiId, instanceType, rootVolumeGiB, spot, tags, labels, sshUser, sshKey, adminCidrs, allowWorldSsh, clusterPorts, appPorts, appCidrs, bastion, bastionSubnetId, userData";
+    "size, poolName, region, zones, vpcId, subnetIds, vpcCidr, subnetMode, publicIp, image, amiId, instanceType, rootVolumeGiB, spot, tags, labels, sshUser, sshKey, adminCidrs, allowWorldSsh, clusterPorts, clusterPeerCidrs, appPorts, appCidrs, bastion, bastionSubnetId, userData";
 const ADMIN = ["198.51.100.0/24"];
 const base = (more: Partial<AwsHostPoolArgs> = {}): AwsHostPoolArgs => ({ size: 2, region: "eu-west-1", adminCidrs: ADMIN, ...more });
 
@@ -296,6 +296,28 @@ describe("AwsHostPool: security properties", () => {
             ["p-app-443-0", "0.0.0.0/0", 443],
         ]);
         expect(byName("p-egress").inputs).toMatchObject({ securityGroupId: "p-sg-id", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" });
+    });
+
+    test("clusterPeerCidrs: the cluster ports also from the members outside the pool (a hybrid cluster), never from the world", async () => {
+        await build(base({ clusterPorts: ["swarm"], clusterPeerCidrs: ["192.0.2.10/32", "2001:db8::/64"] }));
+        const peers = ofType(T.in).filter((r) => r.name.includes("-peer-"));
+        expect(peers.map((r) => [r.name, r.inputs.ipProtocol, r.inputs.fromPort, r.inputs.cidrIpv4, r.inputs.cidrIpv6])).toEqual([
+            ["p-cluster-tcp-2377-peer-0", "tcp", 2377, "192.0.2.10/32", undefined],
+            ["p-cluster-tcp-2377-peer-1", "tcp", 2377, undefined, "2001:db8::/64"],
+            ["p-cluster-tcp-7946-peer-0", "tcp", 7946, "192.0.2.10/32", undefined],
+            ["p-cluster-tcp-7946-peer-1", "tcp", 7946, undefined, "2001:db8::/64"],
+            ["p-cluster-udp-7946-peer-0", "udp", 7946, "192.0.2.10/32", undefined],
+            ["p-cluster-udp-7946-peer-1", "udp", 7946, undefined, "2001:db8::/64"],
+            ["p-cluster-udp-4789-peer-0", "udp", 4789, "192.0.2.10/32", undefined],
+            ["p-cluster-udp-4789-peer-1", "udp", 4789, undefined, "2001:db8::/64"],
+        ]);
+        registered.splice(0);
+        resetClaims();
+        expect(messageOf(() => new AwsHostPool("p", base({ clusterPeerCidrs: ["0.0.0.0/0"] })))).toBe(
+            'flotilla:hosts:AwsHostPool "p": invalid clusterPeerCidrs[0]: received "0.0.0.0/0"; expected a block narrower than the whole internet (cluster ports are never open to the world).',
+        );
+        await settle();
+        expect(registered).toEqual([]);
     });
 
     test("instances: IMDSv2 required with hop limit 1, encrypted gp3 root, the image looked up by owner and architecture, the pool's key pair", async () => {

@@ -281,6 +281,24 @@ describe("AzureHostPool: security", () => {
         }
     });
 
+    test("clusterPeerCidrs: the cluster ports also from the members outside the pool (a hybrid cluster), never from the world", async () => {
+        await build("az", { clusterPorts: ["swarm"], clusterPeerCidrs: ["192.0.2.10/32"] });
+        const peers = rules().filter((r) => r.name.includes("-peers"));
+        expect(peers.map((r) => [r.name, r.protocol, r.destinationPortRanges, r.sourceAddressPrefix, r.destinationApplicationSecurityGroups])).toEqual([
+            ["cluster-tcp-peers", "Tcp", ["2377", "7946"], "192.0.2.10/32", [{ id: "az-asg-id" }]],
+            ["cluster-udp-peers", "Udp", ["7946", "4789"], "192.0.2.10/32", [{ id: "az-asg-id" }]],
+        ]);
+        registered.splice(0);
+        resetClaims();
+        for (const world of ["0.0.0.0/0", "Internet"]) {
+            expect(messageOf(() => new AzureHostPool("az", { ...BASE, clusterPeerCidrs: [world] }))).toBe(
+                `flotilla:hosts:AzureHostPool "az": invalid clusterPeerCidrs[0]: received "${world}"; expected a block narrower than the whole internet (cluster ports are never open to the world).`,
+            );
+        }
+        await settle();
+        expect(registered).toEqual([]);
+    });
+
     test("no rule opens SSH to the world without the opt-in; with it, the world-open rule is there", async () => {
         await build("az", {});
         const world = (r: Record<string, any>) =>
@@ -435,7 +453,7 @@ describe("AzureHostPool: bad input fails before anything is registered", () => {
             { sshUser: "admin" },
             `${T} sshUser: received "admin"; expected a Linux user name ([a-z_][a-z0-9_-], at most 32) that Azure does not reserve (administrator, admin, user, user1, test, user2, test1, user3, admin1, 1, 123, a, actuser, adm, admin2, aspnet, backup, console, david, guest, john, owner, root, server, sql, support, support_388945a0, sys, test2, test3, user4, user5).`,
         ],
-        [{ vmSise: "Standard_B2s" }, `${T} vmSise: received "Standard_B2s"; expected no such property (did you mean "vmSize"?); known: size, poolName, location, zones, resourceGroupName, subnetId, vnetCidr, adminCidrs, allowWorldSsh, clusterPorts, appPorts, appCidrs, publicIp, bastion, vmSize, image, osDiskGiB, osDiskType, encryptionAtHost, trustedLaunch, sshUser, sshKey, userData, tags, labels.`],
+        [{ vmSise: "Standard_B2s" }, `${T} vmSise: received "Standard_B2s"; expected no such property (did you mean "vmSize"?); known: size, poolName, location, zones, resourceGroupName, subnetId, vnetCidr, adminCidrs, allowWorldSsh, clusterPorts, clusterPeerCidrs, appPorts, appCidrs, publicIp, bastion, vmSize, image, osDiskGiB, osDiskType, encryptionAtHost, trustedLaunch, sshUser, sshKey, userData, tags, labels.`],
         [{ bastion: true, publicIp: true }, `${T} publicIp: received true; expected false or unset with a bastion (machines behind a bastion have only private addresses).`],
         [{ appPorts: [80] }, `${T} appCidrs: received undefined; expected at least one CIDR block the appPorts are open from, e.g. ["0.0.0.0/0"].`],
         [{ vnetCidr: "8.8.0.0/16" }, `${T} vnetCidr: received "8.8.0.0/16"; expected a private (RFC 1918) IPv4 block of prefix /8 to /24 (the VMs' subnet is its first /24).`],
