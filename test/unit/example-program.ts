@@ -27,8 +27,9 @@ export async function evaluateExample(
     config: Record<string, string>,
     secret: string[] = [],
     outputs?: (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown> | undefined,
+    calls: (token: string, inputs: Record<string, any>) => Record<string, unknown> | undefined = cloudLookups,
 ): Promise<EvaluatedExample> {
-    const registered = recordResources((type, n, inputs) => outputs?.(type, n, inputs) ?? scriptResults(type, n, inputs));
+    const registered = recordResources((type, n, inputs) => outputs?.(type, n, inputs) ?? scriptResults(type, n, inputs), calls);
     const full = (k: string) => (k.includes(":") ? k : `${MOCK_PROJECT}:${k}`);
     pulumi.runtime.setAllConfig(
         Object.fromEntries(Object.entries(config).map(([k, v]) => [full(k), v])),
@@ -62,6 +63,21 @@ export function scriptResults(type: string, name: string, inputs: Record<string,
     if (join) return { result: JSON.stringify({ nodeId: `node-${join[1]}` }), machineId };
     if (name.endsWith("-deploy")) return { result: "{}", machineId };
     return undefined;
+}
+
+/** What the clouds' lookups answer under the mocks: an AMI id. */
+export function cloudLookups(token: string, inputs: Record<string, any>): Record<string, unknown> | undefined {
+    return token === "aws:ec2/getAmi:getAmi" ? { ...inputs, id: "ami-0debian12" } : undefined;
+}
+
+/** What EC2 returns for the i-th instance created: its addresses and zone. */
+export function ec2Outputs(): (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown> | undefined {
+    let n = 0;
+    return (type, _name, inputs) => {
+        if (type !== "aws:ec2/instance:Instance") return undefined;
+        n++;
+        return { privateIp: `10.60.0.${10 + n}`, ...(inputs.associatePublicIpAddress === false ? {} : { publicIp: `203.0.113.${10 + n}` }), availabilityZone: "eu-west-1a" };
+    };
 }
 
 /** `type name` of every registered resource, sorted: the resource graph to assert. */
