@@ -8,7 +8,7 @@ import * as crypto from "crypto";
 import * as path from "path";
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, keyPairOutputs, messageOf, recordResources, valueOf } from "./mocks";
+import { SECRET_MARK, SECRET_SIG, keyPairOutputs, messageOf, recordResources, refusedIn, valueOf } from "./mocks";
 import { resetClaims } from "../../lib/core/claims";
 import { isHost } from "../../lib/core/host";
 import { Validator } from "../../lib/core/validate";
@@ -404,15 +404,8 @@ describe("AwsHostPool: security properties", () => {
 });
 
 describe("AwsHostPool: bad input is refused before anything is registered", () => {
-    /** The message `f` fails with, after checking that nothing was registered by it. */
-    async function refused(f: () => unknown): Promise<string> {
-        await settle();
-        const before = registered.map((r) => r.name);
-        const message = messageOf(f);
-        await settle();
-        expect(registered.map((r) => r.name)).toEqual(before);
-        return message;
-    }
+    /** The message a construction fails with; nothing registered by it. */
+    const refused = refusedIn(registered);
     const P = 'flotilla:hosts:AwsHostPool "p": invalid';
     test.each([
         [{ size: 0 }, `${P} size: received 0; expected an integer from 1 to 100.`],

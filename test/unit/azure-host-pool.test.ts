@@ -3,7 +3,7 @@ import { randomBytes } from "crypto";
 import * as path from "path";
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, messageOf, recordResources, valueOf } from "./mocks";
+import { SECRET_MARK, SECRET_SIG, messageOf, refusedIn, recordResources, valueOf } from "./mocks";
 import { azureOutputs } from "./azure-mocks";
 import { resetClaims } from "../../lib/core/claims";
 import { SWARM_PORTS } from "../../lib/core/cluster";
@@ -414,14 +414,8 @@ describe("AzureHostPool: security", () => {
 });
 
 describe("AzureHostPool: bad input fails before anything is registered", () => {
-    async function refused(f: () => unknown): Promise<string> {
-        await settle();
-        const before = registered.map((r) => r.name);
-        const message = messageOf(f);
-        await settle();
-        expect(registered.map((r) => r.name)).toEqual(before);
-        return message;
-    }
+    /** The message a construction fails with; nothing registered by it. */
+    const refused = refusedIn(registered, 100);
     const T = 'flotilla:hosts:AzureHostPool "az": invalid';
     const cases: [Record<string, unknown>, string][] = [
         [{ size: 0 }, `${T} size: received 0; expected an integer from 1 to 250.`],

@@ -68,6 +68,23 @@ export function messageOf(f: () => unknown): string {
     throw new Error("expected an InvalidArgumentError");
 }
 
+/**
+ * `refused(f)`: the message of the InvalidArgumentError `f` throws at construction, after checking
+ * that it registered nothing (`registered` the list {@link recordResources} returned; `settleMs`
+ * lets started registrations reach the mocks before and after).
+ */
+export function refusedIn(registered: Registered[], settleMs = 30): (f: () => unknown) => Promise<string> {
+    const settle = () => new Promise((r) => setTimeout(r, settleMs));
+    return async (f) => {
+        await settle();
+        const before = registered.map((r) => r.name);
+        const message = messageOf(f);
+        await settle();
+        expect(registered.map((r) => r.name)).toEqual(before);
+        return message;
+    };
+}
+
 /** Pulumi's wire marker of a secret value: a secret input reaches the mocks as `{[SECRET_SIG]: SECRET_MARK, value}`. */
 export { specialSigKey as SECRET_SIG, specialSecretSig as SECRET_MARK } from "@pulumi/pulumi/runtime/rpc";
 

@@ -7,7 +7,7 @@
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, messageOf, keyPairOutputs, recordResources, testHost, testRuntimeHost, valueOf } from "./mocks";
+import { SECRET_MARK, SECRET_SIG, messageOf, refusedIn, keyPairOutputs, recordResources, testHost, testRuntimeHost, valueOf } from "./mocks";
 import { resetClaims } from "../../lib/core/claims";
 import { FULL_CAPABILITIES, ISwarmCluster, SWARM_PORTS } from "../../lib/core/cluster";
 import { InvalidArgumentError } from "../../lib/core/validate";
@@ -30,18 +30,8 @@ beforeEach(async () => {
 /** Lets every registration started so far reach the mocks. */
 const settle = () => new Promise((r) => setTimeout(r, 30));
 
-/**
- * The message `f` fails with (an InvalidArgumentError at construction), after checking that
- * nothing more was registered than before the call.
- */
-async function refused(f: () => unknown): Promise<string> {
-    await settle();
-    const before = registered.map((r) => r.name);
-    const message = messageOf(f);
-    await settle();
-    expect(registered.map((r) => r.name)).toEqual(before);
-    return message;
-}
+/** The message a construction fails with; nothing registered by it. */
+const refused = refusedIn(registered);
 
 const cloud = () => [testHost("web-0", "10.0.0.2"), testHost("web-1", "10.0.0.3")];
 const swarmHosts = (n: number, prefix = "m") => Array.from({ length: n }, (_, i) => testRuntimeHost(`${prefix}${i}`, `10.0.0.${i + 2}`));
