@@ -58,13 +58,17 @@
  *   counts as available once ready for `minReadySeconds` = `monitor` + `delay`, which is when
  *   the next batch may start (Swarm watches each batch for `monitor` then waits `delay`).
  *   Kubernetes never rolls back by itself: `failureAction` is left to the deployer, as the
- *   annotation `flotilla.dev/update-failure-action` on the workload (and a Deployment's
- *   `progressDeadlineSeconds` is Kubernetes' default, 600).
+ *   annotation `flotilla.dev/update-failure-action` on the workload. A Deployment's
+ *   `progressDeadlineSeconds` is Kubernetes' default, 600, unless `minReadySeconds` reaches it
+ *   (it must be larger): then `minReadySeconds` + 600. A read-write volume with a surge (an
+ *   explicit `maxSurge` or `start-first`) can leave the new pod pending on another node, since a
+ *   `ReadWriteOnce` claim attaches to one node.
  * - Placement: every `label==value` → node affinity `In [value]`, every `label!=value` → `NotIn
  *   [value]` (which also matches nodes without the label, as on Swarm), all in one required
  *   node selector term (all must hold). These are all the forms the AppSpec has.
  * - Secrets: one projected volume `flotilla-secrets` mounted read-only at `/run/secrets`, with the
- *   file `<secret>` of each secret the service lists (the same path as on Swarm).
+ *   file `<secret>` of each secret the service lists, mode 0444 (the same path and mode as on
+ *   Swarm).
  * - Named volumes: a pod volume named after the volume, on its claim, mounted at its path
  *   (`readOnly` as given).
  * - Labels: `app.kubernetes.io/name` = the service, `app.kubernetes.io/part-of` = the app,
@@ -81,7 +85,8 @@
  * could never start beside the old one on its node); an `ingress` (or, without a load balancer,
  * `loadBalancer`) port on a cluster without the routing mesh, or outside `nodePortRange`; a
  * publishing service whose name leaves no room for `-nodeport`; a label that is not a Kubernetes
- * label; a bad `defaultVolumeSize`, `nodePortRange` or `registryAuth`.
+ * label; a duration beyond Kubernetes' int32 seconds (probe interval, timeout, liveness start
+ * period; monitor + delay); a bad `defaultVolumeSize`, `nodePortRange` or `registryAuth`.
  */
 import { createHash } from "crypto";
 import {
@@ -91,6 +96,7 @@ import {
     NormalizedQuantities,
     NormalizedService,
     SECRETS_DIR,
+    formatDuration,
     parseMemory,
 } from "./app-spec";
 import { ClusterCapabilities, FULL_CAPABILITIES } from "../core/cluster";
@@ -115,6 +121,12 @@ export const K8S_SECRETS_VOLUME = "flotilla-secrets";
 export const DEFAULT_NODE_PORT_RANGE: readonly [number, number] = [30000, 32767];
 /** Size of a claim whose volume gives none. */
 export const DEFAULT_VOLUME_SIZE = "1Gi";
+/** Mode of the secret files, as on Swarm: read-only for everyone (0444). */
+const SECRET_FILE_MODE = 0o444;
+/** Kubernetes' default `progressDeadlineSeconds` of a Deployment. */
+const PROGRESS_DEADLINE_SECONDS = 600;
+/** Largest number of seconds in an int32 field (periods, delays). */
+const MAX_SECONDS = 2 ** 31 - 1;
 /** Hex digits of the value hash in a Secret name. */
 const HASH_LENGTH = 8;
 /** Suffixes of the Services of published ports. */
@@ -257,6 +269,7 @@ export type K8sVolume =
     | {
           readonly name: string;
           readonly projected: {
+              readonly defaultMode: number;
               readonly sources: {
                   readonly secret: { readonly name: string; readonly items: { readonly key: string; readonly path: string }[] };
               }[];
@@ -300,6 +313,8 @@ export interface K8sDeployment {
         readonly selector: { readonly matchLabels: Record<string, string> };
         readonly strategy: K8sRollingUpdate;
         readonly minReadySeconds: number;
+        /** Only when `minReadySeconds` reaches Kubernetes' default (600): `minReadySeconds` + 600. */
+        readonly progressDeadlineSeconds?: number;
         readonly template: K8sPodTemplate;
     };
 }
@@ -483,6 +498,35 @@ export function checkKubernetesApp(
                     "no named volume on a global service: on Kubernetes a volume is one ReadWriteOnce claim, which cannot " +
                         "back a pod on every node (make the service replicated)",
                 );
+            }
+        }
+        // Kubernetes counts these in int32 seconds; a Deployment's progress deadline is 600 more.
+        const limit = MAX_SECONDS - PROGRESS_DEADLINE_SECONDS;
+        if (seconds(service.update.monitorMs + service.update.delayMs) > limit) {
+            v.fail(
+                `${at}.update.monitor`,
+                formatDuration(service.update.monitorMs),
+                `a monitor (plus the delay, ${formatDuration(service.update.delayMs)}) of at most ${limit} seconds ` +
+                    "(the workload's minReadySeconds on Kubernetes)",
+            );
+        }
+        for (const [key, check] of [
+            ["readiness", service.readiness],
+            ["liveness", service.liveness],
+        ] as const) {
+            if (check === undefined) {
+                continue;
+            }
+            const name = service.readiness === service.liveness ? "healthcheck" : key;
+            for (const [field, ms, what] of [
+                ["interval", check.intervalMs, "periodSeconds"],
+                ["timeout", check.timeoutMs, "timeoutSeconds"],
+                ["startPeriod", check.startPeriodMs, "initialDelaySeconds"],
+            ] as const) {
+                // The readiness probe has no initial delay (see above): its startPeriod is not rendered.
+                if (seconds(ms) > MAX_SECONDS && !(key === "readiness" && field === "startPeriod")) {
+                    v.fail(`${at}.${name}.${field}`, formatDuration(ms), `a duration of at most ${MAX_SECONDS} seconds (a probe's ${what} on Kubernetes)`);
+                }
             }
         }
         const hostPorts = service.ports.some((p) => p.mode === "host");
@@ -738,7 +782,14 @@ function workload(
         apiVersion: "apps/v1",
         kind: "Deployment",
         metadata,
-        spec: { replicas: service.replicas ?? 1, selector, strategy: rolling, minReadySeconds, template },
+        spec: {
+            replicas: service.replicas ?? 1,
+            selector,
+            strategy: rolling,
+            minReadySeconds,
+            ...(minReadySeconds >= PROGRESS_DEADLINE_SECONDS ? { progressDeadlineSeconds: minReadySeconds + PROGRESS_DEADLINE_SECONDS } : {}),
+            template,
+        },
     };
 }
 
@@ -754,7 +805,7 @@ function podTemplate(
     if (s.secrets.length > 0) {
         volumes.push({
             name: K8S_SECRETS_VOLUME,
-            projected: { sources: s.secrets.map((secret) => ({ secret: { name: secretNames[secret], items: [{ key: secret, path: secret }] } })) },
+            projected: { defaultMode: SECRET_FILE_MODE, sources: s.secrets.map((secret) => ({ secret: { name: secretNames[secret], items: [{ key: secret, path: secret }] } })) },
         });
         mounts.push({ name: K8S_SECRETS_VOLUME, mountPath: SECRETS_DIR, readOnly: true });
     }

@@ -73,7 +73,7 @@ const apps: [string, AppSpec<string>, Partial<KubernetesRenderOptions>][] = [
                     update: { maxSurge: 1000, maxUnavailable: 1000 },
                 },
                 daemon: { image: "busybox", mode: "global", ports: [{ target: 8080, published: 30000 }], update: { maxUnavailable: 3 } },
-                idle: { image: "busybox", replicas: 0 },
+                idle: { image: "busybox", replicas: 0, update: { monitor: "596523h", delay: "0s" }, healthcheck: { command: "true", interval: "596523h", startPeriod: "596523h" } },
             },
         },
         { appName: "a".repeat(63), namespace: "n".repeat(63), createNamespace: true, capabilities: { serviceVirtualIp: true, routingMesh: true, loadBalancer: true } },

@@ -84,7 +84,7 @@ describe("renderKubernetes: exact objects", () => {
         const secret = secretName("shop", "db-password", "pw");
         const secretsVolume = {
             name: "flotilla-secrets",
-            projected: { sources: [{ secret: { name: secret, items: [{ key: "db-password", path: "db-password" }] } }] },
+            projected: { defaultMode: 0o444, sources: [{ secret: { name: secret, items: [{ key: "db-password", path: "db-password" }] } }] },
         };
         const secretsMount = { name: "flotilla-secrets", mountPath: "/run/secrets", readOnly: true };
         expect(renderKubernetes(app as NormalizedAppSpec<string>, { ...OPTS, createNamespace: true })).toEqual([
@@ -450,10 +450,14 @@ describe("neutral spec → Kubernetes tables", () => {
         ["a read-write volume (stop-first)", { image: "nginx", volumes: { d: "/d" } }, { maxSurge: 0, maxUnavailable: 1 }, 15],
         ["a read-only volume (start-first)", { image: "nginx", volumes: { d: { path: "/d", readOnly: true } } }, { maxSurge: 1, maxUnavailable: 0 }, 15],
         ["monitor 1m and delay 500ms → minReadySeconds 61", { image: "nginx", update: { monitor: "1m", delay: "500ms" } }, { maxSurge: 1, maxUnavailable: 0 }, 61],
+        ["monitor 9m54s → minReadySeconds 599", { image: "nginx", update: { monitor: "9m54s" } }, { maxSurge: 1, maxUnavailable: 0 }, 599],
+        ["monitor 9m55s → minReadySeconds 600 (and a longer progress deadline)", { image: "nginx", update: { monitor: "9m55s" } }, { maxSurge: 1, maxUnavailable: 0 }, 600],
     ])("update %s", (_what, service, rollingUpdate, minReadySeconds) => {
         const d = find(one(service), "Deployment", "web");
         expect(d.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate });
         expect(d.spec.minReadySeconds).toBe(minReadySeconds);
+        // Kubernetes wants progressDeadlineSeconds > minReadySeconds; its default is 600.
+        expect(d.spec.progressDeadlineSeconds).toBe(minReadySeconds >= 600 ? minReadySeconds + 600 : undefined);
     });
 
     test.each(["rollback", "pause", "continue"] as const)("failureAction %p is the workload's annotation (the deployer acts on it)", (failureAction) => {
@@ -546,6 +550,7 @@ describe("Secrets", () => {
             {
                 name: "flotilla-secrets",
                 projected: {
+                    defaultMode: 0o444,
                     sources: [
                         { secret: { name: secretName("shop", "api-key", "k3y"), items: [{ key: "api-key", path: "api-key" }] } },
                         { secret: { name: secretName("shop", "db-password", "s3cret"), items: [{ key: "db-password", path: "db-password" }] } },
@@ -874,6 +879,30 @@ describe("what Kubernetes cannot express is refused, naming the property", () =>
             {},
             `services.s${"x".repeat(54)}: received "s${"x".repeat(54)}"; expected a service name of at most 54 characters, so that the NodePort Service "<service>-nodeport" of its published ports fits in 63.`,
         ],
+        [
+            "a monitor beyond int32 seconds",
+            { services: { web: { image: "nginx", update: { monitor: "596524h" } } } },
+            {},
+            `services.web.update.monitor: received "596524h"; expected a monitor (plus the delay, 5s) of at most 2147483047 seconds (the workload's minReadySeconds on Kubernetes).`,
+        ],
+        [
+            "a health check interval beyond int32 seconds",
+            { services: { web: { image: "nginx", healthcheck: { command: "true", interval: "596524h" } } } },
+            {},
+            `services.web.healthcheck.interval: received "596524h"; expected a duration of at most 2147483647 seconds (a probe's periodSeconds on Kubernetes).`,
+        ],
+        [
+            "a liveness start period beyond int32 seconds",
+            { services: { web: { image: "nginx", readiness: { command: "true", startPeriod: "596524h" }, liveness: { command: "true", startPeriod: "596524h" } } } },
+            {},
+            `services.web.liveness.startPeriod: received "596524h"; expected a duration of at most 2147483647 seconds (a probe's initialDelaySeconds on Kubernetes).`,
+        ],
+        [
+            "a readiness timeout beyond int32 seconds",
+            { services: { web: { image: "nginx", readiness: { command: "true", timeout: "596524h" } } } },
+            {},
+            `services.web.readiness.timeout: received "596524h"; expected a duration of at most 2147483647 seconds (a probe's timeoutSeconds on Kubernetes).`,
+        ],
         ["a bad nodePortRange", { services: { web: { image: "nginx" } } }, { nodePortRange: [32767, 30000] }, "nodePortRange: received [32767,30000]; expected [first, last]: two integers from 1 to 65535, the first no larger than the last."],
         [
             "a bad defaultVolumeSize",
@@ -915,6 +944,19 @@ describe("what Kubernetes cannot express is refused, naming the property", () =>
         expect(() => render({ services: { agent: { image: "agent:1", volumes: { state: "/state" } } } })).not.toThrow();
         expect(() => render({ services: { ["s" + "x".repeat(53)]: { image: "nginx", ports: [{ target: 8080, published: 30080 }] } } })).not.toThrow();
         expect(() => render({ services: { edge: { image: "nginx", mode: "global", ports: [{ target: 80, mode: "host" }], update: { maxUnavailable: 1 } } } })).not.toThrow();
+        // The largest durations: a readiness start period is not rendered, so any is fine.
+        expect(() =>
+            render({
+                services: {
+                    web: {
+                        image: "nginx",
+                        readiness: { command: "true", startPeriod: "596524h", interval: "596523h" },
+                        liveness: { command: "true", startPeriod: "596523h" },
+                        update: { monitor: "596523h", delay: "0s" },
+                    },
+                },
+            }),
+        ).not.toThrow();
     });
 
     test("a misspelt credential property never shows its value", () => {
