@@ -452,6 +452,11 @@ export function checkKubernetesApp(
     const namespace = v.dnsLabel("namespace", opts.namespace);
     const createNamespace = v.boolean("createNamespace", opts.createNamespace, false);
     const capabilities = opts.capabilities ?? FULL_CAPABILITIES;
+    const capabilityKeys = ["serviceVirtualIp", "routingMesh", "loadBalancer"] as const;
+    if (!isPlainObject(capabilities) || capabilityKeys.some((k) => typeof capabilities[k] !== "boolean")) {
+        v.fail("capabilities", capabilities, `an object with the booleans ${capabilityKeys.join(", ")} (a cluster's capabilities)`);
+    }
+    v.known("capabilities", capabilities, capabilityKeys);
     const range = opts.nodePortRange ?? DEFAULT_NODE_PORT_RANGE;
     if (
         !Array.isArray(range) ||

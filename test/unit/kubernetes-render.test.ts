@@ -903,6 +903,12 @@ describe("what Kubernetes cannot express is refused, naming the property", () =>
             {},
             `services.web.readiness.timeout: received "596524h"; expected a duration of at most 2147483647 seconds (a probe's timeoutSeconds on Kubernetes).`,
         ],
+        [
+            "capabilities that are not a cluster's",
+            { services: { web: { image: "nginx" } } },
+            { capabilities: { serviceVirtualIp: true, routingMesh: "yes" } as never },
+            `capabilities: received {"serviceVirtualIp":true,"routingMesh":"yes"}; expected an object with the booleans serviceVirtualIp, routingMesh, loadBalancer (a cluster's capabilities).`,
+        ],
         ["a bad nodePortRange", { services: { web: { image: "nginx" } } }, { nodePortRange: [32767, 30000] }, "nodePortRange: received [32767,30000]; expected [first, last]: two integers from 1 to 65535, the first no larger than the last."],
         [
             "a bad defaultVolumeSize",
