@@ -6,7 +6,8 @@
  * volumes) on a node of zone `a`.
  *
  * Importing this file creates nothing: it exports functions. A program deploys the spec with a
- * deployer such as `SwarmApp`; {@link webDbCompose} shows what `docker stack deploy` would get.
+ * deployer such as `SwarmApp`; {@link webDbCompose} shows what `docker stack deploy` would get,
+ * {@link webDbKubernetes} what `kubectl apply -f -` would.
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -14,8 +15,10 @@ import {
     ClusterCapabilities,
     FULL_CAPABILITIES,
     composeText,
+    kubernetesManifest,
     normalizeAppSpec,
     renderCompose,
+    renderKubernetes,
     resolveAppSpec,
     validateStackName,
 } from "../lib";
@@ -70,4 +73,22 @@ export function webDbCompose(
     const app = normalizeAppSpec("example:web-db", stackName, webDbApp(dbPassword));
     validateStackName("example:web-db", stackName, "stackName", stackName, app);
     return resolveAppSpec(app).apply((resolved) => composeText(renderCompose(stackName, resolved, { capabilities })));
+}
+
+/**
+ * The Kubernetes objects (a multi-document YAML stream) `kubectl apply -n <namespace> -f -` would
+ * take for this app on a cluster with `capabilities`: the same spec, so `web` reaches `db` by
+ * name through a Service, `db-data` is a 10 GiB claim, the password a file under `/run/secrets`.
+ * Always secret: the text holds the password (in its Secret). Never log it.
+ */
+export function webDbKubernetes(
+    appName: string,
+    namespace: string,
+    dbPassword: pulumi.Input<string>,
+    capabilities: ClusterCapabilities = FULL_CAPABILITIES,
+): pulumi.Output<string> {
+    const app = normalizeAppSpec("example:web-db", appName, webDbApp(dbPassword));
+    return pulumi.secret(
+        resolveAppSpec(app).apply((resolved) => kubernetesManifest(renderKubernetes(resolved, { appName, namespace, capabilities }))),
+    );
 }
