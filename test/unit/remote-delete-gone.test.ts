@@ -129,13 +129,25 @@ describe("delete when the machine may be gone", () => {
         expect(Date.now() - started).toBeLessThan(8000);
         expect(warnings).toEqual([
             `warning: flotilla: thing on db1: cannot connect: ssh admin@127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}; ` +
-                "taken for gone after 2s (deleteConnectTimeoutSeconds): forgotten without running its delete phase, what it made went with the machine",
+                "taken for gone after 2s without an answer (deleteConnectTimeoutSeconds 2): forgotten without running its delete phase, what it made went with the machine",
         ]);
     });
 
+    test("the next script of a machine found gone moments ago gets a short window (5 s), not the whole one", async () => {
+        const port = await closedPort();
+        expect(await deleted(state(port, { deleteConnectTimeoutSeconds: 7, target: "first script" }))).toBe("forgotten or done");
+        expect(await deleted(state(port, { deleteConnectTimeoutSeconds: 7, target: "second script" }))).toBe("forgotten or done");
+        expect(warnings.map((w) => /^warning: flotilla: (\w+ script): .*; taken for gone after (\d+s) without an answer \(([^)]*)\)/.exec(w)?.slice(1))).toEqual([
+            ["first script", "7s", "deleteConnectTimeoutSeconds 7"],
+            ["second script", "5s", "deleteConnectTimeoutSeconds 7, found gone moments ago"],
+        ]);
+    }, 30_000);
+
     test("create at the same closed port still fails (a booting machine is waited for, never forgotten)", async () => {
         const port = await closedPort();
-        const { machineId: _m, result: _r, ...inputs } = state(port, { connectTimeoutSeconds: 2 });
+        const inputs: Record<string, unknown> = state(port, { connectTimeoutSeconds: 2 });
+        delete inputs.machineId;
+        delete inputs.result;
         await expect(provider.create(inputs)).rejects.toThrow(`thing on db1: cannot connect: ssh admin@127.0.0.1:${port}: connect ECONNREFUSED`);
     });
 

@@ -246,7 +246,10 @@ export class HostKeyMismatchError extends Error {}
  * the machine. Never for an authentication failure, a host-key mismatch, a peer that is not SSH
  * or an unreachable bastion (something answers, or nothing is known of the machine itself).
  */
-export class MachineUnreachableError extends Error {}
+export class MachineUnreachableError extends Error {
+    /** Seconds it was given to answer (the last machine's window). */
+    windowSeconds = 0;
+}
 
 /** Socket errors that say nothing answers at an address. */
 const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ETIMEDOUT", "ENETDOWN"]);
@@ -398,6 +401,27 @@ function sshExec(client: Client, command: string, input: string, timeoutMs: numb
 }
 
 /**
+ * Endpoints (`host:port`, through the bastion when there is one) a delete found unreachable, and
+ * when: in one `destroy` or `up` every script of a vanished machine is deleted in turn, and only the
+ * first needs the whole delete window to decide it is gone.
+ */
+const goneEndpoints = new Map<string, number>();
+/** How long a "gone" verdict shortens the next deletes' window. */
+const GONE_MEMORY_MS = 15 * 60 * 1000;
+/** The window of a delete on a machine found gone within {@link GONE_MEMORY_MS}. */
+const GONE_AGAIN_WINDOW_SECONDS = 5;
+
+function endpointKey(t: Target): string {
+    const via = t.bastion ? `${t.bastion.host}:${t.bastion.port}>` : "";
+    return `${via}${t.connection.host}:${t.connection.port}`;
+}
+
+function goneRecently(key: string): boolean {
+    const at = goneEndpoints.get(key);
+    return at !== undefined && Date.now() - at < GONE_MEMORY_MS;
+}
+
+/**
  * Connects, reads the machine's identity and, unless `expectedMachineId` is given and differs, runs
  * the script for `phase`. Returns the machine id and the run (undefined when skipped).
  */
@@ -414,21 +438,33 @@ async function runRemote(
     const unreachable: string[] = [];
     for (let i = 0; i < candidates.length && !client; i++) {
         const last = i === candidates.length - 1;
-        const window = last ? connectWindowSeconds(state, phase) : Math.min(connectWindowSeconds(state, phase), 20);
+        const full = last ? connectWindowSeconds(state, phase) : Math.min(connectWindowSeconds(state, phase), 20);
+        // A machine this process already found gone (another script's delete, moments ago) gets
+        // one short look: the scripts of one machine are deleted one after the other.
+        const key = endpointKey(candidates[i]);
+        const window = phase === "delete" && goneRecently(key) ? Math.min(full, GONE_AGAIN_WINDOW_SECONDS) : full;
         try {
             // The recorded key is the first machine's: alternates are checked against their own pins.
             const connected = await sshConnect(candidates[i], Date.now() + window * 1000, i === 0 ? recordedKey : "");
             client = connected.client;
+            goneEndpoints.delete(key);
             if (i === 0) seenHostKey = connected.seen;
         } catch (err) {
-            if (err instanceof MachineUnreachableError) unreachable.push(err.message);
+            if (err instanceof MachineUnreachableError) {
+                unreachable.push(err.message);
+                if (phase === "delete") goneEndpoints.set(key, Date.now());
+            }
             if (err instanceof HostKeyMismatchError) throw err;
             if (last) {
                 if (!(err instanceof MachineUnreachableError)) throw err;
                 // Gone only when every machine that could run it is (with alternates: all of them).
                 if (unreachable.length < candidates.length) throw new Error(err.message);
-                if (candidates.length === 1) throw err;
-                throw new MachineUnreachableError(`${state.target}: none of its ${candidates.length} machines answers: ${unreachable.join("; ")}`);
+                const gone =
+                    candidates.length === 1
+                        ? err
+                        : new MachineUnreachableError(`${state.target}: none of its ${candidates.length} machines answers: ${unreachable.join("; ")}`);
+                gone.windowSeconds = window;
+                throw gone;
             }
         }
     }
@@ -565,7 +601,11 @@ export const provider: pulumi.dynamic.ResourceProvider = {
             // machine deleted or stopped outside Pulumi): what the script made went with it. A
             // host-key mismatch or a failed login is never taken for "gone".
             if (err instanceof MachineUnreachableError) {
-                warn(`${(err as Error).message}; taken for gone after ${state.deleteConnectTimeoutSeconds}s (deleteConnectTimeoutSeconds): forgotten without running its delete phase, what it made went with the machine`);
+                const again = err.windowSeconds < state.deleteConnectTimeoutSeconds ? ", found gone moments ago" : "";
+                warn(
+                    `${err.message}; taken for gone after ${err.windowSeconds}s without an answer (deleteConnectTimeoutSeconds ${state.deleteConnectTimeoutSeconds}${again}): ` +
+                        "forgotten without running its delete phase, what it made went with the machine",
+                );
                 return;
             }
             throw err;
