@@ -52,7 +52,9 @@ export interface RemoteScriptArgs {
      * timed out (and, with alternates, for every one of them), what the script made went with the
      * machine, so the resource is forgotten with a warning naming it instead of failing the
      * destroy. A machine that answers with another `/etc/machine-id` (re-imaged) is forgotten too.
-     * A host-key mismatch or a refused login is never taken for gone. Default 30.
+     * A host-key mismatch, a refused login, a peer that is not SSH or an unreachable bastion is
+     * never taken for gone. A machine found gone once gets 5 s for its next scripts' deletes in the
+     * same run (its scripts are deleted one after the other). Default 30.
      */
     readonly deleteConnectTimeoutSeconds?: pulumi.Input<number>;
 }
