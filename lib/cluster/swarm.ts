@@ -39,8 +39,8 @@ export interface SwarmClusterArgs {
     /** Node labels set on the workers only (e.g. `{ role: "worker" }`). Default none. */
     readonly workerLabels?: Record<string, string>;
     /**
-     * Seconds a node being removed may take to have no running task left after it is drained.
-     * Default 300.
+     * Seconds a Ready node being removed may take to have no running task left after it is
+     * drained (a node that is down is removed at once). Default 300.
      */
     readonly drainTimeoutSeconds?: number;
 }
@@ -68,6 +68,9 @@ interface InitResult {
  * advertising its private address. Every node is labelled from its host. Removing a worker drains
  * it, waits until its tasks are gone, removes it from the node list and makes it leave; removing a
  * manager demotes it first, and Docker refuses a demotion that would break the managers' quorum.
+ * A node that is not Ready (its machine stopped, or deleted outside Pulumi) is removed without
+ * draining (Swarm counts its tasks as running forever); its own scripts, unreachable, are
+ * forgotten after the RemoteScript delete window, so `up` and `destroy` converge without a refresh.
  */
 export class SwarmCluster extends pulumi.ComponentResource implements ISwarmCluster {
     /** Always `swarm`. */

@@ -46,6 +46,17 @@ export interface RemoteScriptArgs {
     readonly timeoutSeconds?: pulumi.Input<number>;
     /** Seconds to keep retrying the SSH connection (a machine still booting). Default 180. */
     readonly connectTimeoutSeconds?: pulumi.Input<number>;
+    /**
+     * Seconds the `delete` phase keeps retrying the SSH connection before taking the machine for
+     * gone (deleted or stopped outside Pulumi): when every attempt was refused, found no route or
+     * timed out (and, with alternates, for every one of them), what the script made went with the
+     * machine, so the resource is forgotten with a warning naming it instead of failing the
+     * destroy. A machine that answers with another `/etc/machine-id` (re-imaged) is forgotten too.
+     * A host-key mismatch, a refused login, a peer that is not SSH or an unreachable bastion is
+     * never taken for gone. A machine found gone once gets 5 s for its next scripts' deletes in the
+     * same run (its scripts are deleted one after the other). Default 30.
+     */
+    readonly deleteConnectTimeoutSeconds?: pulumi.Input<number>;
 }
 
 /**
@@ -124,6 +135,7 @@ export class RemoteScript extends FlotillaDynamicResource {
                     triggers: args.triggers ? pulumi.output(args.triggers).apply(hashTriggers) : undefined,
                     timeoutSeconds: args.timeoutSeconds,
                     connectTimeoutSeconds: args.connectTimeoutSeconds,
+                    deleteConnectTimeoutSeconds: args.deleteConnectTimeoutSeconds,
                 }),
                 machineId: undefined,
                 result: undefined,

@@ -75,6 +75,8 @@ describe("RemoteScript provider diff", () => {
         ["target", { target: "thing on another name" }, "update"],
         ["timeoutSeconds", { timeoutSeconds: 60 }, "update"],
         ["connectTimeoutSeconds", { connectTimeoutSeconds: 30 }, "update"],
+        ["deleteConnectTimeoutSeconds", { deleteConnectTimeoutSeconds: 60 }, "update"],
+        ["deleteConnectTimeoutSeconds (the default spelled out)", { deleteConnectTimeoutSeconds: 30 }, "none"],
         ["privateKey (a rotated key)", { privateKey: "OTHER" }, "update"],
         ["bastion", { bastion: { ...endpoint("1.2.3.4"), privateKey: "B" } }, "update"],
         ["alternates", { alternates: [{ connection: endpoint("10.0.0.3"), privateKey: "PRIVATE", bastion: null }] }, "update"],

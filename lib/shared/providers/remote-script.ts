@@ -43,6 +43,12 @@ export interface RemoteState extends Target {
     triggers: string[];
     timeoutSeconds: number;
     connectTimeoutSeconds: number;
+    /**
+     * Seconds the delete phase keeps trying to reach a machine before taking it for gone (see
+     * {@link MachineUnreachableError}): then the script's effects went with it and the resource is
+     * forgotten, with a warning.
+     */
+    deleteConnectTimeoutSeconds: number;
 }
 
 export interface RemoteOutputs extends RemoteState {
@@ -102,6 +108,9 @@ export function normalizeTriggers(values: string[]): string[] {
     return [`h:${sha256(values.join("\0")).slice(0, 16)}`];
 }
 
+/** Default of `deleteConnectTimeoutSeconds`: how long a delete waits for a machine that may be gone. */
+export const DEFAULT_DELETE_CONNECT_TIMEOUT_SECONDS = 30;
+
 /** Values a RemoteScript's state leaves out (normalizeRemote fills them in). */
 export const REMOTE_DEFAULTS: Record<string, unknown> = {
     alternates: [],
@@ -113,6 +122,7 @@ export const REMOTE_DEFAULTS: Record<string, unknown> = {
     triggers: [],
     timeoutSeconds: 900,
     connectTimeoutSeconds: 180,
+    deleteConnectTimeoutSeconds: DEFAULT_DELETE_CONNECT_TIMEOUT_SECONDS,
 };
 
 /**
@@ -192,6 +202,7 @@ export function normalizeRemote(inputs: Record<string, unknown>): RemoteState {
         triggers: normalizeTriggers(((inputs.triggers as string[]) ?? []).map(String)),
         timeoutSeconds: Number(inputs.timeoutSeconds ?? 900),
         connectTimeoutSeconds: Number(inputs.connectTimeoutSeconds ?? 180),
+        deleteConnectTimeoutSeconds: Number(inputs.deleteConnectTimeoutSeconds ?? DEFAULT_DELETE_CONNECT_TIMEOUT_SECONDS),
     };
 }
 
@@ -229,6 +240,29 @@ interface Connected {
 export class HostKeyMismatchError extends Error {}
 
 /**
+ * Thrown when the machine could not be reached within the connect window and every attempt ended
+ * in evidence that nothing is there: the connection refused, no route to the address (or the
+ * network), a TCP or SSH-handshake timeout, or a bastion that answers saying it cannot connect to
+ * the machine. Never for an authentication failure, a host-key mismatch, a peer that is not SSH
+ * or an unreachable bastion (something answers, or nothing is known of the machine itself).
+ */
+export class MachineUnreachableError extends Error {
+    /** Seconds it was given to answer (the last machine's window). */
+    windowSeconds = 0;
+}
+
+/** Socket errors that say nothing answers at an address. */
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ETIMEDOUT", "ENETDOWN"]);
+
+/** Whether an ssh2 connection error is evidence that nothing answers at the address. */
+export function isUnreachable(err: { code?: unknown; level?: unknown }): boolean {
+    return (typeof err.code === "string" && UNREACHABLE_CODES.has(err.code)) || err.level === "client-timeout";
+}
+
+/** ssh2's reason code of a channel the server could not connect (RFC 4254 SSH_OPEN_CONNECT_FAILED). */
+const OPEN_CONNECT_FAILED = 2;
+
+/**
  * Opens an SSH connection (through the bastion when there is one), retrying while refused. The
  * machine's host key is checked against its pin, else `recordedKey` ({@link checkHostKey}).
  */
@@ -254,6 +288,8 @@ async function sshConnect(state: RemoteState, deadlineMs: number, recordedKey = 
                 reject(
                     Object.assign(new Error(`ssh ${endpoint.user}@${endpoint.host}:${endpoint.port}${bastion ? " (the bastion)" : ""}: ${err.message}`), {
                         fatal: /authentication/i.test(err.message),
+                        // An unreachable bastion says nothing about the machine behind it.
+                        unreachable: !bastion && isUnreachable(err as { code?: unknown; level?: unknown }),
                     }),
                 );
             });
@@ -291,7 +327,11 @@ async function sshConnect(state: RemoteState, deadlineMs: number, recordedKey = 
             const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) =>
                 jump.forwardOut("127.0.0.1", 0, target.host, target.port, (err, s) =>
                     err
-                        ? reject(new Error(`the bastion ${bastion.host}:${bastion.port} cannot reach ${target.host}:${target.port}: ${err.message}`))
+                        ? reject(
+                              Object.assign(new Error(`the bastion ${bastion.host}:${bastion.port} cannot reach ${target.host}:${target.port}: ${err.message}`), {
+                                  unreachable: (err as { reason?: unknown }).reason === OPEN_CONNECT_FAILED,
+                              }),
+                          )
                         : resolve(s),
                 ),
             ).catch((err: Error) => {
@@ -309,7 +349,8 @@ async function sshConnect(state: RemoteState, deadlineMs: number, recordedKey = 
                 throw new HostKeyMismatchError(`${state.target}: refused: ${err.message}`);
             }
             if ((err as { fatal?: boolean }).fatal || Date.now() + delay > deadlineMs) {
-                throw new Error(`${state.target}: cannot connect: ${(err as Error).message}`);
+                const message = `${state.target}: cannot connect: ${(err as Error).message}`;
+                throw (err as { unreachable?: boolean }).unreachable ? new MachineUnreachableError(message) : new Error(message);
             }
             await new Promise((r) => setTimeout(r, delay));
             delay = Math.min(delay * 2, 10_000);
@@ -319,10 +360,13 @@ async function sshConnect(state: RemoteState, deadlineMs: number, recordedKey = 
 
 /**
  * How long to keep trying to connect: the whole window when applying (the machine may still be
- * booting), a short one on refresh, where an unreachable machine means it is gone.
+ * booting), a short one on refresh, where an unreachable machine means it is gone, and the delete
+ * window on delete (a machine deleted outside Pulumi never comes back).
  */
-function connectWindowSeconds(state: RemoteState, phase: Phase): number {
-    return phase === "read" ? Math.min(state.connectTimeoutSeconds, 20) : state.connectTimeoutSeconds;
+export function connectWindowSeconds(state: RemoteState, phase: Phase): number {
+    if (phase === "read") return Math.min(state.connectTimeoutSeconds, 20);
+    if (phase === "delete") return state.deleteConnectTimeoutSeconds;
+    return state.connectTimeoutSeconds;
 }
 
 /** Runs one command, feeding `input` on stdin; bounded by `timeoutMs`. */
@@ -357,6 +401,27 @@ function sshExec(client: Client, command: string, input: string, timeoutMs: numb
 }
 
 /**
+ * Endpoints (`host:port`, through the bastion when there is one) a delete found unreachable, and
+ * when: in one `destroy` or `up` every script of a vanished machine is deleted in turn, and only the
+ * first needs the whole delete window to decide it is gone.
+ */
+const goneEndpoints = new Map<string, number>();
+/** How long a "gone" verdict shortens the next deletes' window. */
+const GONE_MEMORY_MS = 15 * 60 * 1000;
+/** The window of a delete on a machine found gone within {@link GONE_MEMORY_MS}. */
+const GONE_AGAIN_WINDOW_SECONDS = 5;
+
+function endpointKey(t: Target): string {
+    const via = t.bastion ? `${t.bastion.host}:${t.bastion.port}>` : "";
+    return `${via}${t.connection.host}:${t.connection.port}`;
+}
+
+function goneRecently(key: string): boolean {
+    const at = goneEndpoints.get(key);
+    return at !== undefined && Date.now() - at < GONE_MEMORY_MS;
+}
+
+/**
  * Connects, reads the machine's identity and, unless `expectedMachineId` is given and differs, runs
  * the script for `phase`. Returns the machine id and the run (undefined when skipped).
  */
@@ -370,16 +435,37 @@ async function runRemote(
     let client: Client | undefined;
     let seenHostKey: string | undefined;
     const candidates = [state, ...state.alternates.map((t) => ({ ...state, ...t }))];
+    const unreachable: string[] = [];
     for (let i = 0; i < candidates.length && !client; i++) {
         const last = i === candidates.length - 1;
-        const window = last ? connectWindowSeconds(state, phase) : Math.min(connectWindowSeconds(state, phase), 20);
+        const full = last ? connectWindowSeconds(state, phase) : Math.min(connectWindowSeconds(state, phase), 20);
+        // A machine this process already found gone (another script's delete, moments ago) gets
+        // one short look: the scripts of one machine are deleted one after the other.
+        const key = endpointKey(candidates[i]);
+        const window = phase === "delete" && goneRecently(key) ? Math.min(full, GONE_AGAIN_WINDOW_SECONDS) : full;
         try {
             // The recorded key is the first machine's: alternates are checked against their own pins.
             const connected = await sshConnect(candidates[i], Date.now() + window * 1000, i === 0 ? recordedKey : "");
             client = connected.client;
+            goneEndpoints.delete(key);
             if (i === 0) seenHostKey = connected.seen;
         } catch (err) {
-            if (last || err instanceof HostKeyMismatchError) throw err;
+            if (err instanceof MachineUnreachableError) {
+                unreachable.push(err.message);
+                if (phase === "delete") goneEndpoints.set(key, Date.now());
+            }
+            if (err instanceof HostKeyMismatchError) throw err;
+            if (last) {
+                if (!(err instanceof MachineUnreachableError)) throw err;
+                // Gone only when every machine that could run it is (with alternates: all of them).
+                if (unreachable.length < candidates.length) throw new Error(err.message);
+                const gone =
+                    candidates.length === 1
+                        ? err
+                        : new MachineUnreachableError(`${state.target}: none of its ${candidates.length} machines answers: ${unreachable.join("; ")}`);
+                gone.windowSeconds = window;
+                throw gone;
+            }
         }
     }
     if (!client) throw new Error(`${state.target}: no machine to run on`);
@@ -410,6 +496,14 @@ async function runRemote(
     } finally {
         client.end();
     }
+}
+
+/**
+ * A warning in the engine's output: the provider process's stderr is shown by the engine (a
+ * dynamic provider has no other channel to the diagnostics).
+ */
+function warn(message: string): void {
+    console.error(`warning: flotilla: ${message}`);
 }
 
 /** The host key a state recorded when first seen ("" for none, or a state written before keys were recorded). */
@@ -447,6 +541,7 @@ export const provider: pulumi.dynamic.ResourceProvider = {
                 "target",
                 "timeoutSeconds",
                 "connectTimeoutSeconds",
+                "deleteConnectTimeoutSeconds",
                 "privateKey",
                 "bastion",
                 "alternates",
@@ -494,8 +589,27 @@ export const provider: pulumi.dynamic.ResourceProvider = {
         return { id, props };
     },
     async delete(_id: string, props: RemoteOutputs): Promise<void> {
-        // On another machine than the one it ran on (replaced since), there is nothing to undo.
-        await runRemote(normalizeRemote(props as unknown as Record<string, unknown>), "delete", props.machineId, recordedHostKey(props));
+        const state = normalizeRemote(props as unknown as Record<string, unknown>);
+        try {
+            const { machineId, run } = await runRemote(state, "delete", props.machineId, recordedHostKey(props));
+            // On another machine than the one it ran on (re-imaged or replaced since), there is nothing to undo.
+            if (!run) {
+                warn(`${state.target}: forgotten without running its delete phase: ${state.connection.host} is another machine now (machine-id ${machineId}, not ${props.machineId}); what the script did went with the one it ran on`);
+            }
+        } catch (err) {
+            // Nothing answered within the delete window, with evidence that nothing is there (a
+            // machine deleted or stopped outside Pulumi): what the script made went with it. A
+            // host-key mismatch or a failed login is never taken for "gone".
+            if (err instanceof MachineUnreachableError) {
+                const again = err.windowSeconds < state.deleteConnectTimeoutSeconds ? ", found gone moments ago" : "";
+                warn(
+                    `${err.message}; taken for gone after ${err.windowSeconds}s without an answer (deleteConnectTimeoutSeconds ${state.deleteConnectTimeoutSeconds}${again}): ` +
+                        "forgotten without running its delete phase, what it made went with the machine",
+                );
+                return;
+            }
+            throw err;
+        }
     },
 };
 
