@@ -14,6 +14,9 @@ module.exports = {
       displayName: "unit",
       testEnvironment: "node",
       roots: ["<rootDir>/test/unit"],
+      // Evaluating a whole example program under mocks takes seconds on a loaded 2-core machine
+      // (jest's 5 s default failed one under load): a bound against hangs, not a speed check.
+      testTimeout: 60000,
       testMatch: ["**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
       // Examples import the library as a user does; their unit tests evaluate them against this checkout's source.
