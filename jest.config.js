@@ -9,14 +9,15 @@ const tsJest = ["ts-jest", { diagnostics: false }];
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Evaluating a whole example program under mocks takes seconds on a loaded 2-core machine (jest's
+  // 5 s default failed one under load): a bound against hangs, not a speed check. Lab tests set
+  // their own.
+  testTimeout: 60000,
   projects: [
     {
       displayName: "unit",
       testEnvironment: "node",
       roots: ["<rootDir>/test/unit"],
-      // Evaluating a whole example program under mocks takes seconds on a loaded 2-core machine
-      // (jest's 5 s default failed one under load): a bound against hangs, not a speed check.
-      testTimeout: 60000,
       testMatch: ["**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
       // Examples import the library as a user does; their unit tests evaluate them against this checkout's source.

@@ -20,7 +20,10 @@ export interface ExistingBastion {
     readonly user: string;
     /** OpenSSH private key of `user` on the jump host. Kept secret. */
     readonly privateKey: pulumi.Input<string>;
-    /** The jump host's public host key (`ssh-ed25519 AAAA...`). Default none: any key is accepted for the jump host. */
+    /**
+     * The jump host's public host key (`ssh-ed25519 AAAA...`), pinned. Default none: the key it
+     * presents on the first connection is recorded and enforced from then on (trust on first use).
+     */
     readonly hostKey?: pulumi.Input<string>;
 }
 

@@ -77,6 +77,11 @@ export class RemoteScript extends FlotillaDynamicResource {
      * refuses another key. Undefined when a key is pinned (`connection.hostKey`).
      */
     declare public readonly seenHostKey: pulumi.Output<string | undefined>;
+    /**
+     * The bastion's host key when first seen, when `connection.bastion` pins none (trust on first
+     * use for the jump host too): every later phase refuses another key from that bastion.
+     */
+    declare public readonly seenBastionHostKey: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: RemoteScriptArgs, opts?: pulumi.CustomResourceOptions) {
         // Keys are kept compact (an ed25519 key as its seed): every byte is stored twice per resource.
@@ -140,6 +145,7 @@ export class RemoteScript extends FlotillaDynamicResource {
                 machineId: undefined,
                 result: undefined,
                 seenHostKey: undefined,
+                seenBastionHostKey: undefined,
             },
             {
                 ...opts,

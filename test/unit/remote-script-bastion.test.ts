@@ -131,3 +131,48 @@ test("a bastion that cannot reach the machine is an error naming the bastion and
     );
     expect(commands).toEqual([]);
 });
+
+describe("a bastion without a pinned key: trust on first use, then enforced", () => {
+    const bare = (line: string) => line.split(" ").slice(0, 2).join(" ");
+    /** The bastion answering with another key from now on (an impostor, or a re-imaged jump host). */
+    const impostor = generateEd25519("root@impostor");
+    let impostorServer: Server;
+    let impostorPort: number;
+    beforeAll(async () => {
+        impostorServer = new Server({ hostKeys: [impostor.privateKey] }, (conn) => acceptAdmin(conn));
+        impostorPort = await listen(impostorServer);
+    });
+    afterAll(() => new Promise((r) => impostorServer.close(r)));
+
+    test("the key first seen is recorded (bare) on create and kept by an update that reruns", async () => {
+        const created = await provider.create(inputs(""));
+        expect(created.outs.seenBastionHostKey).toBe(bare(bastionKey.publicKey));
+        // A pinned machine key is not recorded; the bastion's is.
+        expect(created.outs.seenHostKey).toBeUndefined();
+        const updated = await provider.update!("id", created.outs, { ...inputs(""), script: "echo via-bastion again" });
+        expect(updated.outs!.seenBastionHostKey).toBe(bare(bastionKey.publicKey));
+    });
+
+    test("another key from that bastion later is refused on update, refresh and delete, naming the recorded one", async () => {
+        const created = await provider.create(inputs(""));
+        // The same address now answers with another key (the state's bastion port moved to the impostor).
+        const moved = { ...created.outs, bastion: { ...(created.outs as any).bastion, port: impostorPort } };
+        const expected = `the bastion 127.0.0.1:${impostorPort} presents the host key ${hostKeyFingerprint(impostor.publicKey)} (ssh-ed25519), not the host key it presented when first seen, ${hostKeyFingerprint(bastionKey.publicKey)} (recorded in the state)`;
+        await expect(provider.read!("id", moved as never)).rejects.toThrow(expected);
+        await expect(provider.delete!("id", moved as never)).rejects.toThrow(expected);
+        const news = { ...inputs(""), script: "echo via-bastion 3", bastion: { ...inputs("").bastion, port: impostorPort } };
+        await expect(provider.update!("id", moved as never, news)).rejects.toThrow(expected);
+    });
+
+    test("an update to another bastion (address changed) does not carry the old record over", async () => {
+        const created = await provider.create(inputs(""));
+        const news = { ...inputs(""), script: "echo via-bastion 2", bastion: { ...inputs("").bastion, port: impostorPort } };
+        // The impostor cannot forward, so the run fails — but not on the host key: the old record is not applied to it.
+        const error = await provider.update!("id", created.outs, { ...news, connectTimeoutSeconds: 1 }).then(
+            () => new Error("update succeeded"),
+            (e: Error) => e,
+        );
+        expect(error.message).not.toMatch(/recorded in the state/);
+        expect(error.message).toMatch(/cannot reach|cannot connect/);
+    });
+});

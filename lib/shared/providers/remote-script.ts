@@ -61,7 +61,19 @@ export interface RemoteOutputs extends RemoteState {
      * enforced on every later phase. Absent when a key is pinned (the pin is in the state already).
      */
     seenHostKey?: string;
+    /**
+     * The bastion's host key when first seen, recorded only when the bastion's key is not pinned
+     * (`bastion.hostKey` empty): trust on first use for the jump host too, then enforced.
+     */
+    seenBastionHostKey?: string;
 }
+
+/** Host keys a state recorded when first seen: the machine's and its bastion's ("" for none). */
+export interface RecordedKeys {
+    machine: string;
+    bastion: string;
+}
+const NONE_RECORDED: RecordedKeys = { machine: "", bastion: "" };
 
 type Phase = "create" | "update" | "read" | "delete";
 
@@ -129,9 +141,10 @@ export const REMOTE_DEFAULTS: Record<string, unknown> = {
  * What the state keeps: the inputs without their defaults, the run's outcome and, when no key is
  * pinned, the host key first seen.
  */
-function storedRemote(state: RemoteState, machineId: string, result: string, seenHostKey?: string): RemoteOutputs {
-    const seen = !state.connection.hostKey && seenHostKey ? { seenHostKey } : {};
-    return { ...dropDefaults(state as unknown as Record<string, unknown>, REMOTE_DEFAULTS), machineId, result, ...seen } as unknown as RemoteOutputs;
+function storedRemote(state: RemoteState, machineId: string, result: string, seen: Partial<RecordedKeys> = {}): RemoteOutputs {
+    const machine = !state.connection.hostKey && seen.machine ? { seenHostKey: seen.machine } : {};
+    const bastion = state.bastion && !state.bastion.hostKey && seen.bastion ? { seenBastionHostKey: seen.bastion } : {};
+    return { ...dropDefaults(state as unknown as Record<string, unknown>, REMOTE_DEFAULTS), machineId, result, ...machine, ...bastion } as unknown as RemoteOutputs;
 }
 
 /** The key line (`<type> <base64>`) of a host key blob as SSH presents it. */
@@ -234,6 +247,8 @@ const RUNNER =
 interface Connected {
     client: Client;
     seen: string;
+    /** The host key the bastion presented ("" without a bastion). */
+    seenBastion: string;
 }
 
 /** Thrown when a machine presents another host key than the one expected: never retried, never "gone". */
@@ -264,9 +279,10 @@ const OPEN_CONNECT_FAILED = 2;
 
 /**
  * Opens an SSH connection (through the bastion when there is one), retrying while refused. The
- * machine's host key is checked against its pin, else `recordedKey` ({@link checkHostKey}).
+ * machine's host key (and the bastion's) is checked against its pin, else the key `recorded` when
+ * first seen ({@link checkHostKey}).
  */
-async function sshConnect(state: RemoteState, deadlineMs: number, recordedKey = ""): Promise<Connected> {
+async function sshConnect(state: RemoteState, deadlineMs: number, recorded: RecordedKeys = NONE_RECORDED): Promise<Connected> {
     // The jump host is named as such in every error, so a refusal there is not taken for the machine's.
     const once = (
         endpoint: { host: string; port: number; user: string; hostKey: string; privateKey: string },
@@ -278,7 +294,7 @@ async function sshConnect(state: RemoteState, deadlineMs: number, recordedKey = 
             const client = new Client();
             const where = `${bastion ? "the bastion " : ""}${endpoint.host}:${endpoint.port}`;
             let verdict: HostKeyVerdict | undefined;
-            client.on("ready", () => resolve({ client, seen: verdict?.seen ?? "" }));
+            client.on("ready", () => resolve({ client, seen: verdict?.seen ?? "", seenBastion: "" }));
             client.on("error", (err: Error) => {
                 client.end();
                 if (verdict && !verdict.accept) {
@@ -320,10 +336,11 @@ async function sshConnect(state: RemoteState, deadlineMs: number, recordedKey = 
     for (;;) {
         try {
             if (!state.bastion) {
-                return await once(target, recordedKey);
+                return await once(target, recorded.machine);
             }
             const bastion = state.bastion;
-            const jump = (await once(bastion, "", undefined, true)).client;
+            const jumped = await once(bastion, recorded.bastion, undefined, true);
+            const jump = jumped.client;
             const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) =>
                 jump.forwardOut("127.0.0.1", 0, target.host, target.port, (err, s) =>
                     err
@@ -338,12 +355,12 @@ async function sshConnect(state: RemoteState, deadlineMs: number, recordedKey = 
                 jump.end();
                 throw err;
             });
-            const connected = await once(target, recordedKey, stream).catch((err: Error) => {
+            const connected = await once(target, recorded.machine, stream).catch((err: Error) => {
                 jump.end();
                 throw err;
             });
             connected.client.on("close", () => jump.end());
-            return connected;
+            return { ...connected, seenBastion: jumped.seen };
         } catch (err) {
             if (err instanceof HostKeyMismatchError) {
                 throw new HostKeyMismatchError(`${state.target}: refused: ${err.message}`);
@@ -429,11 +446,11 @@ async function runRemote(
     state: RemoteState,
     phase: Phase,
     expectedMachineId?: string,
-    recordedKey = "",
-): Promise<{ machineId: string; run?: Exec; seenHostKey?: string }> {
+    recorded: RecordedKeys = NONE_RECORDED,
+): Promise<{ machineId: string; run?: Exec; seen: Partial<RecordedKeys> }> {
     const started = Date.now();
     let client: Client | undefined;
-    let seenHostKey: string | undefined;
+    const seen: Partial<RecordedKeys> = {};
     const candidates = [state, ...state.alternates.map((t) => ({ ...state, ...t }))];
     const unreachable: string[] = [];
     for (let i = 0; i < candidates.length && !client; i++) {
@@ -444,11 +461,14 @@ async function runRemote(
         const key = endpointKey(candidates[i]);
         const window = phase === "delete" && goneRecently(key) ? Math.min(full, GONE_AGAIN_WINDOW_SECONDS) : full;
         try {
-            // The recorded key is the first machine's: alternates are checked against their own pins.
-            const connected = await sshConnect(candidates[i], Date.now() + window * 1000, i === 0 ? recordedKey : "");
+            // The recorded keys are the first machine's: alternates are checked against their own pins.
+            const connected = await sshConnect(candidates[i], Date.now() + window * 1000, i === 0 ? recorded : NONE_RECORDED);
             client = connected.client;
             goneEndpoints.delete(key);
-            if (i === 0) seenHostKey = connected.seen;
+            if (i === 0) {
+                seen.machine = connected.seen;
+                seen.bastion = connected.seenBastion;
+            }
         } catch (err) {
             if (err instanceof MachineUnreachableError) {
                 unreachable.push(err.message);
@@ -479,11 +499,11 @@ async function runRemote(
             throw scriptFailure(state.target, phase, "could not read /etc/machine-id", id.combined, {});
         }
         if (expectedMachineId !== undefined && machineId !== expectedMachineId) {
-            return { machineId, seenHostKey };
+            return { machineId, seen };
         }
         const run = await sshExec(client, RUNNER, remoteProgram(state, phase), state.timeoutSeconds * 1000);
         if (run.code === 0 || (phase === "read" && run.code === ABSENT_EXIT_CODE)) {
-            return { machineId, run, seenHostKey };
+            return { machineId, run, seen };
         }
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         const why = run.timedOut
@@ -506,17 +526,20 @@ function warn(message: string): void {
     console.error(`warning: flotilla: ${message}`);
 }
 
-/** The host key a state recorded when first seen ("" for none, or a state written before keys were recorded). */
-function recordedHostKey(outs: Partial<RemoteOutputs>): string {
-    return typeof outs.seenHostKey === "string" ? outs.seenHostKey : "";
+/** The host keys a state recorded when first seen ("" for none, or a state written before keys were recorded). */
+function recordedKeys(outs: Partial<RemoteOutputs>): RecordedKeys {
+    return {
+        machine: typeof outs.seenHostKey === "string" ? outs.seenHostKey : "",
+        bastion: typeof outs.seenBastionHostKey === "string" ? outs.seenBastionHostKey : "",
+    };
 }
 
 /** The provider. */
 export const provider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<RemoteOutputs>> {
         const state = normalizeRemote(inputs);
-        const { machineId, run, seenHostKey } = await runRemote(state, "create");
-        return { id: crypto.randomUUID(), outs: storedRemote(state, machineId, lastLine(run?.stdout ?? ""), seenHostKey) };
+        const { machineId, run, seen } = await runRemote(state, "create");
+        return { id: crypto.randomUUID(), outs: storedRemote(state, machineId, lastLine(run?.stdout ?? ""), seen) };
     },
     async diff(_id: string, olds: RemoteOutputs, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
         const next = normalizeRemote(news);
@@ -562,18 +585,28 @@ export const provider: pulumi.dynamic.ResourceProvider = {
             prev.connection.hostKey !== state.connection.hostKey;
         // A pin taken away falls back to the key pinned before (kept as the one seen), never to
         // whatever the machine presents now.
-        const recorded = recordedHostKey(olds) || prev.connection.hostKey;
+        // The same for the bastion, as long as it is the same jump host (another one has its own key).
+        const sameBastion = !!prev.bastion && !!state.bastion && prev.bastion.host === state.bastion.host && prev.bastion.port === state.bastion.port;
+        const recorded: RecordedKeys = {
+            machine: recordedKeys(olds).machine || prev.connection.hostKey,
+            bastion: sameBastion ? recordedKeys(olds).bastion || prev.bastion!.hostKey : "",
+        };
         if (!rerun) {
             return { outs: storedRemote(state, olds.machineId, olds.result, recorded) };
         }
-        const { machineId, run, seenHostKey } = await runRemote(state, "update", undefined, recorded);
-        return { outs: storedRemote(state, machineId, lastLine(run?.stdout ?? ""), recorded || seenHostKey) };
+        const { machineId, run, seen } = await runRemote(state, "update", undefined, recorded);
+        return {
+            outs: storedRemote(state, machineId, lastLine(run?.stdout ?? ""), {
+                machine: recorded.machine || seen.machine,
+                bastion: recorded.bastion || seen.bastion,
+            }),
+        };
     },
     async read(id: string, props: RemoteOutputs): Promise<pulumi.dynamic.ReadResult> {
         const state = normalizeRemote(props as unknown as Record<string, unknown>);
         let run: Exec | undefined;
         try {
-            ({ run } = await runRemote(state, "read", props.machineId, recordedHostKey(props)));
+            ({ run } = await runRemote(state, "read", props.machineId, recordedKeys(props)));
         } catch (err) {
             // Unreachable: the machine it ran on is gone. Another host key at that address is
             // refused (never taken for "gone": the next up would trust the new key).
@@ -591,7 +624,7 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     async delete(_id: string, props: RemoteOutputs): Promise<void> {
         const state = normalizeRemote(props as unknown as Record<string, unknown>);
         try {
-            const { machineId, run } = await runRemote(state, "delete", props.machineId, recordedHostKey(props));
+            const { machineId, run } = await runRemote(state, "delete", props.machineId, recordedKeys(props));
             // On another machine than the one it ran on (re-imaged or replaced since), there is nothing to undo.
             if (!run) {
                 warn(`${state.target}: forgotten without running its delete phase: ${state.connection.host} is another machine now (machine-id ${machineId}, not ${props.machineId}); what the script did went with the one it ran on`);
