@@ -260,20 +260,11 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
         const disable = v.list("disable", args.disable, "a list of k3s components").map((c, i) => v.oneOf(`disable[${i}]`, c, K3S_COMPONENTS));
         const flannelBackend = v.oneOf("flannelBackend", args.flannelBackend ?? "vxlan", K3S_FLANNEL_BACKENDS);
         const drainTimeout = v.integer("drainTimeoutSeconds", args.drainTimeoutSeconds ?? 300, 10, 3600);
-        // Host addresses known now must lie outside both networks (Outputs: checked on resolve).
-        const checkAddress = (property: string, address: unknown) => {
-            const n = typeof address === "string" ? parseIpv4(address) : undefined;
-            if (n === undefined) return;
-            for (const [what, net] of [["podCidr", podCidr], ["serviceCidr", serviceCidr]] as const) {
-                if (overlaps({ cidr: `${address}/32`, network: n, prefix: 32, size: 1 }, net)) {
-                    v.fail(property, address, `an address outside ${what} ${net.cidr} (pick another ${what})`);
-                }
-            }
+        // The hosts' addresses (Outputs) must lie outside both networks: checked as they resolve.
+        const checkAddress = (property: string, address: string) => {
+            const conflict = addressConflict(address, { podCidr, serviceCidr });
+            if (conflict) v.fail(property, address, `an address outside ${conflict} (pick another ${conflict.split(" ")[0]})`);
         };
-        [...controlPlane, ...workers].forEach((h, i) => {
-            const property = i < controlPlane.length ? `controlPlane[${i}].privateAddress` : `workers[${i - controlPlane.length}].privateAddress`;
-            if (!pulumi.Output.isInstance(h.privateAddress)) checkAddress(property, h.privateAddress);
-        });
 
         super(KUBERNETES_CLUSTER_TYPE, name, {}, opts);
         this.distribution = distribution;
@@ -438,4 +429,13 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
 /** The kubeconfig with every cluster's `server:` set to `server` (k3s writes https://127.0.0.1:6443). */
 export function rewriteKubeconfigServer(kubeconfig: string, server: string): string {
     return kubeconfig.replace(/^(\s*server:\s*).*$/gm, (_line, prefix: string) => `${prefix}${server}`);
+}
+
+/** The network (`podCidr 10.42.0.0/16`) that `address` lies in, or undefined (also for a name, not an address). */
+export function addressConflict(address: string, networks: Record<string, Ipv4Subnet>): string | undefined {
+    const n = parseIpv4(address);
+    if (n === undefined) return undefined;
+    const one: Ipv4Subnet = { cidr: `${address}/32`, network: n, prefix: 32, size: 1 };
+    const hit = Object.entries(networks).find(([, net]) => overlaps(one, net));
+    return hit ? `${hit[0]} ${hit[1].cidr}` : undefined;
 }
