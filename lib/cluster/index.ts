@@ -1,1 +1,2 @@
 export * from "./swarm";
+export * from "./kubernetes";

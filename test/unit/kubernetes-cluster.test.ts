@@ -1,0 +1,271 @@
+import * as pulumi from "@pulumi/pulumi";
+import { SECRET_MARK, SECRET_SIG, recordResources, refusedIn, testHost, testRuntimeHost, valueOf } from "./mocks";
+import { bundledScript, bundledScriptText } from "../../lib/shared/scripts";
+import { K3S_CRI_SOCKET, KubernetesCluster, KubernetesClusterArgs, addressConflict, rewriteKubeconfigServer } from "../../lib/cluster/kubernetes";
+import { Ipv4Subnet, parseCidr } from "../../lib/core/ipv4";
+import { KUBERNETES_PORTS, isKubernetesCluster } from "../../lib/core/cluster";
+import { Host } from "../../lib/core/host";
+
+const KUBECONFIG = [
+    "apiVersion: v1",
+    "clusters:",
+    "- cluster:",
+    "    certificate-authority-data: CA",
+    "    server: https://127.0.0.1:6443",
+    "  name: default",
+    "users:",
+    "- name: default",
+    "  user:",
+    "    client-key-data: KEY",
+    "",
+].join("\n");
+
+/** What the k3s scripts print as their result, in the mocks. */
+const registered = recordResources((_type, name) => {
+    if (name.endsWith("-init")) {
+        return { result: JSON.stringify({ token: "K10GENERATED::server:abc", kubeconfig: KUBECONFIG, cgroupDriver: "systemd" }) };
+    }
+    const join = /-join-(.+)$/.exec(name);
+    return join ? { result: JSON.stringify({ nodeName: join[1], cgroupDriver: "cgroupfs" }) } : undefined;
+});
+beforeEach(() => registered.splice(0));
+const refused = refusedIn(registered);
+
+const host = (name: string, address: string): Host => testHost(name, address, { provider: "lab", labels: { zone: "z1" } });
+const hosts = (n: number, prefix = "s", base = 2) => Array.from({ length: n }, (_, i) => host(`${prefix}${i}`, `10.0.0.${base + i}`));
+const k3s = (extra: Partial<KubernetesClusterArgs> & Pick<KubernetesClusterArgs, "controlPlane">): KubernetesClusterArgs => ({
+    distribution: "k3s",
+    version: "v1.33.5+k3s1",
+    ...extra,
+});
+
+async function settle(cluster: KubernetesCluster) {
+    await valueOf(cluster.kubeconfig);
+    await Promise.all([...cluster.controlPlane, ...cluster.workers].flatMap((h) => h.ready.map((r) => valueOf(r.urn))));
+}
+const byName = (name: string) => {
+    const r = registered.find((x) => x.name === name);
+    if (!r) throw new Error(`no ${name} in ${registered.map((x) => x.name).join(", ")}`);
+    return r.inputs as Record<string, any>;
+};
+
+describe("KubernetesCluster (k3s)", () => {
+    test("1 server + 2 agents: init, a join per agent, a node resource per node", async () => {
+        await settle(new KubernetesCluster("k", k3s({ controlPlane: hosts(1), workers: hosts(2, "w", 10) })));
+        expect(registered.map((r) => r.name).sort()).toEqual(["k", "k-init", "k-join-w0", "k-join-w1", "k-node-s0", "k-node-w0", "k-node-w1"].sort());
+        expect(registered.find((r) => r.name === "k")?.type).toBe("flotilla:cluster:KubernetesCluster");
+    });
+
+    test("3 servers + 1 agent: the exact resources", async () => {
+        await settle(new KubernetesCluster("k", k3s({ controlPlane: hosts(3), workers: hosts(1, "w", 10) })));
+        expect(registered.map((r) => r.name).sort()).toEqual(
+            ["k", "k-init", "k-join-s1", "k-join-s2", "k-join-w0", "k-node-s0", "k-node-s1", "k-node-s2", "k-node-w0"].sort(),
+        );
+    });
+
+    test("init: cluster-init, tls-san for the endpoint and every server, CIDRs; no token given → none sent, k3s generates it", async () => {
+        await settle(new KubernetesCluster("k", k3s({ controlPlane: hosts(3), apiEndpoint: "k8s.example.net", disable: ["traefik"] })));
+        const init = byName("k-init");
+        expect(init.connection.host).toBe("10.0.0.2");
+        expect(init.secretEnvironment).toBeUndefined();
+        expect(init.environment).toMatchObject({ ROLE: "server", VERSION: "v1.33.5+k3s1", SOURCE: "installer", NODE_NAME: "s0", READY_TIMEOUT: "300" });
+        expect(init.environment.CONFIG).toBe(
+            [
+                'node-name: "s0"',
+                'node-ip: "10.0.0.2"',
+                "cluster-init: true",
+                'advertise-address: "10.0.0.2"',
+                'cluster-cidr: "10.42.0.0/16"',
+                'service-cidr: "10.43.0.0/16"',
+                'flannel-backend: "vxlan"',
+                "tls-san:",
+                '  - "k8s.example.net"',
+                '  - "10.0.0.2"',
+                '  - "10.0.0.3"',
+                '  - "10.0.0.4"',
+                "disable:",
+                '  - "traefik"',
+                'write-kubeconfig-mode: "0600"',
+                "node-label:",
+                '  - "provider=lab"',
+                '  - "pool=p"',
+                '  - "zone=z1"',
+            ].join("\n"),
+        );
+        // The script is named and hashed, with its includes; the token goes to a root-only file.
+        expect([init.script ?? "", init.scriptRef, init.scriptHash]).toEqual(["", "cluster/k3s-init.sh", bundledScript("cluster", "k3s-init.sh").hash]);
+        const text = bundledScriptText(init.scriptRef);
+        expect(text).toContain("wait_until()");
+        expect(text).toContain('token-file: $K3S_TOKEN_FILE');
+        expect(text).toContain("INSTALL_K3S_VERSION=$VERSION");
+        expect(text).not.toMatch(/--token[ =]/);
+    });
+
+    test("joins: server URL of the first server, token secret, labels and taints; agents get no server-only settings", async () => {
+        await settle(
+            new KubernetesCluster(
+                "k",
+                k3s({ controlPlane: hosts(3), workers: hosts(1, "w", 10), nodeLabels: { env: "t" }, nodeTaints: ["dedicated=db:NoSchedule", "gpu:NoExecute"] }),
+            ),
+        );
+        const server = byName("k-join-s1");
+        expect(server.connection.host).toBe("10.0.0.3");
+        expect(server.secretEnvironment[SECRET_SIG]).toBe(SECRET_MARK);
+        expect(server.secretEnvironment.value).toEqual({ CLUSTER_TOKEN: "K10GENERATED::server:abc" });
+        expect(server.environment.CONFIG).toContain('server: "https://10.0.0.2:6443"');
+        expect(server.environment.CONFIG).toContain("tls-san:");
+        expect(server.environment.CONFIG).not.toContain("cluster-init");
+        const agent = byName("k-join-w0");
+        expect(agent.environment).toMatchObject({ ROLE: "agent", NODE_NAME: "w0" });
+        expect(agent.environment.CONFIG).toBe(
+            [
+                'node-name: "w0"',
+                'node-ip: "10.0.0.10"',
+                'server: "https://10.0.0.2:6443"',
+                "node-label:",
+                '  - "provider=lab"',
+                '  - "pool=p"',
+                '  - "zone=z1"',
+                '  - "env=t"',
+                "node-taint:",
+                '  - "dedicated=db:NoSchedule"',
+                '  - "gpu:NoExecute"',
+            ].join("\n"),
+        );
+        expect(agent.scriptRef).toBe("cluster/k3s-join.sh");
+    });
+
+    test("a given token is sent secret to the init too; airgap passes the artefacts", async () => {
+        await settle(
+            new KubernetesCluster(
+                "k",
+                k3s({
+                    controlPlane: hosts(1),
+                    clusterToken: pulumi.secret("0123456789abcdef-token"),
+                    source: "airgap",
+                    airgapBinaryUrl: "http://10.0.0.1/k3s",
+                    airgapImagesUrl: "/opt/k3s-airgap-images-amd64.tar.zst",
+                }),
+            ),
+        );
+        const init = byName("k-init");
+        expect(init.secretEnvironment[SECRET_SIG]).toBe(SECRET_MARK);
+        expect(init.secretEnvironment.value).toEqual({ CLUSTER_TOKEN: "0123456789abcdef-token" });
+        expect(init.environment).toMatchObject({ SOURCE: "airgap", AIRGAP_BINARY: "http://10.0.0.1/k3s", AIRGAP_IMAGES: "/opt/k3s-airgap-images-amd64.tar.zst" });
+    });
+
+    test("node resources: run on the first server with the other servers as alternates, bounded drain", async () => {
+        await settle(new KubernetesCluster("k", k3s({ controlPlane: hosts(3), workers: hosts(1, "w", 10), nodeTaints: ["a=b:NoSchedule"], drainTimeoutSeconds: 120 })));
+        const s1 = byName("k-node-s1");
+        expect(s1.connection.host).toBe("10.0.0.2");
+        expect(s1.alternates.value.map((a: any) => a.connection.host)).toEqual(["10.0.0.4"]);
+        expect(byName("k-node-w0").alternates.value.map((a: any) => a.connection.host)).toEqual(["10.0.0.3", "10.0.0.4"]);
+        expect(byName("k-node-w0").environment).toEqual({
+            NODE_NAME: "w0",
+            ROLE: "agent",
+            LABELS: "provider=lab\npool=p\nzone=z1",
+            TAINTS: "a=b:NoSchedule",
+            BOOTSTRAP: "false",
+            DRAIN_TIMEOUT: "120",
+        });
+        expect(byName("k-node-s0").environment).toMatchObject({ ROLE: "server", BOOTSTRAP: "true" });
+        const text = bundledScriptText(byName("k-node-w0").scriptRef);
+        expect(text).toContain("--ignore-daemonsets --delete-emptydir-data --timeout=\"${DRAIN_TIMEOUT}s\"");
+        expect(text).toContain("would break etcd quorum");
+    });
+
+    test("outputs: kubeconfig secret with the server rewritten, token secret, capabilities, ports, runtime, the interface", async () => {
+        const c = new KubernetesCluster("k", k3s({ controlPlane: hosts(1), workers: hosts(1, "w", 10) }));
+        await settle(c);
+        expect(isKubernetesCluster(c)).toBe(true);
+        expect(c.orchestrator).toBe("kubernetes");
+        expect(await pulumi.isSecret(c.kubeconfig)).toBe(true);
+        expect(await valueOf(c.kubeconfig)).toBe(KUBECONFIG.replace("https://127.0.0.1:6443", "https://10.0.0.2:6443"));
+        expect(await pulumi.isSecret(c.clusterToken)).toBe(true);
+        expect(await valueOf(c.clusterToken)).toBe("K10GENERATED::server:abc");
+        expect(await valueOf(c.apiEndpoint)).toBe("10.0.0.2");
+        expect(await valueOf(c.capabilities)).toEqual({ serviceVirtualIp: true, routingMesh: true, loadBalancer: true });
+        expect(c.ports).toEqual(KUBERNETES_PORTS);
+        expect(c.controlPlane.map((h) => h.name)).toEqual(["s0"]);
+        expect(c.workers[0].runtime).toMatchObject({ kind: "containerd", criSocket: K3S_CRI_SOCKET });
+        expect(await valueOf(c.workers[0].runtime.cgroupDriver)).toBe("cgroupfs");
+        expect(await valueOf(c.controlPlane[0].runtime.cgroupDriver)).toBe("systemd");
+        expect(await valueOf(c.workers[0].ready[0].urn)).toContain("k-node-w0");
+    });
+
+    test("servicelb disabled → no LoadBalancer; wireguard adds its ports; the endpoint given is the kubeconfig's server", async () => {
+        const c = new KubernetesCluster("k", k3s({ controlPlane: hosts(1), disable: ["servicelb"], flannelBackend: "wireguard-native", apiEndpoint: "192.168.1.10" }));
+        await settle(c);
+        expect(await valueOf(c.capabilities)).toEqual({ serviceVirtualIp: true, routingMesh: true, loadBalancer: false });
+        expect(c.ports.slice(KUBERNETES_PORTS.length).map((p) => `${p.port}/${p.protocol}`)).toEqual(["51820/udp", "51821/udp"]);
+        expect(await valueOf(c.kubeconfig)).toContain("    server: https://192.168.1.10:6443\n");
+    });
+
+    test("rewriteKubeconfigServer rewrites every server line, keeping the indentation", () => {
+        expect(rewriteKubeconfigServer("a:\n    server: https://127.0.0.1:6443\n  server: x\n", "https://e:6443")).toBe(
+            "a:\n    server: https://e:6443\n  server: https://e:6443\n",
+        );
+    });
+
+    test("a host address inside the pod or service network is found (the check run as addresses resolve)", () => {
+        const nets = { podCidr: parseCidr("10.42.0.0/16") as Ipv4Subnet, serviceCidr: parseCidr("10.43.0.0/16") as Ipv4Subnet };
+        expect(addressConflict("10.42.3.4", nets)).toBe("podCidr 10.42.0.0/16");
+        expect(addressConflict("10.43.0.1", nets)).toBe("serviceCidr 10.43.0.0/16");
+        expect(addressConflict("10.44.0.1", nets)).toBeUndefined();
+        expect(addressConflict("k8s.example.net", nets)).toBeUndefined();
+    });
+
+    const T = 'flotilla:cluster:KubernetesCluster "k": invalid';
+    const QUORUM =
+        "expected 1, 3 or 5 hosts: etcd keeps working while a majority of its members (a quorum) is up, so 3 tolerate 1 failure, 5 tolerate 2, and an even number tolerates no more than the odd number below it.";
+    test.each<[string, () => unknown, string]>([
+        ["even servers", () => k3s({ controlPlane: hosts(2) }), `${T} controlPlane: received "2 hosts"; ${QUORUM}`],
+        [
+            "zero servers",
+            () => k3s({ controlPlane: [] }),
+            `${T} controlPlane: received "0 hosts"; expected a list of 1, 3 or 5 plain hosts from a pool (k3s brings its own containerd).`,
+        ],
+        [
+            "kubeadm",
+            () => ({ ...k3s({ controlPlane: hosts(1) }), distribution: "kubeadm" }),
+            `${T} distribution: received "kubeadm"; expected "k3s": "kubeadm" is not yet available (upstream Kubernetes has no packages this project can install here; its binaries and images must first be built and cached).`,
+        ],
+        [
+            "bad version",
+            () => k3s({ controlPlane: hosts(1), version: "1.33" }),
+            `${T} version: received "1.33"; expected a pinned k3s release like v1.33.5+k3s1 (see github.com/k3s-io/k3s/releases).`,
+        ],
+        [
+            "overlapping CIDRs",
+            () => k3s({ controlPlane: hosts(1), podCidr: "10.0.0.0/8", serviceCidr: "10.43.0.0/16" }),
+            `${T} serviceCidr: received "10.43.0.0/16"; expected a block that does not overlap podCidr 10.0.0.0/8.`,
+        ],
+        [
+            "bad taint",
+            () => k3s({ controlPlane: hosts(1), nodeTaints: ["dedicated=db"] }),
+            `${T} nodeTaints[0]: received "dedicated=db"; expected a taint key=value:Effect or key:Effect, Effect one of NoSchedule, PreferNoSchedule, NoExecute.`,
+        ],
+        [
+            "unknown property",
+            () => ({ ...k3s({ controlPlane: hosts(1) }), podCIDR: "10.42.0.0/16" }),
+            `${T} podCIDR: received "10.42.0.0/16"; expected no such property (did you mean "podCidr"?); known: distribution, controlPlane, workers, version, source, airgapBinaryUrl, airgapImagesUrl, podCidr, serviceCidr, apiEndpoint, clusterToken, nodeLabels, nodeTaints, disable, flannelBackend, drainTimeoutSeconds.`,
+        ],
+        [
+            "a host with a runtime",
+            () => k3s({ controlPlane: [testRuntimeHost("s0", "10.0.0.2", { runtime: { kind: "containerd" } })] }),
+            `${T} controlPlane[0]: received "host \\"s0\\" with containerd installed"; expected a host without a container runtime: k3s installs and runs its own containerd; pass the pool's hosts, not a runtime's.`,
+        ],
+        [
+            "airgap without artefacts",
+            () => k3s({ controlPlane: hosts(1), source: "airgap" }),
+            `${T} airgapBinaryUrl: received undefined; expected with source "airgap", an http(s) URL or an absolute path on every host.`,
+        ],
+        [
+            "unknown component",
+            () => k3s({ controlPlane: hosts(1), disable: ["flannel" as never] }),
+            `${T} disable[0]: received "flannel"; expected one of "traefik", "servicelb", "local-storage", "metrics-server", "coredns".`,
+        ],
+    ])("refused: %s, naming the property, nothing registered", async (_what, args, message) => {
+        expect(await refused(() => new KubernetesCluster("k", args() as KubernetesClusterArgs))).toBe(message);
+    });
+});
