@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { nodeLabelLines } from "./node-labels";
 import { ClusterCapabilities, ClusterPort, IKubernetesCluster, KUBERNETES_PORTS } from "../core/cluster";
 import { CgroupDriver, Host, ResolvedMember, RuntimeHost, RuntimeInfo, advertisedAddress, isHost } from "../core/host";
 import { Ipv4Subnet, overlaps, parseCidr, parseIpv4 } from "../core/ipv4";
@@ -301,14 +302,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
         const tlsSans = pulumi
             .all([this.apiEndpoint, ...controlPlane.flatMap((h) => [advertise(h), pulumi.output(h.privateAddress), pulumi.output(h.publicAddress)])])
             .apply((names) => [...new Set(names.filter((n): n is string => typeof n === "string" && n !== ""))]);
-        const hostLabels = (h: Host) =>
-            pulumi
-                .all(
-                    Object.entries({ ...h.labels, ...nodeLabels })
-                        .filter(([, value]) => value !== undefined)
-                        .map(([key, value]) => pulumi.interpolate`${key}=${value as pulumi.Input<string>}`),
-                )
-                .apply((kvs) => kvs.join("\n"));
+        const hostLabels = (h: Host) => nodeLabelLines({ ...h.labels, ...nodeLabels });
         // config.yaml of a node (the token goes to a root-only file, added by the script).
         const config = (h: Host, role: "server" | "agent", bootstrap: boolean): pulumi.Output<string> =>
             pulumi.all([advertise(h), hostLabels(h), tlsSans, serverUrl]).apply(([address, labels, sans, url]) => {

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { nodeLabelLines } from "./node-labels";
 import { ClusterCapabilities, ClusterPort, ISwarmCluster, SWARM_PORTS } from "../core/cluster";
 import { Host, ResolvedMember, RuntimeHost, advertisedAddress, isHost } from "../core/host";
 
@@ -242,13 +243,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements ISwarmClus
                 nodeId = join.result.apply((r) => (JSON.parse(r) as { nodeId: string }).nodeId);
                 joined = join;
             }
-            const labels = pulumi
-                .all(
-                    Object.entries({ ...host.labels, ...userLabels, ...roleLabels[role] })
-                        .filter(([, value]) => value !== undefined)
-                        .map(([key, value]) => pulumi.interpolate`${key}=${value as pulumi.Input<string>}`),
-                )
-                .apply((kvs) => kvs.join("\n"));
+            const labels = nodeLabelLines({ ...host.labels, ...userLabels, ...roleLabels[role] });
             // Run by a manager: the first one (always in the swarm), else any other that answers,
             // never the node itself (it may be the one leaving).
             const otherManagers = managers.slice(1).filter((m) => m !== host).map((m) => m.connection);
