@@ -12,5 +12,14 @@ say "build (type-checks library, program, examples, tests)"
 npm run --silent build
 say "lint"
 npm run --silent lint
-say "tests"
-jest --ci "$@"
+if [ "$#" -gt 0 ]; then
+    say "tests: $*"
+    jest --ci "$@"
+    exit 0
+fi
+say "unit tests"
+jest --ci --selectProjects unit
+# Lab tests mostly wait (machines booting, Swarm/Kubernetes converging): run them side by side.
+# Each lab file has its own subnet, pool and stack names, so files never share a machine.
+say "lab tests (${FLOTILLA_LAB_WORKERS:-2} at a time)"
+jest --ci --selectProjects lab --maxWorkers="${FLOTILLA_LAB_WORKERS:-2}"
