@@ -9,6 +9,8 @@ export interface Registered {
     type: string;
     name: string;
     inputs: Record<string, unknown>;
+    /** The provider reference (`<urn>::<id>`) the resource was created with, when it names one. */
+    provider?: string;
 }
 
 /**
@@ -24,7 +26,7 @@ export function recordResources(
     void pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
-                registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+                registered.push({ type: args.type, name: args.name, inputs: args.inputs, ...(args.provider ? { provider: args.provider } : {}) });
                 const extra = outputs?.(args.type, args.name, args.inputs) ?? keyPairOutputs(args.type, args.name);
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
             },
