@@ -290,6 +290,16 @@ describe("PulumiKubernetesApp refuses, registering nothing", () => {
             `${T} services.web-nodeport: received "web-nodeport"; expected a service name whose objects have names of their own: its Service "web-nodeport" is also service "web"'s (rename one).`,
         ],
         [
+            "creating a namespace every cluster has",
+            () => ({ ...base(), namespace: "default" }),
+            `${T} createNamespace: received undefined (default true); expected false for the namespace "default" (every cluster has it: it is not the app's to create or delete).`,
+        ],
+        [
+            "creating kube-system, explicitly",
+            () => ({ ...base(), namespace: "kube-system", createNamespace: true }),
+            `${T} createNamespace: received true; expected false for the namespace "kube-system" (every cluster has it: it is not the app's to create or delete).`,
+        ],
+        [
             "a bad app name (the resource name by default)",
             () => ({ ...base(), appName: "-x" }),
             `${T} appName: received "-x"; expected a DNS-safe name of 1 to 63 characters: lower-case letters, digits and '-', starting and ending with a letter or digit.`,

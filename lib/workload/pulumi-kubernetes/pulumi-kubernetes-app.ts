@@ -14,7 +14,7 @@ import { Service } from "@pulumi/kubernetes/core/v1/service";
 import type { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterCapabilities, FULL_CAPABILITIES, IKubernetesCluster } from "../../core/cluster";
-import { Validator, isPlainObject } from "../../core/validate";
+import { Described, Validator, isPlainObject } from "../../core/validate";
 import { AppSpec, NormalizedAppSpec, normalizeAppSpec, resolveAppSpec } from "../app-spec";
 import { APP_KEYS } from "../app-spec/normalize";
 import {
@@ -36,6 +36,9 @@ import { ClusterProvider, checkKubernetesClusterArg } from "./cluster-provider";
 
 /** Type token of {@link PulumiKubernetesApp}. */
 export const PULUMI_KUBERNETES_APP_TYPE = "flotilla:workload:PulumiKubernetesApp";
+
+/** Namespaces every cluster has: never created (nor deleted) by an app. */
+export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
 
 /** Properties of {@link PulumiKubernetesAppArgs} besides the {@link AppSpec}'s. */
 const PULUMI_KUBERNETES_APP_KEYS = [
@@ -72,7 +75,8 @@ export interface PulumiKubernetesAppArgs extends AppSpec {
     readonly namespace?: string;
     /**
      * Create the namespace (a `Namespace` resource of this app: destroying the app deletes it and
-     * everything in it). Default `true`; `false` when the namespace exists and is not the app's.
+     * everything in it). Default `true`; `false` when the namespace exists and is not the app's
+     * (required for `default`, `kube-system`, `kube-public` and `kube-node-lease`).
      */
     readonly createNamespace?: boolean;
     /** Private registry credentials: an image pull Secret every pod uses. Default none. */
@@ -148,6 +152,13 @@ export class PulumiKubernetesApp extends pulumi.ComponentResource {
         const appName = v.dnsLabel(appArg === undefined ? "name" : "appName", appArg ?? name);
         const namespace = namespaceArg === undefined ? appName : v.dnsLabel("namespace", namespaceArg);
         const createNamespace = v.boolean("createNamespace", createArg, true);
+        if (createNamespace && (SYSTEM_NAMESPACES as readonly string[]).includes(namespace)) {
+            v.fail(
+                "createNamespace",
+                createArg ?? new Described("undefined (default true)"),
+                `false for the namespace "${namespace}" (every cluster has it: it is not the app's to create or delete)`,
+            );
+        }
         const planned = capabilitiesArg ?? FULL_CAPABILITIES;
         const app = normalizeAppSpec(PULUMI_KUBERNETES_APP_TYPE, name, spec);
         const renderOpts: KubernetesRenderOptions = {
