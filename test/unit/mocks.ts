@@ -15,12 +15,13 @@ export interface Registered {
 
 /**
  * Installs Pulumi mocks that record every registered resource (custom and component) and echo the
- * inputs back as state, plus what `outputs` adds for a resource (what a real create would return).
- * Returns the live list.
+ * inputs back as state, plus what `outputs` adds for a resource (what a real create would return),
+ * for project `flotilla` and stack `test` unless `where` says otherwise. Returns the live list.
  */
 export function recordResources(
     outputs?: (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown> | undefined,
     calls?: (token: string, inputs: Record<string, any>) => Record<string, unknown> | undefined,
+    where: { project?: string; stack?: string } = {},
 ): Registered[] {
     const registered: Registered[] = [];
     void pulumi.runtime.setMocks(
@@ -35,8 +36,8 @@ export function recordResources(
                 return { ...args.inputs, ...calls?.(args.token, args.inputs) };
             },
         },
-        "flotilla",
-        "test",
+        where.project ?? "flotilla",
+        where.stack ?? "test",
         false,
     );
     return registered;
