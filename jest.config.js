@@ -21,7 +21,7 @@ module.exports = {
       testMatch: ["**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
       // Examples import the library as a user does; their unit tests evaluate them against this checkout's source.
-      moduleNameMapper: { "^flotilla$": "<rootDir>/lib/index.ts", "^flotilla/(aws|azure|proxmox)$": "<rootDir>/lib/hosts/$1.ts" },
+      moduleNameMapper: { "^flotilla$": "<rootDir>/lib/index.ts", "^flotilla/(aws|azure|proxmox)$": "<rootDir>/lib/hosts/$1.ts", "^flotilla/kubernetes$": "<rootDir>/lib/workload/pulumi-kubernetes/index.ts" },
     },
     {
       displayName: "lab",

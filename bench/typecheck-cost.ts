@@ -2,8 +2,11 @@
  * What the optional cloud dependencies cost a user's program at type-check time: `tsc --noEmit`
  * wall time and peak memory of a one-file program importing (a) `flotilla` only, (b) + `flotilla/aws`,
  * (c) + `flotilla/azure` (azure-native by submodule, as flotilla does), (d) + `flotilla/proxmox`,
- * and (e) the azure-native ROOT module, which flotilla never imports (the reason it is imported by
- * submodule only). Each program is compiled in a temporary folder beside the repository's
+ * (e) + `flotilla/kubernetes` (@pulumi/kubernetes by resource module, as flotilla does), (f) the
+ * @pulumi/kubernetes root, as a user's own program may import it, and (g) the azure-native ROOT
+ * module, which flotilla never imports (the reason it is imported by submodule only). Then what
+ * `require` loads at run time: the modules of @pulumi/kubernetes that `flotilla` and
+ * `flotilla/kubernetes` load (the root: none). Each program is compiled in a temporary folder beside the repository's
  * node_modules (`flotilla` resolves to this checkout's dist/: run `npm run build` first).
  * Run: `ts-node --transpile-only bench/typecheck-cost.ts [runs]` (default 2 runs, the best kept).
  */
@@ -19,6 +22,8 @@ const PROGRAMS: Record<string, string> = {
     "+ flotilla/aws": `import { LabHostPool } from "flotilla";\nimport { AwsHostPool } from "flotilla/aws";\nexport const t = [LabHostPool, AwsHostPool];\n`,
     "+ flotilla/azure": `import { LabHostPool } from "flotilla";\nimport { AzureHostPool } from "flotilla/azure";\nexport const t = [LabHostPool, AzureHostPool];\n`,
     "+ flotilla/proxmox": `import { LabHostPool } from "flotilla";\nimport { ProxmoxHostPool } from "flotilla/proxmox";\nexport const t = [LabHostPool, ProxmoxHostPool];\n`,
+    "+ flotilla/kubernetes": `import { LabHostPool } from "flotilla";\nimport { ClusterProvider, PulumiKubernetesApp } from "flotilla/kubernetes";\nexport const t = [LabHostPool, ClusterProvider, PulumiKubernetesApp];\n`,
+    "@pulumi/kubernetes root": `import * as k8s from "@pulumi/kubernetes";\nexport const t = k8s.apps.v1.Deployment;\n`,
     "azure-native root (never done)": `import * as azure from "@pulumi/azure-native";\nexport const t = azure.compute.VirtualMachine;\n`,
 };
 
@@ -58,4 +63,23 @@ for (const [label, source] of Object.entries(PROGRAMS)) {
         if (!best || m.seconds < best.seconds) best = m;
     }
     if (best) console.log(`  ${label.padEnd(32)} ${best.seconds.toFixed(2)} s  ${best.mib.toFixed(0)} MiB`);
+}
+
+// What requiring each entry point loads at run time, in a fresh process: its time and the number of
+// @pulumi/kubernetes modules (the root must load none).
+console.log("require() in a fresh node process:");
+for (const [label, entry] of [
+    ["flotilla", "./dist/lib"],
+    ["flotilla/kubernetes", "./dist/lib/workload/pulumi-kubernetes"],
+] as const) {
+    const script =
+        `const t=process.hrtime.bigint();require('${entry}');const ms=Number(process.hrtime.bigint()-t)/1e6;` +
+        "const m=Object.keys(require.cache);console.log(JSON.stringify({ms,all:m.length,k8s:m.filter(k=>k.includes('@pulumi/kubernetes')).length}))";
+    const r = childProcess.spawnSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8" });
+    if (r.status !== 0) {
+        console.log(`  ${label.padEnd(32)} FAILED: ${r.stderr.slice(0, 400)}`);
+        continue;
+    }
+    const o = JSON.parse(r.stdout.trim()) as { ms: number; all: number; k8s: number };
+    console.log(`  ${label.padEnd(32)} ${(o.ms / 1000).toFixed(2)} s  ${o.all} modules, ${o.k8s} of @pulumi/kubernetes`);
 }

@@ -243,11 +243,11 @@ export interface K8sContainerPort {
     readonly hostPort?: number;
 }
 
-/** Requests or limits. */
-export interface K8sQuantities {
+/** Requests or limits. (A type, not an interface: it must be assignable to `@pulumi/kubernetes`' `{ [key: string]: Input<string> }`.) */
+export type K8sQuantities = {
     readonly cpu?: string;
     readonly memory?: string;
-}
+};
 
 /** A container. */
 export interface K8sContainer {

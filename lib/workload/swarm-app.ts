@@ -151,7 +151,7 @@ const REGISTRY_AUTH_KEYS = ["server", "username", "password"];
  * user name a non-empty token, the password present and non-empty (never shown). Returns them
  * as Outputs.
  */
-function checkRegistryAuth(v: Validator, auth: RegistryAuth): { server: pulumi.Output<string>; username: pulumi.Output<string>; password: pulumi.Output<string> } {
+export function checkRegistryAuth(v: Validator, auth: RegistryAuth): { server: pulumi.Output<string>; username: pulumi.Output<string>; password: pulumi.Output<string> } {
     if (typeof auth !== "object" || auth === null || Array.isArray(auth)) {
         v.fail("registryAuth", auth, "an object { server, username, password }");
     }

@@ -5,9 +5,10 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { resetClaims } from "../../lib/core/claims";
 import { Registered, keyPairOutputs, recordResources } from "./mocks";
 
-/** The project name the mocks run programs under (the config namespace of `new pulumi.Config()`). */
+/** The project name the mocks run programs under by default (the config namespace of `new pulumi.Config()`). */
 export const MOCK_PROJECT = "flotilla";
 
 export interface EvaluatedExample {
@@ -17,28 +18,57 @@ export interface EvaluatedExample {
     program: Record<string, unknown>;
 }
 
+/** How {@link evaluateExample} runs a program. */
+export interface EvaluateOptions {
+    /** Config keys to mark secret (as given, or without the project's namespace). Default none. */
+    secret?: string[];
+    /** What real creates would return for some resources (before {@link scriptResults}). Default none. */
+    outputs?: (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown> | undefined;
+    /** What invokes return. Default {@link cloudLookups}. */
+    calls?: (token: string, inputs: Record<string, any>) => Record<string, unknown> | undefined;
+    /** Project name (config namespace, URNs). Default {@link MOCK_PROJECT}. */
+    project?: string;
+    /** Stack name. Default `test`. */
+    stack?: string;
+}
+
 /**
  * Runs `examples/<name>/index.ts` under mocks with `config` (keys without namespace go to the
- * project's; `secret` names those to mark secret) and returns what it registered once every
- * registration settled. `outputs` adds what real creates would return for some resources.
+ * project's) and returns what it registered once every registration settled. Each call loads the
+ * program afresh (its own module registry, the per-program claims reset), so one test file may
+ * evaluate it several times; a program that throws (e.g. a missing required config) rejects with
+ * its error, carrying `registered` (what it registered before).
  */
-export async function evaluateExample(
-    name: string,
-    config: Record<string, string>,
-    secret: string[] = [],
-    outputs?: (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown> | undefined,
-    calls: (token: string, inputs: Record<string, any>) => Record<string, unknown> | undefined = cloudLookups,
-): Promise<EvaluatedExample> {
-    const registered = recordResources((type, n, inputs) => outputs?.(type, n, inputs) ?? scriptResults(type, n, inputs), calls);
-    const full = (k: string) => (k.includes(":") ? k : `${MOCK_PROJECT}:${k}`);
+export async function evaluateExample(name: string, config: Record<string, string>, opts: EvaluateOptions = {}): Promise<EvaluatedExample> {
+    const project = opts.project ?? MOCK_PROJECT;
+    const outputs = opts.outputs;
+    const registered = recordResources(
+        (type, n, inputs) => outputs?.(type, n, inputs) ?? scriptResults(type, n, inputs),
+        opts.calls ?? cloudLookups,
+        { project, stack: opts.stack ?? "test" },
+    );
+    const full = (k: string) => (k.includes(":") ? k : `${project}:${k}`);
     pulumi.runtime.setAllConfig(
         Object.fromEntries(Object.entries(config).map(([k, v]) => [full(k), v])),
-        secret.map(full),
+        (opts.secret ?? []).map(full),
     );
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = require(path.join(__dirname, "..", "..", "examples", name, "index.ts")) as Record<string, unknown>;
-    // Let every apply and registration reach the mocks.
-    for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 20));
+    resetClaims();
+    let program: Record<string, unknown> = {};
+    const settle = async () => {
+        // Let every apply and registration reach the mocks.
+        for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 20));
+    };
+    try {
+        jest.isolateModules(() => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            program = require(path.join(__dirname, "..", "..", "examples", name, "index.ts")) as Record<string, unknown>;
+        });
+    } catch (err) {
+        await settle();
+        // What the program registered before it threw, for the caller to assert on.
+        throw Object.assign(err as Error, { registered });
+    }
+    await settle();
     return { registered, program };
 }
 
@@ -70,9 +100,9 @@ export function cloudLookups(token: string, inputs: Record<string, any>): Record
     return token === "aws:ec2/getAmi:getAmi" ? { ...inputs, id: "ami-0debian12" } : undefined;
 }
 
-/** What EC2 returns for the i-th instance created: its addresses and zone. */
-export function ec2Outputs(): (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown> | undefined {
-    let n = 0;
+/** What EC2 returns for the i-th instance created (from 0): its addresses (`.<first + i>`) and zone. */
+export function ec2Outputs(first = 11): (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown> | undefined {
+    let n = first - 11;
     return (type, _name, inputs) => {
         if (type !== "aws:ec2/instance:Instance") return undefined;
         n++;

@@ -4,59 +4,28 @@
  * test asserts the resource graph: the pool's network, rules and machines, the runtime, the swarm
  * and the app.
  */
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { keyPairOutputs } from "./mocks";
-import { resetClaims } from "../../lib/core/claims";
+import { Registered } from "./mocks";
+import { ec2Outputs, evaluateExample } from "./example-program";
 
+let registered: Registered[] = [];
 
-interface Registered {
-    type: string;
-    name: string;
-    inputs: Record<string, any>;
-}
-const registered: Registered[] = [];
-let n = 0;
-
-/** What the swarm's and the app's scripts report on a real create. */
-function scriptResult(name: string): Record<string, string> | undefined {
-    if (name.endsWith("-init")) return { result: JSON.stringify({ clusterId: "c1", nodeId: "n0", workerToken: "WT", managerToken: "MT" }) };
-    if (name.includes("-join-")) return { result: JSON.stringify({ nodeId: `n-${name}` }) };
-    if (name.endsWith("-deploy")) return { result: JSON.stringify({ web: { running: 3, desired: 3 } }) };
-    return undefined;
-}
-
-/** Evaluates the example program with `config` and waits until its graph is registered. */
+/** Evaluates the example program with `config` (project aws-swarm, stack dev) and waits until its graph is registered. */
 async function run(config: Record<string, string>): Promise<Record<string, unknown>> {
-    registered.splice(0);
-    resetClaims();
-    n = 0;
-    await pulumi.runtime.setMocks(
-        {
-            newResource(args) {
-                registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-                const extra: Record<string, unknown> =
-                    args.type === "aws:ec2/instance:Instance"
-                        ? { privateIp: `10.60.0.${10 + n}`, publicIp: `203.0.113.${10 + n++}`, availabilityZone: "eu-west-1a" }
-                        : (scriptResult(args.name) ?? keyPairOutputs(args.type, args.name) ?? {});
-                return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
-            },
-            call(args) {
-                return args.token === "aws:ec2/getAmi:getAmi" ? { ...args.inputs, id: "ami-0debian12" } : args.inputs;
-            },
-        },
-        "aws-swarm",
-        "dev",
-        false,
-    );
-    pulumi.runtime.setAllConfig(config);
-    let exports: Record<string, unknown> = {};
-    jest.isolateModules(() => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        exports = require(path.join(__dirname, "../../examples/aws-swarm/index.ts"));
+    registered = [];
+    const ec2 = ec2Outputs(10);
+    const evaluated = await evaluateExample("aws-swarm", config, {
+        project: "aws-swarm",
+        stack: "dev",
+        // EC2's addresses, and what the stack deploy reports on a real create.
+        outputs: (type, name, inputs) => (name.endsWith("-deploy") ? { result: JSON.stringify({ web: { running: 3, desired: 3 } }) } : ec2(type, name, inputs)),
+    }).catch((err: unknown) => {
+        registered = (err as { registered: Registered[] }).registered;
+        throw err;
     });
-    await new Promise((r) => setTimeout(r, 500));
-    return exports;
+    registered = evaluated.registered;
+    await new Promise((r) => setTimeout(r, 300));
+    return evaluated.program;
 }
 
 const count = (type: string) => registered.filter((r) => r.type === type).length;

@@ -5,27 +5,22 @@
  */
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { recordResources, valueOf } from "./mocks";
-import { resetClaims } from "../../lib/core/claims";
+import { valueOf } from "./mocks";
+import { evaluateExample } from "./example-program";
 import { azureOutputs } from "./azure-mocks";
 
-
-const registered = recordResources((type, name, inputs) => {
-    // What the scripts print on a real `up`: the swarm's tokens, each node's id, the stack's tasks.
-    if (name.endsWith("-init")) return { result: JSON.stringify({ clusterId: "c1", nodeId: "n0", workerToken: "WT", managerToken: "MT" }) };
-    if (name.includes("-join-")) return { result: JSON.stringify({ nodeId: `n-${name}` }) };
-    if (name.endsWith("-deploy")) return { result: JSON.stringify({ web: { running: 3, desired: 3 } }) };
-    return azureOutputs(type, name, inputs);
-});
-
-beforeAll(() => {
-    resetClaims();
-    pulumi.runtime.setAllConfig({ "azure-native:location": "northeurope", [`${pulumi.getProject()}:adminCidr`]: "203.0.113.7/32" });
-});
-
 test("examples/azure-swarm: three zoned VMs, Docker over SSH, a three-manager swarm, the web app on port 80", async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = require("../../examples/azure-swarm/index") as { urls: pulumi.Output<string[]>; services: pulumi.Output<unknown> };
+    const evaluated = await evaluateExample(
+        "azure-swarm",
+        { "azure-native:location": "northeurope", adminCidr: "203.0.113.7/32" },
+        {
+            // What Azure returns, and what the stack deploy reports, on a real create.
+            outputs: (type, name, inputs) =>
+                name.endsWith("-deploy") ? { result: JSON.stringify({ web: { running: 3, desired: 3 } }) } : azureOutputs(type, name, inputs),
+        },
+    );
+    const registered = evaluated.registered;
+    const program = evaluated.program as { urls: pulumi.Output<string[]>; services: pulumi.Output<unknown> };
     expect(await valueOf(program.urls)).toEqual(["http://203.0.113.10/", "http://203.0.113.11/", "http://203.0.113.12/"]);
     await new Promise((r) => setTimeout(r, 500));
     const count = (type: string) => registered.filter((r) => r.type === type).length;

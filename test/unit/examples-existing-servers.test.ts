@@ -19,7 +19,7 @@ test("four servers: probes, Docker, a swarm of 3 managers and 1 worker, the stac
     const { registered, program } = await evaluateExample(
         "existing-servers",
         { servers: JSON.stringify(SERVERS), sshPrivateKey: generateEd25519("ops@example").privateKey },
-        ["sshPrivateKey"],
+        { secret: ["sshPrivateKey"] },
     );
     const R = "pulumi-nodejs:dynamic/flotilla:RemoteScript";
     const names = SERVERS.map((s) => s.name);

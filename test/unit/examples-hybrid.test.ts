@@ -24,8 +24,7 @@ test("3 site managers + 2 EC2 workers: one swarm over public addresses, Swarm po
             adminCidr: "203.0.113.7/32",
             "aws:region": "eu-west-1",
         },
-        ["sshPrivateKey"],
-        ec2,
+        { secret: ["sshPrivateKey"], outputs: ec2 },
     );
     const g = graph(registered);
     const R = "pulumi-nodejs:dynamic/flotilla:RemoteScript";

@@ -10,24 +10,11 @@ import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { keyPairOutputs, valueOf } from "./mocks";
 import type { Registered } from "./mocks";
+import { evaluateExample } from "./example-program";
 import { bareKey } from "../../lib/shared/remote-script";
 
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
-const registered: Registered[] = [];
-
-void pulumi.runtime.setMocks(
-    {
-        newResource(args: pulumi.runtime.MockResourceArgs) {
-            registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-            return { id: `${args.name}-id`, state: { ...args.inputs, ...outputs(args.type, args.name, args.inputs) } };
-        },
-        call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
-    },
-    "proxmox-swarm",
-    "dev",
-    false,
-);
-pulumi.runtime.setAllConfig({ "proxmox-swarm:nodes": JSON.stringify(["pve1", "pve2", "pve3"]) });
+let registered: Registered[] = [];
 
 /** What real creates return: key pairs their keys, VMs their guest agent's view, Swarm scripts their results. */
 function outputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> | undefined {
@@ -58,7 +45,13 @@ const byName = (name: string) => {
 describe("examples/proxmox-swarm", () => {
     let program: typeof import("../../examples/proxmox-swarm/index");
     beforeAll(async () => {
-        program = await import("../../examples/proxmox-swarm/index");
+        const evaluated = await evaluateExample(
+            "proxmox-swarm",
+            { nodes: JSON.stringify(["pve1", "pve2", "pve3"]) },
+            { project: "proxmox-swarm", stack: "dev", outputs, calls: (_token, inputs) => inputs },
+        );
+        registered = evaluated.registered;
+        program = evaluated.program as unknown as typeof program;
         await valueOf(program.services);
         await valueOf(program.swarmNodes);
         await new Promise((r) => setTimeout(r, 100));

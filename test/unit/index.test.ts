@@ -28,3 +28,27 @@ test("the root loads no cloud SDK: AzureHostPool comes only from the subpath flo
     // ... and what requiring flotilla/azure loads: the SDK's submodules, never its root (every service).
     expect(JSON.parse(azure.trim())).toEqual([true, true, false]);
 }, 60000);
+
+test("the root loads no @pulumi/kubernetes: the provider path comes only from the subpath flotilla/kubernetes", async () => {
+    const lib = (await import("../../lib")) as Record<string, unknown>;
+    expect(lib.PulumiKubernetesApp).toBeUndefined();
+    expect(lib.ClusterProvider).toBeUndefined();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pkg = require("../../package.json");
+    expect(pkg.exports["./kubernetes"]).toEqual({
+        types: "./dist/lib/workload/pulumi-kubernetes/index.d.ts",
+        default: "./dist/lib/workload/pulumi-kubernetes/index.js",
+    });
+    expect(pkg.typesVersions["*"].kubernetes).toEqual(["dist/lib/workload/pulumi-kubernetes/index.d.ts"]);
+    expect(pkg.peerDependenciesMeta["@pulumi/kubernetes"]).toEqual({ optional: true });
+    const { execFileSync } = await import("child_process");
+    // [any @pulumi/kubernetes file, the subpath's own files, the SDK's root index]
+    const script = (entry: string) =>
+        `require('${entry}');const m=Object.keys(require.cache);` +
+        "console.log(JSON.stringify([m.some(k=>k.includes('@pulumi/kubernetes')),m.some(k=>k.includes('pulumi-kubernetes/')),m.some(k=>k.endsWith('@pulumi/kubernetes/index.js'))]))";
+    const run = (entry: string) =>
+        JSON.parse(execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script(entry)], { cwd: `${__dirname}/../..`, encoding: "utf8" }).trim());
+    expect(run("./lib")).toEqual([false, false, false]);
+    // flotilla/kubernetes loads the SDK's modules of the resources it makes, never its root (every API group).
+    expect(run("./lib/workload/pulumi-kubernetes")).toEqual([true, true, false]);
+}, 60000);

@@ -9,22 +9,25 @@ export interface Registered {
     type: string;
     name: string;
     inputs: Record<string, unknown>;
+    /** The provider reference (`<urn>::<id>`) the resource was created with, when it names one. */
+    provider?: string;
 }
 
 /**
  * Installs Pulumi mocks that record every registered resource (custom and component) and echo the
- * inputs back as state, plus what `outputs` adds for a resource (what a real create would return).
- * Returns the live list.
+ * inputs back as state, plus what `outputs` adds for a resource (what a real create would return),
+ * for project `flotilla` and stack `test` unless `where` says otherwise. Returns the live list.
  */
 export function recordResources(
     outputs?: (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown> | undefined,
     calls?: (token: string, inputs: Record<string, any>) => Record<string, unknown> | undefined,
+    where: { project?: string; stack?: string } = {},
 ): Registered[] {
     const registered: Registered[] = [];
     void pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
-                registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+                registered.push({ type: args.type, name: args.name, inputs: args.inputs, ...(args.provider ? { provider: args.provider } : {}) });
                 const extra = outputs?.(args.type, args.name, args.inputs) ?? keyPairOutputs(args.type, args.name);
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
             },
@@ -33,8 +36,8 @@ export function recordResources(
                 return { ...args.inputs, ...calls?.(args.token, args.inputs) };
             },
         },
-        "flotilla",
-        "test",
+        where.project ?? "flotilla",
+        where.stack ?? "test",
         false,
     );
     return registered;

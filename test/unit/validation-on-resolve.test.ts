@@ -40,6 +40,7 @@ const outcome = (name: string): Outcome => {
 const LAB = 'flotilla:hosts:LabHostPool "lab": invalid';
 const PART = 'a cloud-init user data part: a string starting with "#cloud-config", "#!" (a script) or "#cloud-boothook"';
 const APP = 'flotilla:workload:SwarmApp "web": invalid';
+const K8S = (name: string) => `flotilla:workload:PulumiKubernetesApp "${name}": invalid`;
 const SERVER = 'a registry address host[:port] as image references start with, e.g. "10.213.0.5:5000" or "registry.example.com"';
 
 describe("an Output input fails when it resolves, before any child that needs it is registered", () => {
@@ -64,6 +65,25 @@ describe("an Output input fails when it resolves, before any child that needs it
             "registryAuth bad server",
             `${APP} registryAuth.server: received "https://r.example.com"; expected ${SERVER} (a URL: give host[:port] without a scheme).`,
             ["flotilla:workload:SwarmApp web"],
+        ],
+        [
+            "kubernetes capabilities other than planned",
+            `${K8S("lb")} capabilities: received {"serviceVirtualIp":true,"routingMesh":true,"loadBalancer":false}; expected the cluster's capabilities, ` +
+                `{"serviceVirtualIp":true,"routingMesh":true,"loadBalancer":true}, which need other objects (service-web-lb added, service-web-nodeport gone): set capabilities to them.`,
+            // The provider needs no rendered object; none of the app's objects reached the engine.
+            ["flotilla:workload:PulumiKubernetesApp lb", "pulumi:providers:kubernetes lb-provider"],
+        ],
+        [
+            "kubernetes no routing mesh reported",
+            `${K8S("mesh")} services.web.ports[0]: received {"target":80,"published":30080,"protocol":"tcp","mode":"ingress"}; expected a port published in "host" mode ` +
+                `(set its mode, or the app's publishMode, to "host"): this cluster has no routing mesh, which "ingress" publishing needs on Kubernetes.`,
+            ["flotilla:workload:PulumiKubernetesApp mesh", "pulumi:providers:kubernetes mesh-provider"],
+        ],
+        [
+            "kubernetes image Output not a reference",
+            `${K8S("img")} services.web.image: received "Not An Image"; expected a Docker image reference [registry[:port]/]path[:tag][@digest] ` +
+                `(path component "Not An Image" is not lower-case letters and digits separated by '.', '_', '__' or '-').`,
+            ["flotilla:workload:PulumiKubernetesApp img", "pulumi:providers:kubernetes img-provider"],
         ],
         [
             "registryAuth empty username",

@@ -12,6 +12,8 @@ import { FULL_CAPABILITIES, ISwarmCluster, SWARM_PORTS } from "../../../lib/core
 import { InvalidArgumentError } from "../../../lib/core/validate";
 import { LabHostPool } from "../../../lib/hosts/lab";
 import { SwarmApp, SwarmAppArgs } from "../../../lib/workload/swarm-app";
+import { PulumiKubernetesApp } from "../../../lib/workload/pulumi-kubernetes";
+import { ClusterCapabilities, IKubernetesCluster, KUBERNETES_PORTS } from "../../../lib/core/cluster";
 
 const registered = recordResources(keyPairOutputs);
 const stray: unknown[] = [];
@@ -30,7 +32,29 @@ const cluster: ISwarmCluster = {
 };
 const app = (registryAuth: unknown): SwarmAppArgs => ({ cluster, services: { web: { image: "nginx:1.27" } }, registryAuth }) as SwarmAppArgs;
 
+/** A Kubernetes cluster reporting `capabilities` (what a KubernetesCluster reports once its nodes are probed). */
+const k8s = (capabilities: ClusterCapabilities): IKubernetesCluster => ({
+    orchestrator: "kubernetes",
+    capabilities: pulumi.output(capabilities),
+    ports: KUBERNETES_PORTS,
+    controlPlane: [testRuntimeHost("cp0", "10.0.0.2")],
+    workers: [],
+    kubeconfig: pulumi.secret("apiVersion: v1\n"),
+});
+
 const scenarios: Record<string, () => pulumi.Output<unknown>> = {
+    "kubernetes capabilities other than planned": () =>
+        new PulumiKubernetesApp("lb", {
+            cluster: k8s({ ...FULL_CAPABILITIES, loadBalancer: true }),
+            services: { web: { image: "web:1", ports: [{ target: 80, published: 30443, mode: "loadBalancer" }] } },
+        }).objectNames,
+    "kubernetes no routing mesh reported": () =>
+        new PulumiKubernetesApp("mesh", {
+            cluster: k8s({ serviceVirtualIp: false, routingMesh: false, loadBalancer: false }),
+            services: { web: { image: "web:1", ports: [{ target: 80, published: 30080 }] } },
+        }).objectNames,
+    "kubernetes image Output not a reference": () =>
+        new PulumiKubernetesApp("img", { cluster: k8s(FULL_CAPABILITIES), services: { web: { image: pulumi.output("Not An Image") } } }).objectNames,
     "userData part": () =>
         new LabHostPool("lab", { size: 2, userData: [pulumi.secret("#cloud-config\n{}"), pulumi.secret("echo hi")] }).privateAddresses,
     "userData list": () => new LabHostPool("lab", { size: 1, userData: pulumi.output(["#!/bin/sh\ntrue", "nope"]) }).privateAddresses,
