@@ -371,7 +371,10 @@ describe("faults on a running swarm app", () => {
         const healthy = await swarmHealthy("the swarm healthy and the app converged after the restart", 300);
         console.log(`  swarm healthy and app converged ${seconds(t)}s after the restart began (wait ${healthy.toFixed(1)}s)`);
         for (const i of [0, 1, 2, 3, 4]) {
+            // What the pool's readiness check waits for: systemd up, cloud-init done, sshd (this login).
             expect((await onNode(i, "systemctl is-system-running")).trim()).toBe("running");
+            expect((await onNode(i, "cloud-init status")).trim()).toBe("status: done");
+            expect((await onNode(i, "systemctl is-active docker")).trim()).toBe("active");
         }
         const tasksAfter = await dbHistory();
         console.log(`  db tasks: ${tasksBefore.length} before, ${tasksAfter.length} after; now: ${tasksAfter.slice(0, 2).join(" | ")}`);
