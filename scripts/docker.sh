@@ -6,6 +6,20 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# Every lab machine runs systemd, which takes inotify instances from the host's per-user budget
+# (shared by all containers): at Linux's default of 128, a dozen machines at once fail to boot
+# ("Too many open files"). Raised, never lowered — the limit kind documents for the same reason.
+raise_inotify() {
+    local key=$1 want=$2 have
+    have=$(cat "/proc/sys/fs/inotify/$key" 2>/dev/null || echo "$want")
+    if [ "$have" -lt "$want" ]; then
+        say "docker: fs.inotify.$key $have -> $want (lab machines run systemd)"
+        as_root sysctl -q -w "fs.inotify.$key=$want" || die "could not raise fs.inotify.$key to $want"
+    fi
+}
+raise_inotify max_user_instances 1024
+raise_inotify max_user_watches 524288
+
 if timeout 20 docker version >/dev/null 2>&1; then
     say "docker: engine $(docker version --format '{{.Server.Version}}') answers; using it"
     exit 0
@@ -30,7 +44,8 @@ else
     done
     log=/var/log/flotilla-dockerd.log
     say "docker: no systemd here; starting dockerd in the background (log: $log)"
-    as_root bash -c "nohup dockerd >>'$log' 2>&1 </dev/null &"
+    # In a session of its own (setsid): the engine must outlive the shell that started it.
+    as_root setsid -f bash -c "exec dockerd >>'$log' 2>&1 </dev/null"
 fi
 
 for _ in $(seq 1 60); do
