@@ -3,7 +3,8 @@
  * form a Swarm of 3 managers, machine 3 runs a LabRegistry whose password is the secret config
  * `test:registryPassword` (known to the test, so its scans can find it), with the demo image pushed
  * into it; the Docker engines trust that registry and log in to it (the password reaches every
- * node). Config (namespace `test`): poolName, subnet, registryPassword (secret).
+ * node). Config (namespace `test`): poolName, subnet, registryAddress (machine 3's address and
+ * port 5000, plain as the credentials need it), registryPassword (secret).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DockerEngine, LabHostPool, LabRegistry, SwarmCluster } from "flotilla";
@@ -24,7 +25,8 @@ const withDocker = new DockerEngine("docker", {
     hosts: lab.hosts.slice(0, 3),
     joinsSwarm: true,
     insecureRegistries: [registry.address],
-    registryCredentials: [{ registry: registry.address, username: registry.username, password: registry.password }],
+    // Plain: the address machine 3 gets (the test computes it from the subnet).
+    registryCredentials: [{ registry: config.require("registryAddress"), username: registry.username, password: registry.password }],
 }).hosts;
 
 const swarm = new SwarmCluster("swarm", { managers: withDocker, labels: { env: "test" } });
