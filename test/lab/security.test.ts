@@ -294,18 +294,21 @@ describe("security checks on a lab stack (Swarm of 3 + LabRegistry)", () => {
         const exported = stackExport(false);
         const shown = stackExport(true);
         const onMachines: Record<string, string[]> = {};
-        // The values to look for go in on stdin (a sudo command line would be logged in the journal).
+        // The values to look for go in on stdin (a sudo command line is logged in the journal),
+        // and the patterns are written so that they do not match their own text there.
         const needles = Buffer.from(Object.values(secrets).join("\n") + "\n");
+        const scan = (files: string) =>
+            "bash -c 'f=$(mktemp); cat >\"$f\"; " +
+            `{ ${files}; } >"$f.log" 2>/dev/null; ` +
+            "echo \"$(grep -c -F -f \"$f\" \"$f.log\") $(grep -c -E \"BEGIN [A-Z ]*PRIVATE KEY|SWMTKN-1-[0-9a-z]{20}|client-key-data:[[:space:]]*[A-Za-z0-9+/=]{20}\" \"$f.log\") $(wc -l <\"$f.log\")\"; rm -f \"$f\" \"$f.log\"'";
         for (let i = 0; i < logins.length; i++) {
-            const count = await sudo(
-                i,
-                "bash -c 'f=$(mktemp); cat >\"$f\"; " +
-                    "{ journalctl --no-pager -o cat; cat /var/log/cloud-init.log /var/log/cloud-init-output.log /tmp/flotilla-*.err 2>/dev/null; } >\"$f.log\"; " +
-                    "echo \"$(grep -c -F -f \"$f\" \"$f.log\") $(grep -c -E \"BEGIN [A-Z ]*PRIVATE KEY|SWMTKN-1-|client-key-data\" \"$f.log\") $(wc -l <\"$f.log\")\"; rm -f \"$f\" \"$f.log\"'",
-                needles,
-            ).catch((e: Error) => e.message);
+            const count = await sudo(i, scan("journalctl --no-pager -o cat; cat /var/log/cloud-init.log /var/log/cloud-init-output.log /tmp/flotilla-*.err"), needles);
             onMachines[names[i]] = count.trim().split(" ");
         }
+        // The control: the same scan finds the registry login where it must be (root's Docker config).
+        const control = (await sudo(0, scan("cat /root/.docker/config.json"), needles)).trim().split(" ");
+        console.log(`control scan of /root/.docker/config.json on ${names[0]} (secret lines, pattern lines, lines): ${JSON.stringify(control)}`);
+        expect(Number(control[0])).toBeGreaterThan(0);
         console.log(
             `scanned: ${backend.count} backend files (${backend.text.length} bytes), export ${exported.length} bytes, ` +
                 `engine output ${engineOutput.length} bytes, machine logs (secret lines, pattern lines, lines): ${JSON.stringify(onMachines)}`,

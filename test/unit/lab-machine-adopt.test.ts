@@ -2,9 +2,9 @@
  * lib/hosts/scripts/lab-machine.sh, create phase, with a machine already under its name (what a
  * killed run leaves): adopted only when it runs and carries the same user data (label
  * flotilla.seed = sha256 of MACHINE_USER_DATA_GZ); otherwise removed with its volumes and made
- * again with the label. A fake `docker` on PATH records every call; the machine's "sshd" is a local
- * TCP server (MACHINE_ADDRESS 127.0.0.1 needs port 22, so the readiness check runs against a port
- * this test cannot own: the script's own sshd wait is given 1 s and only the order of calls matters).
+ * again with the label. A fake `docker` on PATH records every call and plays the existing
+ * container; the readiness wait's sshd probe targets 192.0.2.1 (nothing answers) with a 1 s boot
+ * timeout, so a run ends there: what is checked is the decision and the order of the calls.
  */
 import * as childProcess from "child_process";
 import * as crypto from "crypto";
