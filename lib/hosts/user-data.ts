@@ -22,6 +22,9 @@ export interface HostUserDataInput {
     hostPublic: string;
 }
 
+/** The sshd drop-in every pool's machine gets (root login off). */
+export const SSHD_DROP_IN = "/etc/ssh/sshd_config.d/00-flotilla.conf";
+
 /**
  * The `#cloud-config` user data of a pool's machine: a sudo user with the pool's key, the
  * pre-generated host key (so clients check it strictly from the first connection), no passwords,
@@ -40,6 +43,10 @@ export function hostUserData(input: HostUserDataInput): string {
         ],
         disable_root: true,
         ssh_pwauth: false,
+        // Root login off in sshd itself, not only root's keys disabled: Debian's default (and the
+        // cloud images') is "prohibit-password", which admits root with any key put there later.
+        // First in sshd_config.d (sshd takes the first value it reads); written before sshd starts.
+        write_files: [{ path: SSHD_DROP_IN, owner: "root:root", permissions: "0644", content: "PermitRootLogin no\n" }],
         ssh_deletekeys: true,
         // Keep the given ed25519 host key and make no other (an empty list fails cloud-init's schema).
         ssh_genkeytypes: ["ed25519"],

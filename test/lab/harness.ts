@@ -92,6 +92,22 @@ export function storedState(stack: Stack): string {
     return fs.readFileSync(found[0], "utf8");
 }
 
+/** The folder of the stack's private file backend (state, history, locks under `.pulumi/`). */
+export function backendDir(stack: Stack): string {
+    const backend = backends.get(stack.name);
+    if (!backend) throw new Error(`no backend recorded for stack ${stack.name}`);
+    return backend;
+}
+
+/** The lock files the file backend holds for any stack (`.pulumi/locks/...`), relative to the backend. */
+export function lockFiles(stack: Stack): string[] {
+    const locks = path.join(backendDir(stack), ".pulumi", "locks");
+    if (!fs.existsSync(locks)) return [];
+    return (fs.readdirSync(locks, { recursive: true }) as string[])
+        .filter((f) => f.endsWith(".json") && fs.statSync(path.join(locks, f)).isFile())
+        .map((f) => path.join(".pulumi", "locks", f));
+}
+
 /** Removes the stack (and its settings file in the program's folder) and its temporary folder. */
 export async function removeStack(stack: Stack): Promise<void> {
     await stack.workspace.removeStack(stack.name, { force: true });

@@ -147,6 +147,9 @@ describe("LabHostPool", () => {
             ],
             disable_root: true,
             ssh_pwauth: false,
+            write_files: [
+                { path: "/etc/ssh/sshd_config.d/00-flotilla.conf", owner: "root:root", permissions: "0644", content: "PermitRootLogin no\n" },
+            ],
             ssh_deletekeys: true,
             ssh_genkeytypes: ["ed25519"],
             ssh_keys: { ed25519_private: "PRIVATE", ed25519_public: "ssh-ed25519 BBBB host" },

@@ -7,7 +7,10 @@
 #         /var/lib/docker and /var/lib/containerd (a runtime inside needs a non-overlay filesystem),
 #         the NoCloud seed copied in before the first boot, then a bounded wait until systemd has
 #         booted, cloud-init is done and sshd answers. Prints the container id last.
-#         Idempotent: a running, ready machine with the same name is kept as it is.
+#         Idempotent: a running machine with the same name and the same user data (label
+#         flotilla.seed, its sha256), e.g. one a killed run half-created, is adopted once ready;
+#         any other machine with that name (stopped, or made from other user data) is removed with
+#         its volumes and made again.
 # read:   exit 0 when the container runs, 3 when it is gone or stopped (a refresh then drops it from
 #         the state and the next up makes it again).
 # delete: removes the container and its volumes; nothing left behind. Idempotent.
@@ -81,15 +84,25 @@ create() {
     docker image inspect "$MACHINE_IMAGE" >/dev/null 2>&1 ||
         die "image $MACHINE_IMAGE not found on the Docker engine (the pool's image step makes sure of it; was it removed since?)"
 
+    # The user data's hash, kept as a label: a machine found under this name (one a killed run
+    # half-created) is adopted only when it was given this very user data (same keys).
+    local seed_hash
+    seed_hash=$(printf '%s' "$MACHINE_USER_DATA_GZ" | sha256sum | cut -d ' ' -f 1)
     if docker container inspect "$MACHINE_NAME" >/dev/null 2>&1; then
-        if [ "$(docker inspect --format '{{.State.Running}}' "$MACHINE_NAME")" = true ]; then
-            log "exists and runs; checking it is ready"
+        local found
+        found=$(docker inspect --format '{{.State.Running}} {{index .Config.Labels "flotilla.seed"}}' "$MACHINE_NAME")
+        if [ "$found" = "true $seed_hash" ]; then
+            log "exists and runs with this user data (a create cut short?): adopting it once it is ready"
             wait_ready
             docker inspect --format '{{.Id}}' "$MACHINE_NAME"
             return
         fi
-        log "exists but is not running: recreating it"
-        docker rm -f "$MACHINE_NAME" >/dev/null
+        if [ "${found#* }" = "$seed_hash" ]; then
+            log "exists with this user data but is not running: recreating it"
+        else
+            log "exists but was made with other user data: recreating it"
+        fi
+        delete
     fi
 
     # A machine that fails to come up is removed with its volumes (its logs are in the error):
@@ -104,6 +117,7 @@ create() {
         --name "$MACHINE_NAME" \
         --hostname "$MACHINE_NAME" \
         --label "flotilla.pool=$MACHINE_POOL" \
+        --label "flotilla.seed=$seed_hash" \
         --network "$MACHINE_NETWORK" \
         --ip "$MACHINE_ADDRESS" \
         --cap-add ALL --cap-drop SYS_RESOURCE \
