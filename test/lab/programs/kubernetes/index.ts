@@ -1,0 +1,73 @@
+/**
+ * An air-gapped kubeadm cluster in the lab: a LabRegistry (its own one-machine pool) holding the
+ * Kubernetes images, the node bundle (kubeadm/kubelet/kubectl) and the demo image, all pushed from
+ * the tarballs of scripts/kubernetes-build.sh; lab machines (kubernetes: true) with containerd
+ * (the registry listed as insecure: plain HTTP) joined into one KubernetesCluster that pulls
+ * everything from the registry with credentials.
+ * Config (namespace `test`): poolName, registryPool, subnet, registrySubnet, controlPlane,
+ * workers, cache (the kubernetes-build.sh cache dir), demoImage (a local image reference).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Containerd, KubernetesCluster, LabHostPool, LabRegistry } from "flotilla";
+
+const config = new pulumi.Config("test");
+const controlPlane = config.requireNumber("controlPlane");
+const workers = config.requireNumber("workers");
+const cache = config.require("cache");
+const version = "v1.37.2";
+
+const registryPool = new LabHostPool("registry-pool", {
+    size: 1,
+    poolName: config.require("registryPool"),
+    subnet: config.require("registrySubnet"),
+});
+const archives: Record<string, string> = {
+    [`k8s/node-bundle:${version}`]: `${cache}/bundle/node-bundle.tar`,
+    [`k8s/kube-apiserver:${version}`]: `${cache}/images/kube-apiserver.tar`,
+    [`k8s/kube-controller-manager:${version}`]: `${cache}/images/kube-controller-manager.tar`,
+    [`k8s/kube-scheduler:${version}`]: `${cache}/images/kube-scheduler.tar`,
+    [`k8s/kube-proxy:${version}`]: `${cache}/images/kube-proxy.tar`,
+    "k8s/etcd:3.7.0-0": `${cache}/images/etcd.tar`,
+    "k8s/coredns:v1.14.6": `${cache}/images/coredns.tar`,
+    "k8s/pause:3.10.2": `${cache}/images/pause.tar`,
+    "k8s/flannel:v0.28.10": `${cache}/images/flannel.tar`,
+};
+const demoImage = config.require("demoImage");
+const registry = new LabRegistry("registry", { host: registryPool.hosts[0], images: [demoImage], archives });
+
+const lab = new LabHostPool("lab", {
+    size: controlPlane + workers,
+    poolName: config.require("poolName"),
+    subnet: config.require("subnet"),
+    kubernetes: true,
+});
+const nodes = new Containerd("containerd", { hosts: lab.hosts, insecureRegistries: [registry.address] }).hosts;
+
+// The control-plane images must all be in the registry before kubeadm init.
+const everythingPushed = registry.imageRefs;
+const cluster = new KubernetesCluster("k8s", {
+    distribution: "kubeadm",
+    version,
+    source: "bundle",
+    bundleImage: registry.imageRef(`k8s/node-bundle:${version}`),
+    imageRepository: pulumi.all([registry.address, everythingPushed]).apply(([address]) => `${address}/k8s`),
+    flannelImage: registry.imageRef("k8s/flannel:v0.28.10"),
+    registryCredentials: [{ registry: registry.address, username: registry.username, password: registry.password }],
+    controlPlane: nodes.slice(0, controlPlane),
+    workers: nodes.slice(controlPlane, controlPlane + workers),
+    nodeLabels: { env: "test" },
+    drainTimeoutSeconds: 120,
+});
+
+export const kubeconfig = cluster.kubeconfig;
+export const apiEndpoint = cluster.apiEndpoint;
+export const capabilities = cluster.capabilities;
+export const ports = cluster.ports;
+export const nodeNames = pulumi.all([...cluster.controlPlane, ...cluster.workers].map((h) => pulumi.output(h.name)));
+export const cgroupDrivers = pulumi.all([...cluster.controlPlane, ...cluster.workers].map((h) => pulumi.output(h.runtime.cgroupDriver ?? "")));
+export const demoRef = registry.imageRef(demoImage);
+export const registryPassword = registry.password;
+export const addresses = lab.privateAddresses;
+export const hostKeys = pulumi.all(lab.hosts.map((h) => pulumi.output(h.connection.hostKey ?? "")));
+export const privateKey = lab.sshPrivateKey;
+export const user = lab.sshUser;
