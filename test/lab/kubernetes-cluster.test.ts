@@ -111,7 +111,6 @@ spec:
 
 describe("KubernetesCluster (kubeadm) in the lab: 1 control plane + 2 workers", () => {
     const pool = `${TEST_POOL_PREFIX}ka${process.pid}`;
-    const registryPool = `${TEST_POOL_PREFIX}kar${process.pid}`;
     let stack: Stack;
     let kc: ReturnType<typeof kubectlWith>;
     let upOutput = "";
@@ -122,9 +121,7 @@ describe("KubernetesCluster (kubeadm) in the lab: 1 control plane + 2 workers", 
         removeStaleTestPools();
         stack = await testProgramStack("kubernetes", `ka-${process.pid}`, {
             "test:poolName": pool,
-            "test:registryPool": registryPool,
             "test:subnet": "10.213.170.0/28",
-            "test:registrySubnet": "10.213.160.0/28",
             "test:controlPlane": "1",
             "test:workers": "2",
             "test:cache": cache,
@@ -145,45 +142,45 @@ describe("KubernetesCluster (kubeadm) in the lab: 1 control plane + 2 workers", 
         upOutput = up.stdout + up.stderr;
         const out = up.outputs;
         expect(out.kubeconfig.secret).toBe(true);
-        expect(out.apiEndpoint.value).toBe("10.213.170.2");
-        expect(out.kubeconfig.value as string).toContain("server: https://10.213.170.2:6443");
+        expect(out.apiEndpoint.value).toBe("10.213.170.3");
+        expect(out.kubeconfig.value as string).toContain("server: https://10.213.170.3:6443");
         expect(out.capabilities.value).toEqual({ serviceVirtualIp: true, routingMesh: true, loadBalancer: false });
         expect(out.cgroupDrivers.value).toEqual(["cgroupfs", "cgroupfs", "cgroupfs"]);
         kc = kubectlWith(out.kubeconfig.value as string);
         secrets = [out.registryPassword.value as string, /client-key-data: (\S+)/.exec(out.kubeconfig.value as string)?.[1] as string];
         ids = machineIds(pool);
-        expect(ids).toHaveLength(3);
-        expect(readyNodes(kc)).toEqual([`${pool}-0 True`, `${pool}-1 True`, `${pool}-2 True`]);
+        expect(ids).toHaveLength(4);
+        expect(readyNodes(kc)).toEqual([`${pool}-1 True`, `${pool}-2 True`, `${pool}-3 True`]);
         const labels = (JSON.parse(kc(["get", "nodes", "-o", "json"])).items as KNode[]).map((n) => [n.metadata.labels.env, n.metadata.labels.pool]);
         expect(labels).toEqual([["test", pool], ["test", pool], ["test", pool]]);
         const waited = await until("system pods Running", 300, async () => {
             const pods = systemPods(kc);
             return pods.length >= 3 * 2 + 4 && pods.every((p) => p.running);
         }, 2000);
-        const pods = systemPods(kc).map((p) => p.name.replace(/-[a-z0-9]{5}$|-[a-z0-9]{8,10}-[a-z0-9]{5}$/, "").replace(`-${pool}-0`, ""));
+        const pods = systemPods(kc).map((p) => p.name.replace(/-[a-z0-9]{5}$|-[a-z0-9]{8,10}-[a-z0-9]{5}$/, "").replace(`-${pool}-1`, ""));
         console.log(`system pods Running ${waited.toFixed(1)}s after up: ${pods.join(", ")}`);
         for (const p of ["kube-system/etcd", "kube-system/kube-apiserver", "kube-system/kube-controller-manager", "kube-system/kube-scheduler", "kube-system/coredns", "kube-system/kube-proxy", "kube-flannel/kube-flannel-ds"]) {
             expect(pods).toContain(p);
         }
         // Every image came from the registry: the nodes' images are all named after it.
         const images = kc(["get", "pods", "-A", "-o", "jsonpath={range .items[*]}{.spec.containers[*].image}{\"\\n\"}{end}"]).trim().split("\n");
-        expect(images.every((i) => i.startsWith("10.213.160.2:5000/k8s/"))).toBe(true);
+        expect(images.every((i) => i.startsWith("10.213.170.2:5000/k8s/"))).toBe(true);
     });
 
     test("a pod of the demo image, pulled from the registry with credentials, answers through a NodePort", async () => {
         const ref = (await stack.outputs()).demoRef.value as string;
-        expect(ref).toBe(`10.213.160.2:5000/${demo}`);
+        expect(ref).toBe(`10.213.170.2:5000/${demo}`);
         const t0 = Date.now();
         kc(["apply", "-f", "-"], webManifest(ref, 2));
         kc(["rollout", "status", "deployment/web", "--timeout=240s"]);
         const waited = await until("NodePort answering", 60, async () => {
-            const [status, body] = await httpGet("http://10.213.170.3:30080/");
+            const [status, body] = await httpGet("http://10.213.170.4:30080/");
             return status === 200 && body.includes("flotilla-demo k8s-lab");
         });
         console.log(`demo Deployment rolled out and answering: ${secs(t0)}s (NodePort ${waited.toFixed(1)}s after rollout)`);
         const events = kc(["get", "events", "-o", "jsonpath={range .items[*]}{.reason} {.message}{\"\\n\"}{end}"]);
         expect(events).toMatch(new RegExp(`Pulled Successfully pulled image "${ref.replace(/[.]/g, "\\.")}"`));
-        for (const ip of ["10.213.170.2", "10.213.170.4"]) {
+        for (const ip of ["10.213.170.3", "10.213.170.5"]) {
             expect(await httpGet(`http://${ip}:30080/`)).toEqual([200, expect.stringContaining("flotilla-demo k8s-lab")]);
         }
     });
@@ -204,7 +201,7 @@ describe("KubernetesCluster (kubeadm) in the lab: 1 control plane + 2 workers", 
     });
 
     test("workers 2 -> 1: the leaving node is drained, its Node deleted, its machine removed", async () => {
-        const leaver = `${pool}-2`;
+        const leaver = `${pool}-3`;
         const podsOn = (node: string) =>
             kc(["get", "pods", "-l", "app=web", "--field-selector", `spec.nodeName=${node}`, "-o", "name"]).trim().split("\n").filter((l) => l);
         expect(podsOn(leaver)).toHaveLength(1);
@@ -213,7 +210,7 @@ describe("KubernetesCluster (kubeadm) in the lab: 1 control plane + 2 workers", 
         const up = await stack.up();
         console.log(`scale-down (drain, delete node, reset, machine removed): ${secs(t0)}s`);
         expect(up.summary.resourceChanges).toMatchObject({ delete: expect.any(Number) });
-        expect(readyNodes(kc)).toEqual([`${pool}-0 True`, `${pool}-1 True`]);
+        expect(readyNodes(kc)).toEqual([`${pool}-1 True`, `${pool}-2 True`]);
         expect(podsOn(leaver)).toEqual([]);
         expect(docker("ps", "-a", "--filter", `name=^${leaver}$`, "--format", "{{.Names}}")).toEqual([]);
         // The drained pod was evicted (not lost with the machine): the Deployment is whole again.
@@ -228,7 +225,7 @@ describe("KubernetesCluster (kubeadm) in the lab: 1 control plane + 2 workers", 
         const result = await stack.destroy();
         console.log(`destroy: ${secs(t0)}s`);
         expect(result.summary.result).toBe("succeeded");
-        expect([...poolLeftovers(pool), ...poolLeftovers(registryPool)]).toEqual([]);
+        expect(poolLeftovers(pool)).toEqual([]);
         expect(cgroupLeftovers(ids)).toEqual([]);
     });
 });

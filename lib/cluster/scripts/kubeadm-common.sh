@@ -106,7 +106,7 @@ install_from_bundle() {
         auth=(-K "$work/auth")
     fi
     log "fetching the node bundle $BUNDLE_IMAGE ($scheme)"
-    retry 5 3 curl -fsS --max-time 60 "${auth[@]}" \
+    retry 5 3 curl -fsS --connect-timeout 10 --max-time 60 "${auth[@]}" \
         -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
         -o "$work/manifest.json" "$scheme://$registry/v2/$repo/manifests/$tag" ||
         { rm -rf "$work"; die "cannot read the manifest of $BUNDLE_IMAGE"; }
@@ -114,7 +114,7 @@ install_from_bundle() {
         { rm -rf "$work"; die "$BUNDLE_IMAGE: not an image manifest with layers"; }
     mkdir -p "$work/root"
     for d in $digests; do
-        retry 3 3 curl -fsSL --max-time 600 "${auth[@]}" -o "$work/layer" "$scheme://$registry/v2/$repo/blobs/$d" ||
+        retry 3 3 curl -fsSL --connect-timeout 10 --max-time 600 "${auth[@]}" -o "$work/layer" "$scheme://$registry/v2/$repo/blobs/$d" ||
             { rm -rf "$work"; die "cannot fetch layer $d of $BUNDLE_IMAGE"; }
         [ "sha256:$(sha256sum "$work/layer" | cut -d' ' -f1)" = "$d" ] || { rm -rf "$work"; die "layer $d of $BUNDLE_IMAGE: digest mismatch"; }
         tar -C "$work/root" -xf "$work/layer" || { rm -rf "$work"; die "cannot unpack layer $d of $BUNDLE_IMAGE"; }

@@ -1,11 +1,13 @@
 /**
- * An air-gapped kubeadm cluster in the lab: a LabRegistry (its own one-machine pool) holding the
+ * An air-gapped kubeadm cluster in the lab: a LabRegistry (machine 0 of the pool: lab networks are
+ * isolated from each other, so the registry shares the cluster's network) holding the
  * Kubernetes images, the node bundle (kubeadm/kubelet/kubectl) and the demo image, all pushed from
  * the tarballs of scripts/kubernetes-build.sh; lab machines (kubernetes: true) with containerd
  * (the registry listed as insecure: plain HTTP) joined into one KubernetesCluster that pulls
  * everything from the registry with credentials.
- * Config (namespace `test`): poolName, registryPool, subnet, registrySubnet, controlPlane,
- * workers, cache (the kubernetes-build.sh cache dir), demoImage (a local image reference).
+ * Config (namespace `test`): poolName, subnet, controlPlane, workers, cache (the
+ * kubernetes-build.sh cache dir), demoImage (a local image reference). Machines 1.. are the nodes,
+ * control plane first, so removing a worker removes the last machine.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Containerd, KubernetesCluster, LabHostPool, LabRegistry } from "flotilla";
@@ -16,10 +18,11 @@ const workers = config.requireNumber("workers");
 const cache = config.require("cache");
 const version = "v1.37.2";
 
-const registryPool = new LabHostPool("registry-pool", {
-    size: 1,
-    poolName: config.require("registryPool"),
-    subnet: config.require("registrySubnet"),
+const lab = new LabHostPool("lab", {
+    size: 1 + controlPlane + workers,
+    poolName: config.require("poolName"),
+    subnet: config.require("subnet"),
+    kubernetes: true,
 });
 const archives: Record<string, string> = {
     [`k8s/node-bundle:${version}`]: `${cache}/bundle/node-bundle.tar`,
@@ -33,15 +36,8 @@ const archives: Record<string, string> = {
     "k8s/flannel:v0.28.10": `${cache}/images/flannel.tar`,
 };
 const demoImage = config.require("demoImage");
-const registry = new LabRegistry("registry", { host: registryPool.hosts[0], images: [demoImage], archives });
-
-const lab = new LabHostPool("lab", {
-    size: controlPlane + workers,
-    poolName: config.require("poolName"),
-    subnet: config.require("subnet"),
-    kubernetes: true,
-});
-const nodes = new Containerd("containerd", { hosts: lab.hosts, insecureRegistries: [registry.address] }).hosts;
+const registry = new LabRegistry("registry", { host: lab.hosts[0], images: [demoImage], archives });
+const nodes = new Containerd("containerd", { hosts: lab.hosts.slice(1), insecureRegistries: [registry.address] }).hosts;
 
 // The control-plane images must all be in the registry before kubeadm init.
 const everythingPushed = registry.imageRefs;
