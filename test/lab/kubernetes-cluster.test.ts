@@ -83,7 +83,7 @@ spec:
       topologySpreadConstraints:
         - maxSkew: 1
           topologyKey: kubernetes.io/hostname
-          whenUnsatisfiable: DoNotSchedule
+          whenUnsatisfiable: ScheduleAnyway
           labelSelector:
             matchLabels: { app: web }
       containers:
@@ -224,6 +224,110 @@ describe("KubernetesCluster (kubeadm) in the lab: 1 control plane + 2 workers", 
         const t0 = Date.now();
         const result = await stack.destroy();
         console.log(`destroy: ${secs(t0)}s`);
+        expect(result.summary.result).toBe("succeeded");
+        expect(poolLeftovers(pool)).toEqual([]);
+        expect(cgroupLeftovers(ids)).toEqual([]);
+    });
+});
+
+describe("KubernetesCluster (kubeadm) in the lab: 3 control-plane nodes + 1 worker", () => {
+    const pool = `${TEST_POOL_PREFIX}kb${process.pid}`;
+    let stack: Stack;
+    let kubeconfig = "";
+    let ids: string[] = [];
+    const cp = [1, 2, 3].map((i) => `${pool}-${i}`);
+    const at = (i: number) => `10.213.160.${i + 2}`;
+
+    /** etcd's members, asked on a control-plane machine through its v3 JSON gateway. */
+    const etcdMembers = (machine: string): string[] =>
+        (
+            JSON.parse(
+                docker(
+                    "exec",
+                    machine,
+                    "curl",
+                    "-fsS",
+                    "--max-time",
+                    "20",
+                    "--cacert",
+                    "/etc/kubernetes/pki/etcd/ca.crt",
+                    "--cert",
+                    "/etc/kubernetes/pki/apiserver-etcd-client.crt",
+                    "--key",
+                    "/etc/kubernetes/pki/apiserver-etcd-client.key",
+                    "-X",
+                    "POST",
+                    "-d",
+                    "{}",
+                    "https://127.0.0.1:2379/v3/cluster/member/list",
+                ).join(""),
+            ).members as { name: string }[]
+        )
+            .map((m) => m.name)
+            .sort();
+
+    beforeAll(async () => {
+        removeStaleTestPools();
+        stack = await testProgramStack("kubernetes", `kb-${process.pid}`, {
+            "test:poolName": pool,
+            "test:subnet": "10.213.160.0/28",
+            "test:controlPlane": "3",
+            "test:workers": "1",
+            "test:cache": cache,
+            "test:demoImage": demo,
+        });
+    });
+    afterAll(async () => {
+        if (stack) {
+            await stack.destroy().catch(() => undefined);
+            await removeStack(stack);
+        }
+    });
+
+    test("up: 4 nodes Ready, etcd has the 3 control-plane members", async () => {
+        const t0 = Date.now();
+        const up = await stack.up();
+        console.log(`kubeadm HA up (registry + pushes, 4 machines, init, 2 control-plane joins, 1 worker join): ${secs(t0)}s`);
+        kubeconfig = up.outputs.kubeconfig.value as string;
+        ids = machineIds(pool);
+        const kc = kubectlWith(kubeconfig);
+        expect(readyNodes(kc)).toEqual([...cp, `${pool}-4`].map((n) => `${n} True`));
+        expect(etcdMembers(cp[0])).toEqual(cp);
+        expect(etcdMembers(cp[2])).toEqual(cp);
+    });
+
+    test("one non-first control-plane machine stopped: the API still answers through another control-plane address", async () => {
+        docker("stop", cp[1]);
+        try {
+            const through = kubectlWith(kubeconfig.replace(`https://${at(1)}:6443`, `https://${at(3)}:6443`));
+            expect(kubeconfig).toContain(`https://${at(1)}:6443`);
+            await until("API answering through the third control-plane node", 120, async () => through(["get", "--raw", "/readyz"]).trim() === "ok", 2000);
+            const nodes = readyNodes(through);
+            expect(nodes).toContain(`${cp[0]} True`);
+            expect(nodes).toContain(`${cp[2]} True`);
+        } finally {
+            docker("start", cp[1]);
+        }
+        const kc = kubectlWith(kubeconfig);
+        await until("the restarted control-plane node Ready again", 300, async () => readyNodes(kc).includes(`${cp[1]} True`), 3000);
+    });
+
+    test("removing two control-plane nodes from the program (3 -> 1) removes their etcd members and Nodes", async () => {
+        await stack.setConfig("test:keepControlPlane", { value: "1" });
+        const t0 = Date.now();
+        const up = await stack.up();
+        console.log(`control plane 3 -> 1 (quorum check, drain, delete, etcd member remove, kubeadm reset): ${secs(t0)}s`);
+        expect(up.summary.resourceChanges).toMatchObject({ delete: expect.any(Number) });
+        expect(etcdMembers(cp[0])).toEqual([cp[0]]);
+        expect(readyNodes(kubectlWith(kubeconfig))).toEqual([`${cp[0]} True`, `${pool}-4 True`]);
+        // The removed machines ran kubeadm reset: no kubelet, no static pods left.
+        for (const m of cp.slice(1)) {
+            expect(docker("exec", m, "sh", "-c", "systemctl is-active kubelet || true; ls /etc/kubernetes/manifests | wc -l")).toEqual(["inactive", "0"]);
+        }
+    });
+
+    test("destroy leaves nothing behind", async () => {
+        const result = await stack.destroy();
         expect(result.summary.result).toBe("succeeded");
         expect(poolLeftovers(pool)).toEqual([]);
         expect(cgroupLeftovers(ids)).toEqual([]);

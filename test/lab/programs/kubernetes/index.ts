@@ -6,7 +6,8 @@
  * (the registry listed as insecure: plain HTTP) joined into one KubernetesCluster that pulls
  * everything from the registry with credentials.
  * Config (namespace `test`): poolName, subnet, controlPlane, workers, cache (the
- * kubernetes-build.sh cache dir), demoImage (a local image reference). Machines 1.. are the nodes,
+ * kubernetes-build.sh cache dir), demoImage (a local image reference), keepControlPlane (how many of
+ * the control-plane machines are in the cluster; default all). Machines 1.. are the nodes,
  * control plane first, so removing a worker removes the last machine.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -14,6 +15,8 @@ import { Containerd, KubernetesCluster, LabHostPool, LabRegistry } from "flotill
 
 const config = new pulumi.Config("test");
 const controlPlane = config.requireNumber("controlPlane");
+// How many of the control-plane machines are in the cluster (removing control-plane nodes keeps the machines).
+const keepControlPlane = config.getNumber("keepControlPlane") ?? controlPlane;
 const workers = config.requireNumber("workers");
 const cache = config.require("cache");
 const version = "v1.37.2";
@@ -49,7 +52,7 @@ const cluster = new KubernetesCluster("k8s", {
     imageRepository: pulumi.all([registry.address, everythingPushed]).apply(([address]) => `${address}/k8s`),
     flannelImage: registry.imageRef("k8s/flannel:v0.28.10"),
     registryCredentials: [{ registry: registry.address, username: registry.username, password: registry.password }],
-    controlPlane: nodes.slice(0, controlPlane),
+    controlPlane: nodes.slice(0, keepControlPlane),
     workers: nodes.slice(controlPlane, controlPlane + workers),
     nodeLabels: { env: "test" },
     drainTimeoutSeconds: 120,
