@@ -217,7 +217,7 @@ describe("LabRegistry", () => {
             IMAGE_ARCHIVE: "/cache/images/pause.tar",
             IMAGE_TARGET: "10.213.140.2:5000/k8s/pause:3.10.2",
         });
-        expect(byName(pushName("flotilla-demo:v1")).inputs.environment.IMAGE_ARCHIVE).toBeUndefined();
+        expect((byName(pushName("flotilla-demo:v1")).inputs as Record<string, any>).environment.IMAGE_ARCHIVE).toBeUndefined();
         expect(registry.images).toEqual(["flotilla-demo:v1", "k8s/pause:3.10.2"]);
         expect(await valueOf(registry.imageRef("k8s/pause:3.10.2"))).toBe("10.213.140.2:5000/k8s/pause:3.10.2");
         expect(await valueOf(registry.imageRefs)).toEqual(["10.213.140.2:5000/flotilla-demo:v1", "10.213.140.2:5000/k8s/pause:3.10.2"]);
