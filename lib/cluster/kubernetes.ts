@@ -679,6 +679,9 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
         const tokenScript = bundledScript("cluster", "kubeadm-token.sh");
         const joinScript = bundledScript("cluster", "kubeadm-join.sh");
         const nodeScript = bundledScript("cluster", "kubeadm-node.sh");
+        // Control-plane nodes join one after the other (each adds an etcd member; etcd takes one
+        // learner at a time); workers join in parallel after init.
+        let previousControlPlane: pulumi.Resource = init;
         const member = (host: RuntimeHost, role: "control-plane" | "worker", index: number): RuntimeHost => {
             const bootstrap = role === "control-plane" && index === 0;
             // Run on a control-plane node: the first, else any other that answers, never the node itself.
@@ -722,8 +725,9 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
                         // A vanished machine is forgotten quickly (its node was removed by the node resource).
                         deleteConnectTimeoutSeconds: 30,
                     },
-                    { parent: this, dependsOn: [...host.ready, init, token] },
+                    { parent: this, dependsOn: [...host.ready, init, token, ...(role === "control-plane" ? [previousControlPlane] : [])] },
                 );
+                if (role === "control-plane") previousControlPlane = join;
                 joined = join;
                 cgroupDriver = join.result.apply((r) => (JSON.parse(r) as { cgroupDriver: CgroupDriver }).cgroupDriver);
             }
