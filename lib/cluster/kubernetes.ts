@@ -707,7 +707,9 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
                         triggers: [host.instanceId],
                         timeoutSeconds: 300,
                     },
-                    { parent: this, dependsOn: [init], additionalSecretOutputs: ["result"] },
+                    // A control-plane node's certificate key is made right before its join: each upload
+                    // replaces the previous key.
+                    { parent: this, dependsOn: [init, ...(role === "control-plane" ? [previousControlPlane] : [])], additionalSecretOutputs: ["result"] },
                 );
                 const join = new RemoteScript(
                     `${name}-join-${host.name}`,
