@@ -313,7 +313,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements ISwarmClus
                       ),
               )
             : [];
-        const member = (host: RuntimeHost, role: "manager" | "worker", index: number, joined: RemoteScript) => {
+        const member = (host: RuntimeHost, role: "manager" | "worker", joined: RemoteScript) => {
             const labels = nodeLabelLines({ ...host.labels, ...userLabels, ...roleLabels[role] });
             // Run by a manager that answers, never the node itself (it may be the one leaving),
             // unless it is the only manager.
@@ -337,8 +337,8 @@ export class SwarmCluster extends pulumi.ComponentResource implements ISwarmClus
                     triggers: [joined.result.apply((r) => (JSON.parse(r) as { nodeId: string }).nodeId)],
                     timeoutSeconds: drainTimeout + 120,
                 },
-                // After every manager joined (any of them may run it), and the manager unlocked.
-                { parent: this, dependsOn: [joined, ...managerJoins, ...(role === "manager" && autolock ? [unlocks[index]] : [])] },
+                // After every manager joined and is unlocked (any of them may run it).
+                { parent: this, dependsOn: [joined, ...managerJoins, ...unlocks] },
             );
             const ready: RuntimeHost = { ...host, ready: [node] };
             const info = pulumi
@@ -347,8 +347,8 @@ export class SwarmCluster extends pulumi.ComponentResource implements ISwarmClus
             return { ready, info, node };
         };
 
-        const managerMembers = managers.map((h, i) => member(h, "manager", i, managerJoins[i]));
-        const workerMembers = workers.map((h, i) => member(h, "worker", i, workerJoins[i]));
+        const managerMembers = managers.map((h, i) => member(h, "manager", managerJoins[i]));
+        const workerMembers = workers.map((h, i) => member(h, "worker", workerJoins[i]));
         // Deleted first when the whole swarm goes (it depends on every node): marks the teardown so
         // the node deletes skip their drains. Its inputs do not change with the membership.
         new RemoteScript(

@@ -166,9 +166,13 @@ describe("SwarmCluster", () => {
         const text = bundledScriptText("cluster/swarm-unlock.sh");
         expect(text).toContain('printf \'%s\\n\' "$UNLOCK_KEY" | docker swarm unlock');
         expect(text).not.toMatch(/docker swarm unlock[^\n]*UNLOCK_KEY/);
-        // The manager's node resource waits for its unlock (registered after it, see the teardown test).
+        // Every node resource waits for every unlock (any manager may run it; registered after, see the teardown test).
         const at = (name: string) => registered.findIndex((r) => r.name === name);
-        expect(at("sw-unlock-m1") < at("sw-node-m1")).toBe(true);
+        for (const n of ["sw-node-m0", "sw-node-m1", "sw-node-w0"]) {
+            expect([n, at("sw-unlock-m2") < at(n), at("sw-unlock-m0") < at(n)]).toEqual([n, true, true]);
+        }
+        // A node check run on a locked manager cannot tell, so it keeps the node (a refresh must not drop it).
+        expect(bundledScriptText("cluster/swarm-node.sh")).toContain('[ "$(swarm_state)" = active ] || exit 0');
     });
 
     test("without autolock: no unlock check, no unlock key", async () => {

@@ -29,6 +29,7 @@ running_tasks() {
 case "$FLOTILLA_PHASE" in
     create | update)
         wait_docker
+        [ "$(swarm_state)" != locked ] || die "this manager is locked (autolock, restarted): run 'pulumi up --refresh' to unlock it, or 'docker swarm unlock' on it"
         node_exists || die "node $NODE_NAME ($NODE_ID) is not in the swarm"
         if [ "$(node_role)" != "$ROLE" ]; then
             if [ "$ROLE" = manager ]; then swarm_retry docker node promote "$NODE_ID"; else swarm_retry docker node demote "$NODE_ID"; fi
@@ -43,6 +44,8 @@ case "$FLOTILLA_PHASE" in
         ;;
     read)
         docker info >/dev/null 2>&1 || exit 3
+        # A manager that cannot see the swarm (locked, restarted under autolock) cannot tell: kept.
+        [ "$(swarm_state)" = active ] || exit 0
         node_exists || exit 3
         [ "$(docker node inspect --format '{{.Status.State}}' "$NODE_ID")" = ready ] || exit 3
         ;;
