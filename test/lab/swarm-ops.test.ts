@@ -7,9 +7,11 @@
  * (4) the first manager (machine 0, the one that ran `swarm init`) removed and the worker 4 made a
  *     manager in its place: same cluster id, 3 managers, the service still runs everywhere, machine 0
  *     left the swarm, and the worker token from before the rotation is refused to it;
- * (5) a worker's machine stopped: `destroy` of the whole swarm (no drains) finishes, nothing left.
+ * (5) a worker's machine stopped: `destroy` of the whole swarm finishes, the teardown mark written and
+ *     no node drained or removed (the swarm's events on a manager), nothing left.
  * Durations are printed, not asserted.
  */
+import * as childProcess from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
 import { docker, poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
 import { testImageTarball, TEST_IMAGE } from "./runtime-lab";
@@ -170,12 +172,28 @@ describe("Swarm operations", () => {
     test("a worker's machine stopped: destroy of the whole swarm skips the drains and leaves nothing", async () => {
         expect(await sleepers(1)).toBe(4);
         docker("stop", m(3));
+        // The swarm's node and config events as manager 1 sees them, until it leaves (or its
+        // machine goes): the teardown mark is written, and no node is drained or removed.
+        const watcher = childProcess.spawn(
+            "docker",
+            ["exec", m(1), "docker", "events", "--filter", "type=node", "--filter", "type=config", "--format", "{{.Type}} {{.Action}} {{json .Actor.Attributes}}"],
+            { stdio: ["ignore", "pipe", "ignore"] },
+        );
+        let events = "";
+        watcher.stdout.on("data", (d: Buffer) => (events += d.toString()));
+        const watched = new Promise<void>((resolve) => watcher.on("close", () => resolve()));
+        await new Promise((r) => setTimeout(r, 2000));
         const started = Date.now();
         const destroy = await stack.destroy();
         console.log(`destroy of 5 machines and the swarm with the worker ${m(3)} stopped: ${seconds(started)}s`);
+        await Promise.race([watched, new Promise((r) => setTimeout(r, 30_000))]);
+        watcher.kill();
         expect(destroy.summary.result).toBe("succeeded");
         const output = destroy.stdout + destroy.stderr;
         expect(output).toMatch(new RegExp(`swarm join of ${m(3)} as a worker: cannot connect: .*taken for gone`));
+        const lines = events.trim().split("\n");
+        expect(lines.filter((l) => l.startsWith("config create") && l.includes('"name":"flotilla-teardown"'))).toHaveLength(1);
+        expect(lines.filter((l) => l.startsWith("node remove") || /"availability.new":"drain"/.test(l))).toEqual([]);
         expect(poolLeftovers(pool)).toEqual([]);
     });
 });
