@@ -5,14 +5,23 @@ import { Host, ResolvedMember, RuntimeHost, advertisedAddress, isHost } from "..
 
 import { RemoteScript } from "../shared/remote-script";
 import { bundledScript } from "../shared/scripts";
-import { Validator } from "../core/validate";
+import { Reason, Validator } from "../core/validate";
 
 /** Type token of {@link SwarmCluster}. */
 export const SWARM_CLUSTER_TYPE = "flotilla:cluster:SwarmCluster";
 
 
 /** Properties of {@link SwarmClusterArgs}. */
-const SWARM_CLUSTER_KEYS = ["managers", "workers", "labels", "managerLabels", "workerLabels", "drainTimeoutSeconds"];
+const SWARM_CLUSTER_KEYS = [
+    "managers",
+    "workers",
+    "labels",
+    "managerLabels",
+    "workerLabels",
+    "drainTimeoutSeconds",
+    "autolock",
+    "joinTokenRotation",
+];
 
 /** Manager counts a Swarm accepts. */
 export const SWARM_MANAGER_COUNTS = [1, 3, 5, 7] as const;
@@ -21,8 +30,11 @@ export const SWARM_MANAGER_COUNTS = [1, 3, 5, 7] as const;
 export interface SwarmClusterArgs {
     /**
      * Manager hosts (with a Docker engine installed and started, e.g. `DockerEngine.hosts`): 1, 3, 5
-     * or 7. The first one initialises the swarm and must stay the first. Plain list: it decides
-     * which resources exist.
+     * or 7. The first one initialises the swarm; after that it is a manager like the others and can
+     * be removed or replaced (the swarm keeps its identity): the swarm's own scripts run on the first
+     * listed manager that answers, so once the swarm exists a manager new to it must not be listed
+     * first (refused loudly: a new manager joins, it never starts a second swarm). Plain list: it
+     * decides which resources exist.
      */
     readonly managers: RuntimeHost[];
     /**
@@ -41,9 +53,25 @@ export interface SwarmClusterArgs {
     readonly workerLabels?: Record<string, string>;
     /**
      * Seconds a Ready node being removed may take to have no running task left after it is
-     * drained (a node that is down is removed at once). Default 300.
+     * drained (a node that is down is removed at once; when the whole swarm goes, nothing is
+     * drained). Default 300.
      */
     readonly drainTimeoutSeconds?: number;
+    /**
+     * Swarm autolock: the managers' raft keys are encrypted at rest, and a manager whose Docker
+     * engine restarts stays locked until it is given the unlock key ({@link SwarmCluster.unlockKey},
+     * secret). `pulumi up --refresh` unlocks every locked manager (the key on stdin, never in argv
+     * or a log); by hand: `docker swarm unlock` on the manager, pasting the key. Turning it on or off
+     * later updates the swarm. Plain (it decides which resources exist). Default false.
+     */
+    readonly autolock?: boolean;
+    /**
+     * Join token generation: any value; when it changes (or is first set on an existing swarm),
+     * both join tokens (worker and manager) are rotated on a manager. Nodes already in the swarm
+     * stay; a node added in the same or a later `up` joins with the new token, and the old ones
+     * are refused. Default none (never rotated).
+     */
+    readonly joinTokenRotation?: pulumi.Input<string | number>;
 }
 
 /** One node of the swarm. */
@@ -55,23 +83,35 @@ export interface SwarmNode {
 }
 
 interface InitResult {
-    /** Whether the first manager's kernel has IPVS (the service VIP and the routing mesh need it). */
+    /** Whether the manager's kernel has IPVS (the service VIP and the routing mesh need it). */
     ipvs?: boolean;
     clusterId: string;
-    nodeId: string;
     workerToken: string;
     managerToken: string;
+    /** "" without autolock. */
+    unlockKey?: string;
+}
+
+/** What `joinTokenRotation` accepts: a non-negative integer or a string without white space (at most 64). */
+function rotationValue(value: unknown): string | Reason {
+    if (typeof value === "number" && Number.isInteger(value) && value >= 0) return String(value);
+    if (typeof value === "string" && value.length > 0 && value.length <= 64 && ![...value].some((c) => c <= " ")) return value;
+    return new Reason();
 }
 
 /**
  * A Docker Swarm made of hosts that run a Docker engine. The first manager initialises it; the
- * other managers and all workers join in parallel with tokens fetched once and kept secret, each
- * advertising its private address. Every node is labelled from its host. Removing a worker drains
- * it, waits until its tasks are gone, removes it from the node list and makes it leave; removing a
- * manager demotes it first, and Docker refuses a demotion that would break the managers' quorum.
- * A node that is not Ready (its machine stopped, or deleted outside Pulumi) is removed without
- * draining (Swarm counts its tasks as running forever); its own scripts, unreachable, are
- * forgotten after the RemoteScript delete window, so `up` and `destroy` converge without a refresh.
+ * other managers and all workers join in parallel (through any manager that answers) with tokens
+ * fetched from a manager and kept secret, each advertising its private address. Every node is
+ * labelled from its host. Removing a worker drains it, waits until its tasks are gone, removes it
+ * from the node list and makes it leave; removing a manager (the first one included: the swarm
+ * keeps its identity) demotes it first, and Docker refuses a demotion that would break the
+ * managers' quorum. A node that is not Ready (its machine stopped, or deleted outside Pulumi) is
+ * removed without draining (Swarm counts its tasks as running forever); its own scripts,
+ * unreachable, are forgotten after the RemoteScript delete window, so `up` and `destroy` converge
+ * without a refresh. When the whole swarm goes (destroy, or the component removed), a teardown
+ * resource deleted before every node marks it, and no node is drained. Options: autolock (locked
+ * managers unlocked by `up --refresh`) and join token rotation.
  */
 export class SwarmCluster extends pulumi.ComponentResource implements ISwarmCluster {
     /** Always `swarm`. */
@@ -90,6 +130,8 @@ export class SwarmCluster extends pulumi.ComponentResource implements ISwarmClus
     public readonly workerJoinToken: pulumi.Output<string>;
     /** Token a manager joins with. Secret. */
     public readonly managerJoinToken: pulumi.Output<string>;
+    /** The key that unlocks a locked manager, with `autolock` (undefined without). Secret. */
+    public readonly unlockKey?: pulumi.Output<string>;
     /** Swarm cluster id. */
     public readonly clusterId: pulumi.Output<string>;
     /**
@@ -162,6 +204,11 @@ export class SwarmCluster extends pulumi.ComponentResource implements ISwarmClus
             worker: v.labels("workerLabels", args.workerLabels),
         };
         const drainTimeout = v.integer("drainTimeoutSeconds", args.drainTimeoutSeconds ?? 300, 10, 3600);
+        const autolock = v.boolean("autolock", v.plain("autolock", args.autolock, "it decides which resources exist"), false);
+        const rotation =
+            args.joinTokenRotation === undefined
+                ? undefined
+                : v.later("joinTokenRotation", args.joinTokenRotation, "a non-negative integer or a string without white space (at most 64 characters)", rotationValue);
 
         super(SWARM_CLUSTER_TYPE, name, {}, opts);
 
@@ -190,21 +237,30 @@ export class SwarmCluster extends pulumi.ComponentResource implements ISwarmClus
         this.advertisedAddresses = pulumi
             .all(members.map((h) => advertise(h).apply((a) => [h.name, a] as const)))
             .apply((pairs) => Object.fromEntries(pairs));
+        // Scripts about the whole swarm run on the first listed manager that answers: no manager is
+        // special once the swarm exists (another connection is an update, never a replace).
+        const anyManager = { connection: first.connection, alternates: managers.slice(1).map((m) => m.connection) };
         const init = new RemoteScript(
             `${name}-init`,
             {
-                connection: first.connection,
+                ...anyManager,
                 script: bundledScript("cluster", "swarm-init.sh"),
-                environment: { ADVERTISE_ADDR: advertise(first) },
-                target: `swarm init on ${first.name}`,
-                triggers: [first.instanceId],
+                environment: {
+                    ADVERTISE_ADDR: advertise(first),
+                    AUTOLOCK: String(autolock),
+                    ...(rotation ? { ROTATION: rotation } : {}),
+                },
+                target: `the swarm (on its first manager that answers, ${first.name} first)`,
+                // A single manager re-created is a new swarm; with more, the swarm outlives any one.
+                triggers: managers.length === 1 ? [first.instanceId] : [],
                 timeoutSeconds: 300,
             },
-            { parent: this, dependsOn: first.ready, additionalSecretOutputs: ["result"] },
+            { parent: this, dependsOn: managers.flatMap((m) => m.ready), additionalSecretOutputs: ["result"] },
         );
         const initResult = init.result.apply((r) => JSON.parse(r) as InitResult);
         this.workerJoinToken = pulumi.secret(initResult.apply((r) => r.workerToken));
         this.managerJoinToken = pulumi.secret(initResult.apply((r) => r.managerToken));
+        this.unlockKey = autolock ? pulumi.secret(initResult.apply((r) => r.unlockKey ?? "")) : undefined;
         this.clusterId = pulumi.unsecret(initResult.apply((r) => r.clusterId));
         this.capabilities = pulumi.unsecret(
             initResult.apply((r): ClusterCapabilities => ({
@@ -213,70 +269,103 @@ export class SwarmCluster extends pulumi.ComponentResource implements ISwarmClus
                 loadBalancer: false,
             })),
         );
-        const joinAddr = pulumi.interpolate`${advertise(first)}:2377`;
+        const managerAddrs = pulumi.all(managers.map((m) => pulumi.interpolate`${advertise(m)}:2377`)).apply((a) => a.join(" "));
 
         const joinScript = bundledScript("cluster", "swarm-join.sh");
         const nodeScript = bundledScript("cluster", "swarm-node.sh");
-            const member = (host: RuntimeHost, role: "manager" | "worker", index: number) => {
-            const bootstrap = role === "manager" && index === 0;
-            let nodeId: pulumi.Output<string>;
-            let joined: pulumi.Resource;
-            if (bootstrap) {
-                nodeId = pulumi.unsecret(initResult.apply((r) => r.nodeId));
-                joined = init;
-            } else {
-                const join = new RemoteScript(
-                    `${name}-join-${host.name}`,
-                    {
-                        connection: host.connection,
-                        script: joinScript,
-                        environment: { ROLE: role, JOIN_ADDR: joinAddr, ADVERTISE_ADDR: advertise(host) },
-                        secretEnvironment: {
-                            JOIN_TOKEN: role === "manager" ? this.managerJoinToken : this.workerJoinToken,
-                        },
-                        target: `swarm join of ${host.name} as a ${role}`,
-                        triggers: [host.instanceId, this.clusterId],
-                        timeoutSeconds: 300,
+        const unlockScript = bundledScript("cluster", "swarm-unlock.sh");
+        const join = (host: RuntimeHost, role: "manager" | "worker") =>
+            new RemoteScript(
+                `${name}-join-${host.name}`,
+                {
+                    connection: host.connection,
+                    script: joinScript,
+                    environment: { ROLE: role, MANAGER_ADDRS: managerAddrs, ADVERTISE_ADDR: advertise(host) },
+                    secretEnvironment: {
+                        JOIN_TOKEN: role === "manager" ? this.managerJoinToken : this.workerJoinToken,
                     },
-                    { parent: this, dependsOn: [...host.ready, init] },
-                );
-                nodeId = join.result.apply((r) => (JSON.parse(r) as { nodeId: string }).nodeId);
-                joined = join;
-            }
+                    target: `swarm join of ${host.name} as a ${role}`,
+                    triggers: [host.instanceId, this.clusterId],
+                    timeoutSeconds: 300,
+                },
+                { parent: this, dependsOn: [...host.ready, init] },
+            );
+        // Every manager joins (the one that initialised the swarm is a member already: a no-op), so
+        // none of them is special when the list changes.
+        const managerJoins = managers.map((h) => join(h, "manager"));
+        const workerJoins = workers.map((h) => join(h, "worker"));
+        // Under autolock, each manager has a check that unlocks it when its engine restarted.
+        const unlocks = autolock
+            ? managers.map(
+                  (h, i) =>
+                      new RemoteScript(
+                          `${name}-unlock-${h.name}`,
+                          {
+                              connection: h.connection,
+                              script: unlockScript,
+                              environment: { NODE_NAME: h.name },
+                              secretEnvironment: { UNLOCK_KEY: this.unlockKey! },
+                              target: `swarm unlock of ${h.name}`,
+                              triggers: [h.instanceId, this.clusterId],
+                              timeoutSeconds: 180,
+                          },
+                          { parent: this, dependsOn: [managerJoins[i]] },
+                      ),
+              )
+            : [];
+        const member = (host: RuntimeHost, role: "manager" | "worker", joined: RemoteScript) => {
             const labels = nodeLabelLines({ ...host.labels, ...userLabels, ...roleLabels[role] });
-            // Run by a manager: the first one (always in the swarm), else any other that answers,
-            // never the node itself (it may be the one leaving).
-            const otherManagers = managers.slice(1).filter((m) => m !== host).map((m) => m.connection);
+            // Run by a manager that answers, never the node itself (it may be the one leaving),
+            // unless it is the only manager.
+            const others = managers.filter((m) => m !== host);
+            const runners = others.length > 0 ? others : [host];
             const node = new RemoteScript(
                 `${name}-node-${host.name}`,
                 {
-                    connection: first.connection,
-                    alternates: otherManagers,
+                    connection: runners[0].connection,
+                    alternates: runners.slice(1).map((m) => m.connection),
                     script: nodeScript,
                     environment: {
-                        NODE_ID: nodeId,
+                        NODE_ID: joined.result.apply((r) => (JSON.parse(r) as { nodeId: string }).nodeId),
                         NODE_NAME: host.name,
                         ROLE: role,
                         LABELS: labels,
-                        BOOTSTRAP: String(bootstrap),
                         DRAIN_TIMEOUT: String(drainTimeout),
                     },
                     target: `swarm node ${host.name}`,
                     // A re-created machine is a new node: label it, and remove the old one (down).
-                    triggers: [nodeId],
+                    triggers: [joined.result.apply((r) => (JSON.parse(r) as { nodeId: string }).nodeId)],
                     timeoutSeconds: drainTimeout + 120,
                 },
-                { parent: this, dependsOn: [joined] },
+                // After every manager joined and is unlocked (any of them may run it).
+                { parent: this, dependsOn: [joined, ...managerJoins, ...unlocks] },
             );
             const ready: RuntimeHost = { ...host, ready: [node] };
             const info = pulumi
-                .all([nodeId, advertise(host)])
-                .apply(([id, address]): SwarmNode => ({ name: host.name, role, address, nodeId: id }));
-            return { ready, info };
+                .all([joined.result, advertise(host)])
+                .apply(([r, address]): SwarmNode => ({ name: host.name, role, address, nodeId: (JSON.parse(r) as { nodeId: string }).nodeId }));
+            return { ready, info, node };
         };
 
-        const managerMembers = managers.map((h, i) => member(h, "manager", i));
-        const workerMembers = workers.map((h, i) => member(h, "worker", i));
+        const managerMembers = managers.map((h, i) => member(h, "manager", managerJoins[i]));
+        const workerMembers = workers.map((h, i) => member(h, "worker", workerJoins[i]));
+        // Deleted first when the whole swarm goes (it depends on every node): marks the teardown so
+        // the node deletes skip their drains. Its inputs do not change with the membership.
+        new RemoteScript(
+            `${name}-teardown`,
+            {
+                ...anyManager,
+                script: bundledScript("cluster", "swarm-teardown.sh"),
+                target: "the swarm's removal (on its first manager that answers)",
+                timeoutSeconds: 120,
+            },
+            {
+                parent: this,
+                dependsOn: [...managerMembers, ...workerMembers].map((m) => m.node),
+                // Replaced (a single manager re-created): the old mark is written, then removed.
+                deleteBeforeReplace: true,
+            },
+        );
         this.managers = managerMembers.map((m) => m.ready);
         this.workers = workerMembers.map((m) => m.ready);
         this.nodes = pulumi.all([...managerMembers, ...workerMembers].map((m) => m.info));
@@ -287,6 +376,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements ISwarmClus
             managerAddresses: this.managerAddresses,
             workerJoinToken: this.workerJoinToken,
             managerJoinToken: this.managerJoinToken,
+            unlockKey: this.unlockKey,
             clusterId: this.clusterId,
             dockerHost: this.dockerHost,
             nodes: this.nodes,

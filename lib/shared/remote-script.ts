@@ -15,7 +15,9 @@ export interface RemoteScriptArgs {
     /**
      * Other machines that can run the script equally well (e.g. the other Swarm managers), tried in
      * order when the ones before cannot be reached within 20 s. With alternates the script is about
-     * a cluster, not one machine: no machine identity check is made. Default none.
+     * a cluster, not one machine: no machine identity check is made, and another `connection` (with
+     * alternates before and after) is an update, not a replace (e.g. the first manager removed).
+     * Default none.
      */
     readonly alternates?: SshConnection[];
     /**

@@ -54,20 +54,22 @@ describe("examples/aws-swarm", () => {
             "flotilla:cluster:SwarmCluster": 1,
             "flotilla:workload:SwarmApp": 1,
             "pulumi-nodejs:dynamic/flotilla:SshKeyPair": 2,
-            "pulumi-nodejs:dynamic/flotilla:RemoteScript": 10,
+            "pulumi-nodejs:dynamic/flotilla:RemoteScript": 12,
         });
-        // One install per machine, the swarm (init on the first, joins, node labels), the deploy.
+        // One install per machine, the swarm (init, a join per manager, node labels, the teardown), the deploy.
         expect(registered.filter((r) => r.type === "pulumi-nodejs:dynamic/flotilla:RemoteScript").map((r) => r.name).sort()).toEqual(
             [
                 "docker-install-swarm-0",
                 "docker-install-swarm-1",
                 "docker-install-swarm-2",
                 "swarm-init",
+                "swarm-join-swarm-0",
                 "swarm-join-swarm-1",
                 "swarm-join-swarm-2",
                 "swarm-node-swarm-0",
                 "swarm-node-swarm-1",
                 "swarm-node-swarm-2",
+                "swarm-teardown",
                 "web-deploy",
             ].sort(),
         );

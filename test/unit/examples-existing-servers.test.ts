@@ -32,14 +32,15 @@ test("four servers: probes, Docker, a swarm of 3 managers and 1 worker, the stac
             ...names.map((n) => `${R} site-probe-${n}`),
             ...names.map((n) => `${R} docker-install-${n}`),
             `${R} swarm-init`,
-            ...names.slice(1).map((n) => `${R} swarm-join-${n}`),
+            ...names.map((n) => `${R} swarm-join-${n}`),
             ...names.map((n) => `${R} swarm-node-${n}`),
+            `${R} swarm-teardown`,
             `${R} web-deploy`,
         ].sort(),
     );
     // The first three join as managers, the fourth as a worker.
     const role = (n: string) => (registered.find((r) => r.name === `swarm-join-${n}`)!.inputs.environment as Record<string, string>).ROLE;
-    expect(names.slice(1).map(role)).toEqual(["manager", "manager", "worker"]);
+    expect(names.map(role)).toEqual(["manager", "manager", "manager", "worker"]);
     const probes = registered.filter((r) => / site-probe-/.test(`${r.type} ${r.name}`));
     // Every probe connects to its own server; the pinned key is passed, the private key is secret.
     for (const [i, p] of probes.entries()) {

@@ -76,6 +76,8 @@ describe("examples/proxmox-swarm", () => {
                 "flotilla:runtime:DockerEngine docker",
                 "flotilla:cluster:SwarmCluster swarm",
                 "pulumi-nodejs:dynamic/flotilla:RemoteScript swarm-init",
+                "pulumi-nodejs:dynamic/flotilla:RemoteScript swarm-teardown",
+                "pulumi-nodejs:dynamic/flotilla:RemoteScript swarm-join-pve-0",
                 "pulumi-nodejs:dynamic/flotilla:RemoteScript swarm-join-pve-1",
                 "pulumi-nodejs:dynamic/flotilla:RemoteScript swarm-join-pve-2",
                 "flotilla:workload:SwarmApp web",
@@ -109,7 +111,7 @@ describe("examples/proxmox-swarm", () => {
         expect(hostKeys).toHaveLength(3);
         // Strict checking against the key the VM was given (its comment dropped).
         expect(install.connection.hostKey).toBe(bareKey(hostKeys[1]));
-        expect(byName("swarm-init").inputs.environment).toEqual({ ADVERTISE_ADDR: "192.168.1.20" });
+        expect(byName("swarm-init").inputs.environment).toEqual({ ADVERTISE_ADDR: "192.168.1.20", AUTOLOCK: "false" });
         expect((byName("swarm-join-pve-2").inputs.environment as Record<string, string>).ROLE).toBe("manager");
         const deploy = byName("web-deploy").inputs as Record<string, any>;
         const compose = zlib.gunzipSync(Buffer.from(deploy.environment.COMPOSE_GZ, "base64")).toString("utf8");

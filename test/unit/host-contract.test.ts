@@ -38,7 +38,7 @@ describe("advertisedAddress: private on a shared network, public across networks
 });
 
 describe("SwarmCluster across two networks", () => {
-    test("members advertise their public addresses to each other, and the first manager's is the join address", async () => {
+    test("members advertise their public addresses to each other, and join through the managers' public addresses", async () => {
         const host = (name: string, network: string, pub: string) => ({
             ...testRuntimeHost(name, `10.0.0.${name.length + 1}`),
             network,
@@ -52,6 +52,6 @@ describe("SwarmCluster across two networks", () => {
         expect(await valueOf(swarm.capabilities)).toEqual({ serviceVirtualIp: false, routingMesh: false, loadBalancer: false });
         await valueOf(swarm.nodes);
         const join = registered.find((r) => r.name === "sw-join-w10")?.inputs as { environment: Record<string, string> };
-        expect(join.environment).toMatchObject({ JOIN_ADDR: "198.51.100.10:2377", ADVERTISE_ADDR: "203.0.113.20" });
+        expect(join.environment).toMatchObject({ MANAGER_ADDRS: "198.51.100.10:2377", ADVERTISE_ADDR: "203.0.113.20" });
     });
 });

@@ -86,6 +86,18 @@ describe("RemoteScript provider diff", () => {
         expect(outcome(await remote.diff("id", remoteState() as never, remoteInputs(change)))).toBe(expected);
     });
 
+    test("a script about a cluster (alternates before and after): another connection is an update, not a replace", async () => {
+        const alt = (host: string) => [{ connection: endpoint(host), privateKey: "PRIVATE", bastion: null }];
+        const olds = remoteState({ alternates: alt("10.0.0.3") });
+        expect(outcome(await remote.diff("id", olds as never, remoteInputs({ connection: endpoint("10.0.0.3"), alternates: alt("10.0.0.4") })))).toBe("update");
+        expect(outcome(await remote.diff("id", olds as never, remoteInputs({ alternates: alt("10.0.0.3") })))).toBe("none");
+        // Without alternates on either side it is about one machine: replaced.
+        expect(outcome(await remote.diff("id", olds as never, remoteInputs({ connection: endpoint("10.0.0.3") })))).toBe("replace");
+        expect(outcome(await remote.diff("id", remoteState() as never, remoteInputs({ connection: endpoint("10.0.0.3"), alternates: alt("10.0.0.4") })))).toBe("replace");
+        // A change of triggers still replaces.
+        expect(outcome(await remote.diff("id", olds as never, remoteInputs({ alternates: alt("10.0.0.3"), triggers: ["i-2"] })))).toBe("replace");
+    });
+
     test("a replace names what forces it", async () => {
         const d = await remote.diff("id", remoteState() as never, remoteInputs({ connection: endpoint("10.0.0.9"), triggers: ["i-2"] }));
         expect(d).toMatchObject({ changes: true, replaces: ["connection", "triggers"] });

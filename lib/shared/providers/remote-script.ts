@@ -546,10 +546,14 @@ export const provider: pulumi.dynamic.ResourceProvider = {
         const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
         const prev = { ...normalizeRemote(olds as unknown as Record<string, unknown>) };
         const replaces: string[] = [];
+        // A script about a cluster (alternates before and after: any of its machines runs it) moves
+        // to another machine by an update; a script about one machine is replaced.
+        const cluster = prev.alternates.length > 0 && next.alternates.length > 0;
         if (
-            prev.connection.host !== next.connection.host ||
+            !cluster &&
+            (prev.connection.host !== next.connection.host ||
             prev.connection.port !== next.connection.port ||
-            prev.connection.user !== next.connection.user
+            prev.connection.user !== next.connection.user)
         ) {
             replaces.push("connection");
         }
@@ -570,7 +574,7 @@ export const provider: pulumi.dynamic.ResourceProvider = {
                 "alternates",
             ] as const
         ).filter((k) => !same(prev[k], next[k]));
-        if (prev.connection.hostKey !== next.connection.hostKey) updates.push("connection" as never);
+        if (prev.connection.hostKey !== next.connection.hostKey || (cluster && endpointKey(prev) !== endpointKey(next))) updates.push("connection" as never);
         return { changes: replaces.length > 0 || updates.length > 0, replaces };
     },
     async update(_id: string, olds: RemoteOutputs, news: Record<string, unknown>) {
@@ -587,8 +591,10 @@ export const provider: pulumi.dynamic.ResourceProvider = {
         // whatever the machine presents now.
         // The same for the bastion, as long as it is the same jump host (another one has its own key).
         const sameBastion = !!prev.bastion && !!state.bastion && prev.bastion.host === state.bastion.host && prev.bastion.port === state.bastion.port;
+        // A cluster script moved to another machine (see diff) keeps no key of the one before.
+        const moved = endpointKey(prev) !== endpointKey(state);
         const recorded: RecordedKeys = {
-            machine: recordedKeys(olds).machine || prev.connection.hostKey,
+            machine: moved ? "" : recordedKeys(olds).machine || prev.connection.hostKey,
             bastion: sameBastion ? recordedKeys(olds).bastion || prev.bastion!.hostKey : "",
         };
         if (!rerun) {

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Unlocks this manager when autolock locked it (its Docker engine restarted): create/update unlock a
+# locked manager with the key on stdin (never in argv or the log) and wait (bounded) until it is
+# active; read reports a locked manager as gone (exit 3), so `pulumi up --refresh` runs create again
+# and unlocks it; delete does nothing.
+# Environment: NODE_NAME; secret: UNLOCK_KEY.
+set -euo pipefail
+export LOG_TAG=swarm
+# flotilla:include common.sh
+# flotilla:include swarm-common.sh
+: "${FLOTILLA_PHASE:?}" "${NODE_NAME:?}"
+
+swarm_active() { [ "$(swarm_state)" = active ]; }
+
+case "$FLOTILLA_PHASE" in
+    create | update)
+        : "${UNLOCK_KEY:?}"
+        wait_docker
+        if [ "$(swarm_state)" = locked ]; then
+            printf '%s\n' "$UNLOCK_KEY" | docker swarm unlock >/dev/null 2>/tmp/flotilla-unlock.err ||
+                die "cannot unlock $NODE_NAME: $(tail -n 1 /tmp/flotilla-unlock.err)"
+            rm -f /tmp/flotilla-unlock.err
+            wait_until 120 "$NODE_NAME active in the swarm after its unlock" swarm_active
+            log "unlocked $NODE_NAME"
+        fi
+        ;;
+    read)
+        docker info >/dev/null 2>&1 || exit 3
+        [ "$(swarm_state)" != locked ] || exit 3
+        ;;
+    delete) ;;
+    *) die "unknown FLOTILLA_PHASE '$FLOTILLA_PHASE'" ;;
+esac
