@@ -184,7 +184,10 @@ describe("KubernetesCluster (kubeadm) in the lab: 1 control plane + 2 workers", 
         console.log(`demo Deployment rolled out and answering: ${secs(t0)}s (NodePort ${waited.toFixed(1)}s after rollout)`);
         const events = kc(["get", "events", "-o", "jsonpath={range .items[*]}{.reason} {.message}{\"\\n\"}{end}"]);
         expect(events).toMatch(new RegExp(`Pulled Successfully pulled image "${ref.replace(/[.]/g, "\\.")}"`));
+        // Every node answers too, once its kube-proxy has programmed the new NodePort (a moment after
+        // the rollout, per node: docs/kubernetes-lab.md, failure 7).
         for (const ip of ["10.213.170.3", "10.213.170.5"]) {
+            await until(`NodePort on ${ip}`, 60, async () => (await httpGet(`http://${ip}:30080/`))[0] === 200);
             expect(await httpGet(`http://${ip}:30080/`)).toEqual([200, expect.stringContaining("flotilla-demo k8s-lab")]);
         }
     });
