@@ -264,7 +264,7 @@ describe("SwarmCluster", () => {
     test.each([
         [
             () => ({ managers: swarmHosts(1), worker: [] }),
-            `${T} worker: received []; expected no such property (did you mean "workers"?); known: managers, workers, labels, managerLabels, workerLabels, drainTimeoutSeconds.`,
+            `${T} worker: received []; expected no such property (did you mean "workers"?); known: managers, workers, labels, managerLabels, workerLabels, drainTimeoutSeconds, autolock, joinTokenRotation.`,
         ],
         [
             () => ({ managers: pulumi.output(swarmHosts(1)) }),
