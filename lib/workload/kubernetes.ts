@@ -77,6 +77,8 @@
  * - Node loss: with `nodeLossTolerationSeconds`, a Deployment's pods tolerate a not-ready or
  *   unreachable node for that long (`NoExecute` tolerations), then are evicted and rescheduled
  *   (Kubernetes' default is 300 s). DaemonSet pods get none.
+ * - Draining: with `drainSeconds`, the container of a service with ports gets a `preStop` sleep of
+ *   that long (it leaves the endpoints before SIGTERM), and the pod a grace period 30 s longer.
  * - Pods get `automountServiceAccountToken: false` (the app has no business with the API) and
  *   `enableServiceLinks: false` (no `<SERVICE>_PORT` variables: services find each other by name).
  *
@@ -89,8 +91,8 @@
  * `loadBalancer`) port on a cluster without the routing mesh, or outside `nodePortRange`; a
  * publishing service whose name leaves no room for `-nodeport`; a label that is not a Kubernetes
  * label; a duration beyond Kubernetes' int32 seconds (probe interval, timeout, liveness start
- * period; monitor + delay); a bad `defaultVolumeSize`, `nodePortRange`, `nodeLossTolerationSeconds` or
- * `registryAuth`.
+ * period; monitor + delay); a bad `defaultVolumeSize`, `nodePortRange`, `nodeLossTolerationSeconds`,
+ * `drainSeconds` or `registryAuth`.
  */
 import { createHash } from "crypto";
 import {
@@ -179,6 +181,15 @@ export interface KubernetesRenderOptions {
      * rendered, i.e. Kubernetes' own 300 s.
      */
     readonly nodeLossTolerationSeconds?: number;
+    /**
+     * Seconds a stopping pod of a service with ports keeps running after it was told to stop,
+     * so that it is out of every Service's endpoints (and kube-proxy's rules on every node) before
+     * its process gets SIGTERM: a `preStop` sleep hook (`lifecycle.preStop.sleep`), an integer
+     * from 1 to 300; `terminationGracePeriodSeconds` is then this + 30 (Kubernetes' default
+     * grace period after the hook). Without it a rolling update can refuse the connections that
+     * still reach a stopped pod. Default: none rendered (Kubernetes stops the pod at once).
+     */
+    readonly drainSeconds?: number;
 }
 
 /** Object metadata (the subset rendered). */
@@ -266,6 +277,7 @@ export interface K8sQuantities {
 export interface K8sContainer {
     readonly name: string;
     readonly image: string;
+    readonly lifecycle?: { readonly preStop: { readonly sleep: { readonly seconds: number } } };
     readonly command?: string[];
     readonly args?: string[];
     readonly env?: { readonly name: string; readonly value: string }[];
@@ -299,6 +311,7 @@ export interface K8sPodTemplate {
         readonly imagePullSecrets?: { readonly name: string }[];
         readonly volumes?: K8sVolume[];
         readonly tolerations?: K8sToleration[];
+        readonly terminationGracePeriodSeconds?: number;
         readonly affinity?: {
             readonly nodeAffinity: {
                 readonly requiredDuringSchedulingIgnoredDuringExecution: {
@@ -464,9 +477,10 @@ export function checkKubernetesApp(
     resourceName: string,
     app: NormalizedAppSpec<unknown>,
     opts: KubernetesRenderOptions,
-): Required<Omit<KubernetesRenderOptions, "registryAuth" | "nodeLossTolerationSeconds">> & {
+): Required<Omit<KubernetesRenderOptions, "registryAuth" | "nodeLossTolerationSeconds" | "drainSeconds">> & {
     defaultVolumeBytes: number;
     nodeLossTolerationSeconds: number | undefined;
+    drainSeconds: number | undefined;
 } {
     const v: Validator = new Validator(construct, resourceName);
     if (!isPlainObject(opts)) {
@@ -481,6 +495,7 @@ export function checkKubernetesApp(
         "nodePortRange",
         "defaultVolumeSize",
         "nodeLossTolerationSeconds",
+        "drainSeconds",
     ]);
     const appName = v.dnsLabel("appName", opts.appName);
     const namespace = v.dnsLabel("namespace", opts.namespace);
@@ -514,6 +529,7 @@ export function checkKubernetesApp(
     }
     const nodeLossTolerationSeconds =
         opts.nodeLossTolerationSeconds === undefined ? undefined : v.integer("nodeLossTolerationSeconds", opts.nodeLossTolerationSeconds, 0, 86400);
+    const drainSeconds = opts.drainSeconds === undefined ? undefined : v.integer("drainSeconds", opts.drainSeconds, 1, 300);
 
     for (const secret of Object.keys(app.secrets)) {
         // A secret name can be part of a DNS subdomain if the Secret's name is one.
@@ -634,6 +650,7 @@ export function checkKubernetesApp(
         defaultVolumeSize: sizeText,
         defaultVolumeBytes: sizeBytes,
         nodeLossTolerationSeconds,
+        drainSeconds,
     };
 }
 
@@ -712,7 +729,7 @@ export function renderKubernetes(app: NormalizedAppSpec<string>, opts: Kubernete
         objects.push(...services(service, appName, namespace, capabilities));
     }
     for (const service of app.services) {
-        objects.push(workload(service, appName, namespace, secretNames, pullSecret, o.nodeLossTolerationSeconds));
+        objects.push(workload(service, appName, namespace, secretNames, pullSecret, o.nodeLossTolerationSeconds, o.drainSeconds));
     }
     return objects;
 }
@@ -785,6 +802,7 @@ function workload(
     secretNames: Record<string, string>,
     pullSecret: string | undefined,
     nodeLossTolerationSeconds: number | undefined,
+    drainSeconds: number | undefined,
 ): K8sDeployment | K8sDaemonSet {
     const labels = objectLabels(service, appName);
     const metadata: K8sObjectMeta = {
@@ -799,7 +817,7 @@ function workload(
     };
     const minReadySeconds = seconds(service.update.monitorMs + service.update.delayMs);
     const selector = { matchLabels: selectorLabels(service, appName) };
-    const template = podTemplate(service, appName, labels, secretNames, pullSecret);
+    const template = podTemplate(service, appName, labels, secretNames, pullSecret, drainSeconds);
     if (service.mode === "global") {
         return { apiVersion: "apps/v1", kind: "DaemonSet", metadata, spec: { selector, updateStrategy: rolling, minReadySeconds, template } };
     }
@@ -833,6 +851,7 @@ function podTemplate(
     labels: Record<string, string>,
     secretNames: Record<string, string>,
     pullSecret: string | undefined,
+    drainSeconds: number | undefined,
 ): K8sPodTemplate {
     const volumes: K8sVolume[] = [];
     const mounts: { name: string; mountPath: string; readOnly: boolean }[] = [];
@@ -863,9 +882,11 @@ function podTemplate(
         }
     }
     const env = Object.keys(s.env).sort();
+    const drain = drainSeconds !== undefined && (s.expose.length > 0 || s.ports.length > 0) ? drainSeconds : undefined;
     const container: K8sContainer = {
         name: s.name,
         image: s.image,
+        ...(drain !== undefined ? { lifecycle: { preStop: { sleep: { seconds: drain } } } } : {}),
         ...(s.entrypoint ? { command: s.entrypoint.map(escapeDollars) } : {}),
         ...(s.command ? { args: s.command.map(escapeDollars) } : {}),
         ...(env.length > 0 ? { env: env.map((name) => ({ name, value: escapeDollars(s.env[name]) })) } : {}),
@@ -880,6 +901,7 @@ function podTemplate(
         spec: {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
+            ...(drain !== undefined ? { terminationGracePeriodSeconds: drain + 30 } : {}),
             containers: [container],
             ...(pullSecret !== undefined ? { imagePullSecrets: [{ name: pullSecret }] } : {}),
             ...(volumes.length > 0 ? { volumes } : {}),

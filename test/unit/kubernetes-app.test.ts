@@ -113,6 +113,8 @@ describe("KubernetesApp", () => {
             { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 30 },
             { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 30 },
         ]);
+        // A stopping pod leaves the endpoints for 5 s before SIGTERM (by default).
+        expect(web.spec.template.spec.containers[0].lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
         const nodePort = objects.find((o) => o.metadata.name === "web-nodeport");
         expect(nodePort.spec).toMatchObject({ type: "NodePort", ports: [{ port: 30080, targetPort: 8080, nodePort: 30080 }] });
         expect(objects.find((o) => o.kind === "PersistentVolumeClaim").spec).toEqual({
@@ -172,6 +174,7 @@ describe("KubernetesApp", () => {
         ["a namespace that is not a DNS label", () => app({ namespace: "Team_A" }), `${T} namespace: received "Team_A"`],
         ["an appName that is not a DNS label", () => app({ appName: "Shop" }), `${T} appName: received "Shop"`],
         ["a rollout timeout too short", () => app({ rolloutTimeoutSeconds: 5 }), `${T} rolloutTimeoutSeconds: received 5; expected an integer from 10 to 7200.`],
+        ["a drain of 0 s", () => app({ drainSeconds: 0 }), `${T} drainSeconds: received 0; expected an integer from 1 to 300.`],
         ["a toleration beyond a day", () => app({ nodeLossTolerationSeconds: 90000 }), `${T} nodeLossTolerationSeconds: received 90000; expected an integer from 0 to 86400.`],
         ["an Output where a plain value is needed", () => app({ namespace: pulumi.output("x") as never }), `${T} namespace:`],
         [

@@ -806,7 +806,7 @@ describe("what Kubernetes cannot express is refused, naming the property", () =>
     test.each<[string, AppSpec<string>, Partial<KubernetesRenderOptions>, string]>([
         ["an app name that is not a DNS label", { services: { web: { image: "nginx" } } }, { appName: "Shop" }, `appName: received "Shop"; expected a DNS-safe name of 1 to 63 characters: lower-case letters, digits and '-', starting and ending with a letter or digit.`],
         ["a namespace that is not a DNS label", { services: { web: { image: "nginx" } } }, { namespace: "a.b" }, `namespace: received "a.b"; expected a DNS-safe name of 1 to 63 characters: lower-case letters, digits and '-', starting and ending with a letter or digit.`],
-        ["an unknown option", { services: { web: { image: "nginx" } } }, { namespaces: "x" } as never, 'namespaces: received a value (string, not shown: it may be secret); expected no such property (did you mean "namespace"?); known: appName, namespace, createNamespace, capabilities, registryAuth, nodePortRange, defaultVolumeSize, nodeLossTolerationSeconds.'],
+        ["an unknown option", { services: { web: { image: "nginx" } } }, { namespaces: "x" } as never, 'namespaces: received a value (string, not shown: it may be secret); expected no such property (did you mean "namespace"?); known: appName, namespace, createNamespace, capabilities, registryAuth, nodePortRange, defaultVolumeSize, nodeLossTolerationSeconds, drainSeconds.'],
         [
             "a secret name with '_'",
             { secrets: { db_password: "x" }, services: { web: { image: "nginx", secrets: ["db_password"] } } },
@@ -917,6 +917,12 @@ describe("what Kubernetes cannot express is refused, naming the property", () =>
             "nodeLossTolerationSeconds: received 86401; expected an integer from 0 to 86400.",
         ],
         [
+            "a drainSeconds of 0",
+            { services: { web: { image: "nginx" } } },
+            { drainSeconds: 0 },
+            "drainSeconds: received 0; expected an integer from 1 to 300.",
+        ],
+        [
             "a bad defaultVolumeSize",
             { services: { web: { image: "nginx" } } },
             { defaultVolumeSize: "1GB" },
@@ -1000,5 +1006,18 @@ describe("nodeLossTolerationSeconds", () => {
     test("without it nothing is rendered (Kubernetes' own 300 s)", () => {
         const objects = renderKubernetes(normalize(spec), OPTS);
         expect(podSpec(objects, "Deployment").tolerations).toBeUndefined();
+    });
+});
+
+describe("drainSeconds", () => {
+    test("a service with ports sleeps that long before SIGTERM, with a grace period 30 s longer; one without ports gets nothing", () => {
+        const spec: AppSpec<string> = { services: { web: { image: "nginx", expose: [8080] }, worker: { image: "nginx" } } };
+        const objects = renderKubernetes(normalize(spec), { ...OPTS, drainSeconds: 5 });
+        const pod = (name: string) =>
+            (objects.find((o) => o.kind === "Deployment" && o.metadata.name === name) as { spec: { template: { spec: any } } }).spec.template.spec;
+        expect(pod("web").terminationGracePeriodSeconds).toBe(35);
+        expect(pod("web").containers[0].lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
+        expect(pod("worker").terminationGracePeriodSeconds).toBeUndefined();
+        expect(pod("worker").containers[0].lifecycle).toBeUndefined();
     });
 });
