@@ -242,17 +242,19 @@ describe("KubernetesApp on a kubeadm cluster in the lab", () => {
 
     test("an image that never gets ready fails the up with the pods' events and is rolled back", async () => {
         await stack!.setConfig("test:image", { value: BAD });
+        await stack!.setConfig("test:rolloutTimeout", { value: "60" });
         const error = await stack!.up().then(
             () => new Error("up succeeded"),
             (e: Error) => e,
         );
-        expect(error.message).toMatch(/deployment\/web: rollout not finished within 240s \(rolled back to the previous version\)/);
+        expect(error.message).toMatch(/deployment\/web: rollout not finished within 60s \(rolled back to the previous version\)/);
         expect(error.message).toMatch(/Readiness probe failed/);
         expect(error.message.includes(GREETING)).toBe(false);
         for (const address of ADDRESSES) {
             expect(await get(address)).toEqual([200, expect.stringContaining(`flotilla-demo ${V2.split(":")[1]}`)]);
         }
         await stack!.setConfig("test:image", { value: V2 });
+        await stack!.removeConfig("test:rolloutTimeout");
         const up = await stack!.up();
         expect(up.outputs.services.value).toEqual({ web: { ready: 2, desired: 2 }, db: { ready: 1, desired: 1 } });
     });

@@ -7,7 +7,8 @@
  * `flotilla-lab` that the test backs with a static hostPath PersistentVolume).
  *
  * Config (namespace `test`): nodes (JSON list of { name, address }, the control plane first),
- * privateKey (secret), kubeconfig (secret), greeting (secret), image, nodePort.
+ * privateKey (secret), kubeconfig (secret), greeting (secret), image, nodePort, rolloutTimeout (s,
+ * default 240).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { IKubernetesCluster, KubernetesApp, RuntimeHost } from "flotilla";
@@ -44,7 +45,7 @@ const cluster: IKubernetesCluster = {
 const image = config.require("image");
 const app = new KubernetesApp("demo", {
     cluster,
-    rolloutTimeoutSeconds: 240,
+    rolloutTimeoutSeconds: config.getNumber("rolloutTimeout") ?? 240,
     secrets: { greeting: config.requireSecret("greeting") },
     volumes: { data: { size: "64Mi", class: "flotilla-lab" } },
     services: {
