@@ -189,7 +189,12 @@ describe("KubernetesApp on a kubeadm cluster in the lab", () => {
         expect(read()).toContain(row);
         const old = pods("db")[0].split(" ")[0];
         kubectl("-n", "demo", "delete", "pod", old, "--wait=true", "--timeout=120s");
-        await until("a new db pod ready", 180, async () => pods("db").some((l) => !l.startsWith(old) && / Running true $/.test(l)));
+        await until("a new db pod ready", 180, async () =>
+            pods("db").some((l) => {
+                const [pod, , phase, ready, deleting] = l.split(" ");
+                return pod !== old && phase === "Running" && ready === "true" && !deleting;
+            }),
+        );
         await until("the row read back from the new db pod", 60, async () => read().includes(row));
     });
 
@@ -264,8 +269,10 @@ describe("KubernetesApp on a kubeadm cluster in the lab", () => {
         expect(before.some((l) => l.split(" ")[1] === WORKER)).toBe(true);
         docker("stop", WORKER);
         const seconds = await until("both web pods running and ready on the control-plane node", 400, async () => {
-            const live = pods("web").filter((l) => l.split(" ").length < 5 || l.split(" ")[4] === "");
-            const ready = live.filter((l) => l.split(" ")[1] === CP && / Running true/.test(l));
+            const ready = pods("web").filter((l) => {
+                const [, node, phase, isReady, deleting] = l.split(" ");
+                return node === CP && phase === "Running" && isReady === "true" && !deleting;
+            });
             return ready.length >= 2;
         }, 2000);
         console.log(`worker stopped -> its web pod running and ready on the other node after ${seconds.toFixed(1)}s`);
