@@ -13,6 +13,10 @@
 #              (build/pause/linux/pause.c of the kubernetes module, gcc -static). All static.
 #     images/  one `docker save` tarball per image (see stage 2 below) and images.txt:
 #              "<image reference> <file> <bytes>" per line.
+#     bundle/  node-bundle.tar: `docker save` of flotilla.local/k8s/node-bundle:<version>, a
+#              FROM-scratch image holding /kubeadm, /kubelet, /kubectl (stage 3): how an
+#              air-gapped kubeadm cluster (KubernetesCluster source "bundle") gets its binaries
+#              from a private registry.
 #   Versions come from tools/kubernetes/{,etcd/,coredns/,flannel/}go.mod; the etcd, CoreDNS and
 #   pause versions are the ones kubeadm of that release deploys (cmd/kubeadm/app/constants).
 #
@@ -112,7 +116,12 @@ constants() {
 
 images_stamp_of() { printf '%s images-recipe=%s repo=%s' "$bin_stamp" "$IMAGES_RECIPE" "$REPO"; }
 images_stamp=$(images_stamp_of)
-if bin_ok && images_ok; then
+readonly BUNDLE_RECIPE=1
+bundle_stamp="$bin_stamp bundle-recipe=$BUNDLE_RECIPE repo=$REPO"
+bundle_ok() {
+    [[ "$(cat "$cache/bundle/.stamp" 2>/dev/null)" == "$bundle_stamp" ]] && [[ -s "$cache/bundle/node-bundle.tar" ]]
+}
+if bin_ok && images_ok && bundle_ok; then
     log "cached: $cache ($bin_stamp)"
     printf '%s\n' "$cache"
     exit 0
@@ -121,7 +130,7 @@ fi
 exec 9>"$FLOTILLA_CACHE_DIR/kubernetes/.lock"
 log "waiting for the build lock (at most 1 h)"
 flock -w 3600 9 || fail "another kubernetes-build.sh held $FLOTILLA_CACHE_DIR/kubernetes/.lock for 1 h"
-if bin_ok && images_ok; then
+if bin_ok && images_ok && bundle_ok; then
     log "built by a concurrent run: $cache"
     printf '%s\n' "$cache"
     exit 0
@@ -332,6 +341,28 @@ if images_ok; then
     log "images cached: $cache/images"
 else
     build_images
+fi
+
+# ---- stage 3: the node bundle -------------------------------------------------------------------
+
+build_bundle() {
+    local ref="$REPO/node-bundle:$k8s_version" ctx="$work/ctx-bundle" b
+    command -v docker >/dev/null || fail "docker is needed to build the node bundle"
+    mkdir -p "$ctx" "$work/bundle"
+    for b in kubeadm kubelet kubectl; do cp "$cache/bin/$b" "$ctx/$b"; done
+    printf 'FROM scratch\nCOPY kubeadm kubelet kubectl /\nLABEL flotilla.kubernetes.version=%s\n' "$k8s_version" >"$ctx/Dockerfile"
+    run image-node-bundle 600 env DOCKER_BUILDKIT=0 docker build --quiet --tag "$ref" "$ctx"
+    run save-node-bundle 600 docker save -o "$work/bundle/node-bundle.tar" "$ref"
+    docker rmi "$ref" >/dev/null 2>&1 || true
+    printf '%s\n' "$bundle_stamp" >"$work/bundle/.stamp"
+    rm -rf "${cache:?}/bundle"
+    mv "$work/bundle" "$cache/bundle"
+    log "node bundle $ref: $(($(stat -c %s "$cache/bundle/node-bundle.tar") / 1000000)) MB"
+}
+if bundle_ok; then
+    log "node bundle cached: $cache/bundle"
+else
+    build_bundle
 fi
 log "ready in ${SECONDS}s: $cache"
 printf '%s\n' "$cache"

@@ -6,6 +6,9 @@
 #   4. the Pulumi engine (scripts/engine.sh; built offline once, then cached)
 #   5. the lab machine image (lib/hosts/scripts/lab-image.sh; built once, then cached)
 #   6. the demo web image (scripts/demo-image.sh)
+#   7. the Kubernetes binaries, images and node bundle (scripts/kubernetes-build.sh; built once from
+#      the Go module proxy, 25-37 min cold at 1-2 parallel packages, then cached: the kubeadm lab test
+#      pushes them into a LabRegistry). Go builds use FLOTILLA_GO_JOBS=2 unless it is set.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -41,4 +44,5 @@ bash scripts/engine.sh
 image=$(bash lib/hosts/scripts/lab-image.sh | tail -n 1)
 # 6. The demo web image the root program runs (tiny, built locally from Debian's busybox-static).
 demo=$(bash scripts/demo-image.sh v1 | tail -n 1)
-say "setup done in $((SECONDS - start))s (node $("$node22" --version), engine $(cat "$FLOTILLA_CACHE_DIR/engine/current"), lab image $image, demo image $demo)"
+k8s=$(FLOTILLA_GO_JOBS="${FLOTILLA_GO_JOBS:-2}" bash scripts/kubernetes-build.sh | tail -n 1)
+say "setup done in $((SECONDS - start))s (node $("$node22" --version), engine $(cat "$FLOTILLA_CACHE_DIR/engine/current"), lab image $image, demo image $demo, kubernetes $k8s)"

@@ -6,6 +6,27 @@ import { Ipv4Subnet, overlaps, parseCidr, parseIpv4 } from "../core/ipv4";
 import { Reason, Validator } from "../core/validate";
 import { RemoteScript } from "../shared/remote-script";
 import { bundledScript } from "../shared/scripts";
+import { CONTAINERD_CRI_SOCKET } from "../runtime/containerd";
+import {
+    CNI_BIN_DIRS,
+    DEFAULT_FLANNEL_IMAGE,
+    DEFAULT_IMAGE_REPOSITORY,
+    KUBEADM_API_PORT,
+    KUBEADM_DEFAULT_POD_CIDR,
+    KUBEADM_DEFAULT_SERVICE_CIDR,
+    KUBEADM_FLANNEL_BACKENDS,
+    KUBEADM_MIN_MINOR,
+    KUBEADM_PAUSE_TAG,
+    KUBEADM_SOURCES,
+    KUBEADM_VERSION,
+    KubeadmFlannelBackend,
+    KubeadmSource,
+    bundleAuth,
+    flannelManifest,
+    kubeadmCriConfig,
+    kubeadmInitConfig,
+    kubeadmJoinConfig,
+} from "./kubeadm";
 
 /** Type token of {@link KubernetesCluster}. */
 export const KUBERNETES_CLUSTER_TYPE = "flotilla:cluster:KubernetesCluster";
@@ -28,7 +49,33 @@ const KUBERNETES_CLUSTER_KEYS = [
     "disable",
     "flannelBackend",
     "drainTimeoutSeconds",
+    "bundleImage",
+    "packagesUrl",
+    "imageRepository",
+    "registryCredentials",
+    "flannelImage",
+    "pauseImage",
 ];
+/** Properties only k3s takes. */
+const K3S_ONLY = ["airgapBinaryUrl", "airgapImagesUrl", "clusterToken", "disable"] as const;
+/** Properties only kubeadm takes. */
+const KUBEADM_ONLY = ["bundleImage", "packagesUrl", "imageRepository", "registryCredentials", "flannelImage", "pauseImage"] as const;
+/** A registry reference prefix `host[:port]` or `host[:port]/path`. */
+const REPOSITORY = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+/** An image reference with a registry host and a tag: `host[:port]/path:tag`. */
+const REGISTRY_IMAGE = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** A registry `host[:port]`. */
+const REGISTRY_HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$/;
+
+/** Credentials of a private registry the nodes pull from (kubeadm). */
+export interface KubeadmRegistryCredential {
+    /** The registry as `host[:port]`, e.g. a `LabRegistry`'s `address`. */
+    readonly registry: pulumi.Input<string>;
+    /** User name. */
+    readonly username: pulumi.Input<string>;
+    /** Password. Secret: only in root-only files on the nodes, never on a command line. */
+    readonly password: pulumi.Input<string>;
+}
 
 /** Control-plane node counts accepted (stacked etcd needs an odd number for a useful quorum). */
 export const KUBERNETES_CONTROL_PLANE_COUNTS = [1, 3, 5] as const;
@@ -62,42 +109,71 @@ const ENDPOINT = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 /** Arguments of {@link KubernetesCluster}. */
 export interface KubernetesClusterArgs {
     /**
-     * Which Kubernetes distribution: `k3s` (the only one available for now). `kubeadm` (upstream
-     * Kubernetes) is not yet available: it needs its binaries and images built and cached first.
+     * Which Kubernetes distribution: `k3s` (k3s brings its own containerd) or `kubeadm` (upstream
+     * Kubernetes on hosts with containerd from the runtime layer: a `Containerd`'s `hosts`).
      */
-    readonly distribution: "k3s";
+    readonly distribution: "k3s" | "kubeadm";
     /**
-     * Control-plane hosts (k3s servers, embedded etcd): 1, 3 or 5. The first one creates the
-     * cluster and must stay the first. Plain hosts from a pool, WITHOUT a container runtime from the
-     * runtime layer: k3s brings its own containerd (a `DockerEngine`'s or `Containerd`'s hosts are
-     * refused). Plain list: it decides which resources exist.
+     * Control-plane hosts (k3s servers / kubeadm control-plane nodes, stacked etcd): 1, 3 or 5.
+     * The first one creates the cluster and must stay the first. k3s: plain hosts from a pool,
+     * WITHOUT a container runtime (a `DockerEngine`'s or `Containerd`'s hosts are refused).
+     * kubeadm: a `Containerd`'s `hosts`. Plain list: it decides which resources exist.
      */
     readonly controlPlane: Host[];
-    /** Worker hosts (k3s agents), 0 or more, plain hosts like `controlPlane`. Default none. */
+    /** Worker hosts (k3s agents / kubeadm workers), 0 or more, hosts like `controlPlane`. Default none. */
     readonly workers?: Host[];
-    /** The pinned k3s release, e.g. `v1.33.5+k3s1`. */
+    /** The pinned release: k3s `v1.33.5+k3s1`; kubeadm `v1.37.2` (1.31 or later). */
     readonly version: string;
     /**
-     * Where k3s comes from: `installer` (default), the official `https://get.k3s.io` script with
-     * `INSTALL_K3S_VERSION` (the hosts reach the internet: the clouds' path); `airgap`, the binary
-     * and the images tarball from `airgapBinaryUrl` and `airgapImagesUrl`.
+     * Where the distribution comes from. k3s: `installer` (default), the official
+     * `https://get.k3s.io` script with `INSTALL_K3S_VERSION` (the hosts reach the internet: the
+     * clouds' path); `airgap`, the binary and the images tarball from `airgapBinaryUrl` and
+     * `airgapImagesUrl`. kubeadm: `packages` (default), upstream's apt repository pkgs.k8s.io,
+     * kubelet/kubeadm/kubectl pinned to `version` and held (the clouds' path); `bundle`
+     * (air-gapped), the three binaries from `bundleImage` in a private registry, the control-plane
+     * and CNI images from `imageRepository` (see `registryCredentials`).
      */
-    readonly source?: "installer" | "airgap";
-    /** Airgap: the k3s binary of `version`, an http(s) URL or an absolute path already on every host. */
+    readonly source?: "installer" | "airgap" | KubeadmSource;
+    /**
+     * kubeadm, `source: "bundle"`: the node bundle image `host[:port]/path:tag`, a FROM-scratch
+     * image with `/kubeadm`, `/kubelet`, `/kubectl` at its root (scripts/kubernetes-build.sh makes
+     * one). Fetched over the registry's v2 API, with the credentials of its registry from
+     * `registryCredentials`; over plain HTTP when the runtime layer lists the registry as insecure.
+     */
+    readonly bundleImage?: pulumi.Input<string>;
+    /** kubeadm, `source: "packages"`: base URL of upstream's apt repository. Default `https://pkgs.k8s.io/core:/stable:`. */
+    readonly packagesUrl?: string;
+    /**
+     * kubeadm: where the control-plane images (kube-apiserver, etcd, coredns, pause, ...) come from,
+     * `host[:port][/path]`. Default `registry.k8s.io`.
+     */
+    readonly imageRepository?: pulumi.Input<string>;
+    /**
+     * kubeadm: credentials of private registries (the image repository, the bundle's, workload
+     * images), written into containerd's CRI configuration (root-only) on every node. Default none.
+     */
+    readonly registryCredentials?: KubeadmRegistryCredential[];
+    /** kubeadm: the flannel image. Default `ghcr.io/flannel-io/flannel:v0.28.10` (upstream's). */
+    readonly flannelImage?: pulumi.Input<string>;
+    /** kubeadm: the pod sandbox image. Default `<imageRepository>/pause:3.10.2` (kubeadm 1.37's). */
+    readonly pauseImage?: pulumi.Input<string>;
+    /** k3s airgap: the k3s binary of `version`, an http(s) URL or an absolute path already on every host. */
     readonly airgapBinaryUrl?: string;
-    /** Airgap: the images tarball (`k3s-airgap-images-<arch>.tar[.zst|.gz]`), an http(s) URL or an absolute path on every host. */
+    /** k3s airgap: the images tarball (`k3s-airgap-images-<arch>.tar[.zst|.gz]`), an http(s) URL or an absolute path on every host. */
     readonly airgapImagesUrl?: string;
-    /** Pod network. Default `10.42.0.0/16`. Must not overlap `serviceCidr` nor the hosts' addresses. */
+    /** Pod network. Default `10.42.0.0/16` (k3s), `10.244.0.0/16` (kubeadm). Must not overlap `serviceCidr` nor the hosts' addresses. */
     readonly podCidr?: string;
-    /** Service network. Default `10.43.0.0/16`. Must not overlap `podCidr` nor the hosts' addresses. */
+    /** Service network. Default `10.43.0.0/16` (k3s), `10.96.0.0/12` (kubeadm). Must not overlap `podCidr` nor the hosts' addresses. */
     readonly serviceCidr?: string;
     /**
      * Address (or DNS name) the API server is reached at, e.g. a load balancer in front of the
-     * servers; it is added to the serving certificate. Default: the first server's address.
+     * servers; it is added to the serving certificate. Default: the first server's address
+     * (kubeadm: then the cluster depends on that node for its endpoint; give a load balancer for
+     * a cluster that outlives it).
      */
     readonly apiEndpoint?: pulumi.Input<string>;
     /**
-     * Cluster token (secret, at least 16 characters without white space). Default: the one k3s
+     * k3s: cluster token (secret, at least 16 characters without white space). Default: the one k3s
      * generates on the first server, read back and kept secret.
      */
     readonly clusterToken?: pulumi.Input<string>;
@@ -105,12 +181,37 @@ export interface KubernetesClusterArgs {
     readonly nodeLabels?: Record<string, string>;
     /** Taints set on every node, `key=value:Effect` (NoSchedule, PreferNoSchedule, NoExecute). Default none. */
     readonly nodeTaints?: string[];
-    /** Packaged components not to deploy (`traefik`, `servicelb`, `local-storage`, `metrics-server`, `coredns`). Default none. */
+    /** k3s: packaged components not to deploy (`traefik`, `servicelb`, `local-storage`, `metrics-server`, `coredns`). Default none. */
     readonly disable?: K3sComponent[];
-    /** Flannel backend: `vxlan` (default), `host-gw`, `wireguard-native` or `none` (bring your own CNI). */
-    readonly flannelBackend?: K3sFlannelBackend;
+    /**
+     * Flannel backend: `vxlan` (default), `host-gw`, `wireguard-native` (k3s only) or `none` (bring
+     * your own CNI).
+     */
+    readonly flannelBackend?: K3sFlannelBackend | KubeadmFlannelBackend;
     /** Seconds the drain of a node being removed may take. Default 300. */
     readonly drainTimeoutSeconds?: number;
+}
+
+/** The validated kubeadm settings {@link KubernetesCluster} builds from. */
+interface KubeadmPlan {
+    controlPlane: RuntimeHost[];
+    workers: RuntimeHost[];
+    version: string;
+    source: KubeadmSource;
+    bundleImage: pulumi.Output<string> | undefined;
+    packagesUrl: string | undefined;
+    imageRepository: pulumi.Output<string>;
+    flannelImage: pulumi.Output<string> | undefined;
+    pauseImage: pulumi.Output<string> | undefined;
+    credentials: { registry: pulumi.Output<string>; username: pulumi.Output<string>; password: pulumi.Output<string> }[];
+    podCidr: string;
+    serviceCidr: string;
+    flannelBackend: KubeadmFlannelBackend;
+    nodeTaints: string[];
+    drainTimeout: number;
+    advertise: (h: Host) => pulumi.Output<string>;
+    hostLabels: (h: Host) => pulumi.Output<string>;
+    tlsSans: pulumi.Output<string[]>;
 }
 
 /** What the first server's script prints (kept secret). */
@@ -148,7 +249,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
     /** Always `kubernetes`. */
     public readonly orchestrator = "kubernetes" as const;
     /** The distribution. */
-    public readonly distribution: "k3s";
+    public readonly distribution: "k3s" | "kubeadm";
     /** What the cluster supports: a ClusterIP VIP, NodePorts, and LoadBalancer Services when servicelb runs. */
     public readonly capabilities: pulumi.Output<ClusterCapabilities>;
     /** Ports the nodes reach on each other. */
@@ -161,7 +262,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
     public readonly kubeconfig: pulumi.Output<string>;
     /** The address the API server is reached at (given, else the first server's). */
     public readonly apiEndpoint: pulumi.Output<string>;
-    /** The cluster token. Secret. */
+    /** The k3s cluster token (empty for kubeadm: every join gets its own bootstrap token). Secret. */
     public readonly clusterToken: pulumi.Output<string>;
     /** The address each node advertises (`node-ip`), by host name. */
     public readonly advertisedAddresses: pulumi.Output<Record<string, string>>;
@@ -169,16 +270,14 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
     constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         const v: Validator = new Validator(KUBERNETES_CLUSTER_TYPE, name);
         v.args(args, KUBERNETES_CLUSTER_KEYS, "KubernetesClusterArgs");
-        if (args.distribution === ("kubeadm" as string)) {
-            v.fail(
-                "distribution",
-                args.distribution,
-                '"k3s": "kubeadm" is not yet available (upstream Kubernetes has no packages this project can install here; ' +
-                    "its binaries and images must first be built and cached)",
-            );
+        const distribution = v.oneOf("distribution", args.distribution, ["k3s", "kubeadm"] as const);
+        const kubeadm = distribution === "kubeadm";
+        for (const key of kubeadm ? K3S_ONLY : KUBEADM_ONLY) {
+            if (args[key] !== undefined) v.fail(key, args[key], `nothing with distribution "${distribution}" (a ${kubeadm ? "k3s" : "kubeadm"} setting)`);
         }
-        const distribution = v.oneOf("distribution", args.distribution, ["k3s"] as const);
-        const hostExpected = "plain hosts from a pool (k3s brings its own containerd)";
+        const hostExpected = kubeadm
+            ? "hosts with containerd from the runtime layer (a Containerd's `hosts`)"
+            : "plain hosts from a pool (k3s brings its own containerd)";
         const controlPlane = v.hostList<Host>("controlPlane", args.controlPlane, {
             expected: `a list of 1, 3 or 5 ${hostExpected}`,
         });
@@ -199,11 +298,18 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
                 v.fail(property, h, "a Host (from a host pool's `hosts`)");
             }
             const runtime = (h as Partial<RuntimeHost>).runtime;
-            if (runtime !== undefined) {
+            if (!kubeadm && runtime !== undefined) {
                 v.fail(
                     property,
                     `host "${h.name}" with ${runtime.kind} installed`,
                     "a host without a container runtime: k3s installs and runs its own containerd; pass the pool's hosts, not a runtime's",
+                );
+            }
+            if (kubeadm && (runtime === undefined || runtime.kind !== "containerd" || runtime.criSocket !== CONTAINERD_CRI_SOCKET)) {
+                v.fail(
+                    property,
+                    runtime === undefined ? `host "${h.name}" without a runtime` : `host "${h.name}" with ${runtime.kind} (${runtime.criSocket ?? "no CRI socket"})`,
+                    "a host with containerd from the runtime layer: pass a Containerd's `hosts` (kubeadm runs the kubelet on that containerd)",
                 );
             }
             v.dnsLabel(`${property}.name`, h.name);
@@ -213,13 +319,21 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
             seen.add(h.name);
         });
         const version = v.plain("version", args.version);
-        if (typeof version !== "string" || !K3S_VERSION.test(version)) {
+        if (!kubeadm && (typeof version !== "string" || !K3S_VERSION.test(version))) {
             v.fail("version", version, "a pinned k3s release like v1.33.5+k3s1 (see github.com/k3s-io/k3s/releases)");
         }
-        const source = v.oneOf("source", args.source ?? "installer", ["installer", "airgap"] as const);
+        if (kubeadm) {
+            const m = typeof version === "string" ? KUBEADM_VERSION.exec(version) : null;
+            if (!m || Number(m[1]) < KUBEADM_MIN_MINOR) {
+                v.fail("version", version, `a pinned upstream Kubernetes release like v1.37.2 (1.${KUBEADM_MIN_MINOR} or later)`);
+            }
+        }
+        const source = kubeadm
+            ? v.oneOf("source", args.source ?? "packages", KUBEADM_SOURCES)
+            : v.oneOf("source", args.source ?? "installer", ["installer", "airgap"] as const);
         const artefact = (property: "airgapBinaryUrl" | "airgapImagesUrl"): string => {
             const value = v.plain(property, args[property]);
-            if (source === "installer") {
+            if (source !== "airgap") {
                 if (value !== undefined) v.fail(property, value, 'nothing with source "installer" (set source: "airgap" to use it)');
                 return "";
             }
@@ -228,10 +342,10 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
             }
             return value;
         };
-        const airgapBinary = artefact("airgapBinaryUrl");
-        const airgapImages = artefact("airgapImagesUrl");
-        const podCidr = cidrArg(v, "podCidr", v.plain("podCidr", args.podCidr), "10.42.0.0/16");
-        const serviceCidr = cidrArg(v, "serviceCidr", v.plain("serviceCidr", args.serviceCidr), "10.43.0.0/16");
+        const airgapBinary = kubeadm ? "" : artefact("airgapBinaryUrl");
+        const airgapImages = kubeadm ? "" : artefact("airgapImagesUrl");
+        const podCidr = cidrArg(v, "podCidr", v.plain("podCidr", args.podCidr), kubeadm ? KUBEADM_DEFAULT_POD_CIDR : "10.42.0.0/16");
+        const serviceCidr = cidrArg(v, "serviceCidr", v.plain("serviceCidr", args.serviceCidr), kubeadm ? KUBEADM_DEFAULT_SERVICE_CIDR : "10.43.0.0/16");
         if (overlaps(podCidr, serviceCidr)) {
             v.fail("serviceCidr", serviceCidr.cidr, `a block that does not overlap podCidr ${podCidr.cidr}`);
         }
@@ -259,8 +373,49 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
             return t;
         });
         const disable = v.list("disable", args.disable, "a list of k3s components").map((c, i) => v.oneOf(`disable[${i}]`, c, K3S_COMPONENTS));
-        const flannelBackend = v.oneOf("flannelBackend", args.flannelBackend ?? "vxlan", K3S_FLANNEL_BACKENDS);
+        const flannelBackend = kubeadm
+            ? v.oneOf("flannelBackend", args.flannelBackend ?? "vxlan", KUBEADM_FLANNEL_BACKENDS)
+            : v.oneOf("flannelBackend", args.flannelBackend ?? "vxlan", K3S_FLANNEL_BACKENDS);
         const drainTimeout = v.integer("drainTimeoutSeconds", args.drainTimeoutSeconds ?? 300, 10, 3600);
+        // kubeadm's own settings.
+        const checked = (property: string, value: pulumi.Input<string> | undefined, pattern: RegExp, expected: string) =>
+            value === undefined ? undefined : v.later<string>(property, value, expected, (x) => (typeof x === "string" && pattern.test(x) ? x : new Reason()));
+        const bundleImage = checked("bundleImage", args.bundleImage, REGISTRY_IMAGE, "an image reference host[:port]/path:tag in a registry");
+        if (kubeadm && source === "bundle" && bundleImage === undefined) {
+            v.fail("bundleImage", undefined, 'with source "bundle", the node bundle image host[:port]/path:tag');
+        }
+        if (kubeadm && source !== "bundle" && args.bundleImage !== undefined) {
+            v.fail("bundleImage", "an image", 'nothing with source "packages" (set source: "bundle" to use it)');
+        }
+        const packagesUrl = v.plain("packagesUrl", args.packagesUrl);
+        if (packagesUrl !== undefined && (source !== "packages" || typeof packagesUrl !== "string" || !/^https?:\/\/\S+$/.test(packagesUrl))) {
+            v.fail("packagesUrl", packagesUrl, 'with source "packages", the http(s) base URL of the apt repository (e.g. https://pkgs.k8s.io/core:/stable:)');
+        }
+        const imageRepository =
+            checked("imageRepository", args.imageRepository, REPOSITORY, "a registry host[:port] with an optional path, e.g. registry.k8s.io") ??
+            pulumi.output(DEFAULT_IMAGE_REPOSITORY);
+        const flannelImage = checked("flannelImage", args.flannelImage, REGISTRY_IMAGE, "an image reference host[:port]/path:tag");
+        const pauseImage = checked("pauseImage", args.pauseImage, REGISTRY_IMAGE, "an image reference host[:port]/path:tag");
+        const credentials = v.list("registryCredentials", args.registryCredentials, "a list of { registry, username, password }").map((c, i) => {
+            if (typeof c !== "object" || c === null) v.fail(`registryCredentials[${i}]`, c, "{ registry, username, password }");
+            v.known(`registryCredentials[${i}]`, c as object, ["registry", "username", "password"]);
+            const cred = c as KubeadmRegistryCredential;
+            return {
+                registry: v.later<string>(`registryCredentials[${i}].registry`, cred.registry, "a registry host[:port]", (x) =>
+                    typeof x === "string" && REGISTRY_HOST.test(x) ? x : new Reason(),
+                ),
+                username: v.later<string>(`registryCredentials[${i}].username`, cred.username, "a user name without ':' or white space", (x) =>
+                    typeof x === "string" && /^[^:\s]+$/.test(x) ? x : new Reason(),
+                ),
+                password: v.later<string>(
+                    `registryCredentials[${i}].password`,
+                    cred.password,
+                    "a password of printable ASCII characters",
+                    (x) => (typeof x === "string" && x.length > 0 && /^[\x20-\x7e]*$/.test(x) ? x : new Reason()),
+                    { secret: true },
+                ),
+            };
+        });
         // The hosts' addresses (Outputs) must lie outside both networks: checked as they resolve.
         const checkAddress = (property: string, address: string) => {
             const conflict = addressConflict(address, { podCidr, serviceCidr });
@@ -297,12 +452,51 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
             .apply((pairs) => Object.fromEntries(pairs));
         const firstAddress = advertise(first);
         this.apiEndpoint = apiEndpointArg ?? firstAddress;
-        const serverUrl = pulumi.interpolate`https://${firstAddress}:6443`;
-        // The serving certificate: the endpoint and every server's addresses.
+        // The serving certificate: the endpoint and every control-plane node's addresses.
         const tlsSans = pulumi
             .all([this.apiEndpoint, ...controlPlane.flatMap((h) => [advertise(h), pulumi.output(h.privateAddress), pulumi.output(h.publicAddress)])])
             .apply((names) => [...new Set(names.filter((n): n is string => typeof n === "string" && n !== ""))]);
         const hostLabels = (h: Host) => nodeLabelLines({ ...h.labels, ...nodeLabels });
+
+        if (kubeadm) {
+            const built = this.kubeadmCluster(name, {
+                controlPlane: controlPlane as RuntimeHost[],
+                workers: workers as RuntimeHost[],
+                version: version as string,
+                source: source as KubeadmSource,
+                bundleImage,
+                packagesUrl: packagesUrl as string | undefined,
+                imageRepository,
+                flannelImage,
+                pauseImage,
+                credentials,
+                podCidr: podCidr.cidr,
+                serviceCidr: serviceCidr.cidr,
+                flannelBackend: flannelBackend as KubeadmFlannelBackend,
+                nodeTaints,
+                drainTimeout,
+                advertise,
+                hostLabels,
+                tlsSans,
+            });
+            this.controlPlane = built.controlPlane;
+            this.workers = built.workers;
+            this.kubeconfig = built.kubeconfig;
+            this.clusterToken = pulumi.secret("");
+            this.capabilities = pulumi.output({ serviceVirtualIp: true, routingMesh: true, loadBalancer: false });
+            this.ports = flannelBackend === "vxlan" ? KUBERNETES_PORTS : KUBERNETES_PORTS.filter((p) => p.port !== 8472);
+            this.registerOutputs({
+                distribution: this.distribution,
+                apiEndpoint: this.apiEndpoint,
+                kubeconfig: this.kubeconfig,
+                capabilities: this.capabilities,
+                ports: this.ports,
+                advertisedAddresses: this.advertisedAddresses,
+            });
+            return;
+        }
+
+        const serverUrl = pulumi.interpolate`https://${firstAddress}:6443`;
         // config.yaml of a node (the token goes to a root-only file, added by the script).
         const config = (h: Host, role: "server" | "agent", bootstrap: boolean): pulumi.Output<string> =>
             pulumi.all([advertise(h), hostLabels(h), tlsSans, serverUrl]).apply(([address, labels, sans, url]) => {
@@ -417,6 +611,156 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
             ports: this.ports,
             advertisedAddresses: this.advertisedAddresses,
         });
+    }
+    /** The kubeadm cluster's resources (validated settings only). */
+    private kubeadmCluster(name: string, k: KubeadmPlan): { controlPlane: RuntimeHost[]; workers: RuntimeHost[]; kubeconfig: pulumi.Output<string> } {
+        const first = k.controlPlane[0];
+        const endpoint = pulumi.interpolate`${this.apiEndpoint}:${KUBEADM_API_PORT}`;
+        const sandboxImage = k.pauseImage ?? pulumi.interpolate`${k.imageRepository}/pause:${KUBEADM_PAUSE_TAG}`;
+        const flannelImage = k.flannelImage ?? pulumi.output(DEFAULT_FLANNEL_IMAGE);
+        const creds = pulumi.all(k.credentials.map((c) => pulumi.all([c.registry, c.username, c.password])));
+        const plainCreds = creds.apply((cs) => cs.map(([registry, username, password]) => ({ registry, username, password })));
+        // containerd's CRI section holds the credentials: secret whenever there are any.
+        const criConfig = pulumi.secret(
+            pulumi.all([sandboxImage, plainCreds]).apply(([image, cs]) => kubeadmCriConfig(image, CNI_BIN_DIRS[k.source], cs)),
+        );
+        const secrets = (extra: Record<string, pulumi.Input<string>>): Record<string, pulumi.Input<string>> => {
+            const env: Record<string, pulumi.Input<string>> = { CRI_CONFIG: criConfig, ...extra };
+            if (k.source === "bundle" && k.bundleImage) {
+                env.BUNDLE_AUTH = pulumi.secret(pulumi.all([k.bundleImage, plainCreds]).apply(([image, cs]) => bundleAuth(image, cs)));
+            }
+            return env;
+        };
+        const common = (h: RuntimeHost): Record<string, pulumi.Input<string>> => ({
+            VERSION: k.version,
+            SOURCE: k.source,
+            ...(k.source === "bundle" ? { BUNDLE_IMAGE: k.bundleImage as pulumi.Output<string> } : {}),
+            ...(k.packagesUrl ? { PACKAGES_URL: k.packagesUrl } : {}),
+            CNI: k.flannelBackend === "none" ? "none" : "flannel",
+            GUARD_CIDRS: `${k.serviceCidr} ${k.podCidr}`,
+            NODE_NAME: h.name,
+            NODE_IP: k.advertise(h),
+            READY_TIMEOUT: "300",
+        });
+        const settings = pulumi.all([endpoint, k.imageRepository, k.tlsSans]).apply(([e, repo, sans]) => ({
+            clusterName: name,
+            version: k.version,
+            controlPlaneEndpoint: e,
+            imageRepository: repo,
+            podCidr: k.podCidr,
+            serviceCidr: k.serviceCidr,
+            certSans: sans,
+        }));
+        const cniManifest =
+            k.flannelBackend === "none" ? pulumi.output("") : flannelImage.apply((image) => flannelManifest(image, k.podCidr, k.flannelBackend as "vxlan" | "host-gw"));
+
+        const init = new RemoteScript(
+            `${name}-init`,
+            {
+                connection: first.connection,
+                script: bundledScript("cluster", "kubeadm-init.sh"),
+                environment: {
+                    ...common(first),
+                    CONFIG: pulumi.all([k.advertise(first), settings]).apply(([address, c]) => kubeadmInitConfig({ name: first.name, address }, c)),
+                    CNI_MANIFEST: cniManifest,
+                },
+                secretEnvironment: secrets({}),
+                target: `kubeadm init on ${first.name}`,
+                triggers: [first.instanceId],
+                timeoutSeconds: 1500,
+            },
+            { parent: this, dependsOn: first.ready, additionalSecretOutputs: ["result"] },
+        );
+        const initResult = init.result.apply((r) => JSON.parse(r) as { kubeconfig: string; caCertHash: string; cgroupDriver: CgroupDriver });
+        const kubeconfig = pulumi.secret(
+            pulumi.all([initResult, this.apiEndpoint]).apply(([r, e]) => rewriteKubeconfigServer(r.kubeconfig, `https://${e}:${KUBEADM_API_PORT}`)),
+        );
+
+        const tokenScript = bundledScript("cluster", "kubeadm-token.sh");
+        const joinScript = bundledScript("cluster", "kubeadm-join.sh");
+        const nodeScript = bundledScript("cluster", "kubeadm-node.sh");
+        // Control-plane nodes join one after the other (each adds an etcd member; etcd takes one
+        // learner at a time); workers join in parallel after init.
+        let previousControlPlane: pulumi.Resource = init;
+        const member = (host: RuntimeHost, role: "control-plane" | "worker", index: number): RuntimeHost => {
+            const bootstrap = role === "control-plane" && index === 0;
+            // Run on a control-plane node: the first, else any other that answers, never the node itself.
+            const others = k.controlPlane.filter((m) => m !== host);
+            const runner = others[0] ?? first;
+            const alternates = others.slice(1).map((m) => m.connection);
+            let joined: pulumi.Resource;
+            let cgroupDriver: pulumi.Output<CgroupDriver>;
+            if (bootstrap) {
+                joined = init;
+                cgroupDriver = pulumi.unsecret(initResult.apply((r) => r.cgroupDriver));
+            } else {
+                // Fresh join secrets for this node, made on any surviving control-plane node (a later
+                // join must not depend on the first node, nor on init's expired token).
+                const token = new RemoteScript(
+                    `${name}-token-${host.name}`,
+                    {
+                        connection: runner.connection,
+                        alternates,
+                        script: tokenScript,
+                        environment: { ROLE: role, NODE_NAME: host.name },
+                        target: `kubeadm join secrets for ${host.name}`,
+                        triggers: [host.instanceId],
+                        timeoutSeconds: 300,
+                    },
+                    // A control-plane node's certificate key is made right before its join: each upload
+                    // replaces the previous key.
+                    { parent: this, dependsOn: [init, ...(role === "control-plane" ? [previousControlPlane] : [])], additionalSecretOutputs: ["result"] },
+                );
+                const join = new RemoteScript(
+                    `${name}-join-${host.name}`,
+                    {
+                        connection: host.connection,
+                        script: joinScript,
+                        environment: {
+                            ...common(host),
+                            CONFIG: k.advertise(host).apply((address) => kubeadmJoinConfig({ name: host.name, address }, role === "control-plane")),
+                        },
+                        secretEnvironment: secrets({ JOIN: token.result }),
+                        target: `kubeadm join of ${host.name} as ${role === "control-plane" ? "a control-plane node" : "a worker"}`,
+                        triggers: [host.instanceId],
+                        timeoutSeconds: 1500,
+                        // A vanished machine is forgotten quickly (its node was removed by the node resource).
+                        deleteConnectTimeoutSeconds: 30,
+                    },
+                    { parent: this, dependsOn: [...host.ready, init, token, ...(role === "control-plane" ? [previousControlPlane] : [])] },
+                );
+                if (role === "control-plane") previousControlPlane = join;
+                joined = join;
+                cgroupDriver = join.result.apply((r) => (JSON.parse(r) as { cgroupDriver: CgroupDriver }).cgroupDriver);
+            }
+            const node = new RemoteScript(
+                `${name}-node-${host.name}`,
+                {
+                    connection: bootstrap ? first.connection : runner.connection,
+                    alternates: bootstrap ? others.map((m) => m.connection) : alternates,
+                    script: nodeScript,
+                    environment: {
+                        NODE_NAME: host.name,
+                        ROLE: role,
+                        LABELS: k.hostLabels(host),
+                        TAINTS: k.nodeTaints.join("\n"),
+                        BOOTSTRAP: String(bootstrap),
+                        DRAIN_TIMEOUT: String(k.drainTimeout),
+                    },
+                    target: `kubeadm node ${host.name}`,
+                    triggers: [host.instanceId],
+                    timeoutSeconds: k.drainTimeout + 180,
+                },
+                { parent: this, dependsOn: [joined] },
+            );
+            const runtime: RuntimeInfo = { ...host.runtime, kind: "containerd", criSocket: CONTAINERD_CRI_SOCKET, cgroupDriver, liveRestore: false, swarmReady: false };
+            return { ...host, runtime, ready: [node] };
+        };
+        return {
+            controlPlane: k.controlPlane.map((h, i) => member(h, "control-plane", i)),
+            workers: k.workers.map((h, i) => member(h, "worker", i)),
+            kubeconfig,
+        };
     }
 }
 

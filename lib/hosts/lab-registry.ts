@@ -49,6 +49,14 @@ export interface LabRegistryArgs {
      * Default none.
      */
     readonly images?: string[];
+    /**
+     * Images to push from `docker save` (docker-archive) tarballs on the machine running Pulumi,
+     * without loading them into its engine: `{ "<name>:<tag>": "/abs/path/image.tar" }`, pushed as
+     * `<address>/<name>:<tag>` (e.g. the Kubernetes images of scripts/kubernetes-build.sh). Each
+     * a child resource like {@link images}' (pushed again when the path or the registry's machine
+     * changes: put new content under a new tag). A name may not be in both. Plain. Default none.
+     */
+    readonly archives?: Record<string, string>;
 }
 
 /**
@@ -75,7 +83,7 @@ export class LabRegistry extends pulumi.ComponentResource {
     public readonly password: pulumi.Output<string>;
     /** TCP port of the registry. */
     public readonly port: number;
-    /** The local references pushed, in the order given. */
+    /** The local references pushed, in the order given, then the names of {@link LabRegistryArgs.archives}. */
     public readonly images: string[];
     /**
      * The pushed images as the cluster pulls them, in the order of {@link images}, e.g.
@@ -108,7 +116,7 @@ export class LabRegistry extends pulumi.ComponentResource {
         if (!isHost(host)) {
             v.fail("host", host, "a Host (e.g. pool.hosts[0]) with name, connection, privateAddress, instanceId and ready");
         }
-        for (const key of ["username", "port", "images"] as const) v.plain(key, args[key]);
+        for (const key of ["username", "port", "images", "archives"] as const) v.plain(key, args[key]);
         const username = args.username ?? DEFAULT_REGISTRY_USERNAME;
         if (typeof username !== "string" || !USERNAME.test(username)) {
             v.fail(
@@ -134,8 +142,24 @@ export class LabRegistry extends pulumi.ComponentResource {
             }
             // Injective: the readable part alone could be the same for "a/b:c" and "a-b:c".
             const slug = image.replace(/[/:]/g, "-");
-            return { image, ...(parsed as { path: string; tag: string }), child: `${name}-push-${slug}-${sha256(image).slice(0, 8)}`, legacy: `${name}-push-${slug}` };
+            return { image, ...(parsed as { path: string; tag: string }), child: `${name}-push-${slug}-${sha256(image).slice(0, 8)}`, legacy: `${name}-push-${slug}`, archive: undefined as string | undefined };
         });
+        const archives = args.archives === undefined ? {} : args.archives;
+        if (typeof archives !== "object" || archives === null || Array.isArray(archives)) {
+            v.fail("archives", archives, 'an object { "<name>:<tag>": "/path/to/image.tar" }');
+        }
+        for (const [image, file] of Object.entries(archives)) {
+            const parsed = parseLocalImage(image);
+            if (typeof parsed === "string") {
+                v.fail(`archives.${image}`, image, `a name with a tag and no registry host, such as "k8s/pause:3.10.2" (${parsed})`);
+            }
+            if (images.includes(image)) v.fail(`archives.${image}`, image, "a name not also in images");
+            if (typeof file !== "string" || !/^\/\S+\.tar$/.test(file)) {
+                v.fail(`archives.${image}`, file, "the absolute path of a docker-archive tarball (.tar) on the machine running Pulumi");
+            }
+            const slug = image.replace(/[/:]/g, "-");
+            pushes.push({ image, ...(parsed as { path: string; tag: string }), child: `${name}-push-${slug}-${sha256(image).slice(0, 8)}`, legacy: `${name}-push-${slug}`, archive: file });
+        }
         const password = args.password === undefined ? undefined : v.later("password", args.password, PASSWORD_EXPECTED, checkPassword, { secret: true });
 
         super(LAB_REGISTRY_TYPE, name, {}, opts);
@@ -143,7 +167,7 @@ export class LabRegistry extends pulumi.ComponentResource {
         this.resourceName = name;
         this.username = username;
         this.port = port;
-        this.images = images;
+        this.images = [...images, ...Object.keys(archives)];
 
         let secret: pulumi.Output<string>;
         if (password !== undefined) {
@@ -186,6 +210,7 @@ export class LabRegistry extends pulumi.ComponentResource {
                             REGISTRY_ADDRESS: this.address,
                             REGISTRY_USERNAME: username,
                             IMAGE_SOURCE: p.image,
+                            ...(p.archive ? { IMAGE_ARCHIVE: p.archive } : {}),
                             IMAGE_TARGET: pulumi.interpolate`${this.address}/${p.path}:${p.tag}`,
                             // A new machine is a new, empty registry: push again.
                             REGISTRY_INSTANCE: host.instanceId,
@@ -197,7 +222,7 @@ export class LabRegistry extends pulumi.ComponentResource {
                 ),
         );
         this.imageRefs = pulumi.all(pushed.map((p) => p.result));
-        this.refs = Object.fromEntries(images.map((image, i) => [image, pushed[i].result]));
+        this.refs = Object.fromEntries(pushes.map((p, i) => [p.image, pushed[i].result]));
 
         this.registerOutputs({
             address: this.address,
@@ -214,7 +239,7 @@ const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const PASSWORD_EXPECTED = "8 to 72 printable ASCII characters";
 
 /** Properties of {@link LabRegistryArgs}. */
-const LAB_REGISTRY_KEYS = ["host", "username", "password", "port", "images"];
+const LAB_REGISTRY_KEYS = ["host", "username", "password", "port", "images", "archives"];
 
 /**
  * Splits a local image reference `name[/name...]:tag` into path and tag (the project's one image

@@ -67,6 +67,12 @@ export interface LabHostPoolArgs {
      * their output if one fails. Changing it replaces the machines. Default none.
      */
     readonly userData?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * The machines will run a kubelet (a kubeadm `KubernetesCluster`): they get the kernel log
+     * device (`--device /dev/kmsg`, which the kubelet's OOM watcher reads; read-only use, the
+     * host's kernel settings are never changed). Changing it replaces the machines. Default false.
+     */
+    readonly kubernetes?: boolean;
 }
 
 /**
@@ -102,7 +108,7 @@ export class LabHostPool extends pulumi.ComponentResource {
         // Validate everything plain before registering anything.
         const v: Validator = new Validator(LAB_HOST_POOL_TYPE, name);
         v.args(args, LAB_HOST_POOL_KEYS, "LabHostPoolArgs");
-        for (const key of ["size", "poolName", "subnet", "image", "sshUser", "labels", "bootTimeoutSeconds"] as const) {
+        for (const key of ["size", "poolName", "subnet", "image", "sshUser", "labels", "bootTimeoutSeconds", "kubernetes"] as const) {
             v.plain(key, args[key], "it decides which machines exist and is checked before any is created");
         }
         const size = v.integer("size", args.size, 1, MAX_LAB_POOL_SIZE);
@@ -140,6 +146,7 @@ export class LabHostPool extends pulumi.ComponentResource {
             }
         }
         const bootTimeout = v.integer("bootTimeoutSeconds", args.bootTimeoutSeconds ?? 300, 30, 3600);
+        const kubernetes = v.boolean("kubernetes", args.kubernetes, false);
         // Extra user data: plain parts are checked now; parts that are Outputs when they resolve,
         // and every child waits for that check, so a bad part creates nothing.
         const extraParts = checkUserData(v, args.userData);
@@ -230,6 +237,8 @@ export class LabHostPool extends pulumi.ComponentResource {
                         MACHINE_IMAGE: image,
                         MACHINE_BOOT_TIMEOUT: String(bootTimeout),
                         MACHINE_META_DATA: labMetaData(machineName),
+                        // Only when asked: the machines of other pools keep their environment.
+                        ...(kubernetes ? { MACHINE_KUBERNETES: "1" } : {}),
                     },
                     // Only the first boot needs it: the outputs keep its hash (half the bytes).
                     createOnlySecretEnvironment: { MACHINE_USER_DATA_GZ: pulumi.secret(userData) },
@@ -278,7 +287,7 @@ export class LabHostPool extends pulumi.ComponentResource {
 }
 
 /** Properties of {@link LabHostPoolArgs}. */
-const LAB_HOST_POOL_KEYS = ["size", "poolName", "subnet", "image", "sshUser", "labels", "bootTimeoutSeconds", "userData"];
+const LAB_HOST_POOL_KEYS = ["size", "poolName", "subnet", "image", "sshUser", "labels", "bootTimeoutSeconds", "userData", "kubernetes"];
 
 /** NoCloud meta data of a lab machine. */
 export function labMetaData(machineName: string): string {

@@ -36,6 +36,8 @@ export const DEFAULT_CONTAINERD_IO_VERSION = "1.7";
 
 /** Where containerd's configuration is written. */
 export const CONTAINERD_CONFIG = "/etc/containerd/config.toml";
+/** Directory of drop-in configuration files `config.toml` imports (`*.toml`), for other layers. */
+export const CONTAINERD_DROPIN_DIR = "/etc/containerd/conf.d";
 /** Directory of per-registry `hosts.toml` files (mirrors, insecure registries). */
 export const CONTAINERD_CERTS_DIR = "/etc/containerd/certs.d";
 
@@ -164,6 +166,9 @@ export function containerdConfig(
     const lines = [
         "# Managed by flotilla (Containerd): rewritten whenever its settings change.",
         "version = 2",
+        "# Drop-ins of other layers (e.g. the kubeadm cluster's CRI settings); a plugin section there",
+        "# replaces this file's one whole.",
+        `imports = ["${CONTAINERD_DROPIN_DIR}/*.toml"]`,
         "",
         `[${CRI}.containerd]`,
         '  default_runtime_name = "runc"',

@@ -25,6 +25,9 @@ const registered = recordResources((_type, name) => {
     if (name.endsWith("-init")) {
         return { result: JSON.stringify({ token: "K10GENERATED::server:abc", kubeconfig: KUBECONFIG, cgroupDriver: "systemd" }) };
     }
+    if (/-token-/.test(name)) {
+        return { result: JSON.stringify({ token: "abcdef.0123456789abcdef", certificateKey: "k".repeat(64), caCertHash: "sha256:00", endpoint: "10.0.0.2:6443" }) };
+    }
     const join = /-join-(.+)$/.exec(name);
     return join ? { result: JSON.stringify({ nodeName: join[1], cgroupDriver: "cgroupfs" }) } : undefined;
 });
@@ -226,9 +229,9 @@ describe("KubernetesCluster (k3s)", () => {
             `${T} controlPlane: received "0 hosts"; expected a list of 1, 3 or 5 plain hosts from a pool (k3s brings its own containerd).`,
         ],
         [
-            "kubeadm",
-            () => ({ ...k3s({ controlPlane: hosts(1) }), distribution: "kubeadm" }),
-            `${T} distribution: received "kubeadm"; expected "k3s": "kubeadm" is not yet available (upstream Kubernetes has no packages this project can install here; its binaries and images must first be built and cached).`,
+            "a kubeadm setting",
+            () => k3s({ controlPlane: hosts(1), imageRepository: "registry.example.net" }),
+            `${T} imageRepository: received "registry.example.net"; expected nothing with distribution "k3s" (a kubeadm setting).`,
         ],
         [
             "bad version",
@@ -248,7 +251,7 @@ describe("KubernetesCluster (k3s)", () => {
         [
             "unknown property",
             () => ({ ...k3s({ controlPlane: hosts(1) }), podCIDR: "10.42.0.0/16" }),
-            `${T} podCIDR: received "10.42.0.0/16"; expected no such property (did you mean "podCidr"?); known: distribution, controlPlane, workers, version, source, airgapBinaryUrl, airgapImagesUrl, podCidr, serviceCidr, apiEndpoint, clusterToken, nodeLabels, nodeTaints, disable, flannelBackend, drainTimeoutSeconds.`,
+            `${T} podCIDR: received "10.42.0.0/16"; expected no such property (did you mean "podCidr"?); known: distribution, controlPlane, workers, version, source, airgapBinaryUrl, airgapImagesUrl, podCidr, serviceCidr, apiEndpoint, clusterToken, nodeLabels, nodeTaints, disable, flannelBackend, drainTimeoutSeconds, bundleImage, packagesUrl, imageRepository, registryCredentials, flannelImage, pauseImage.`,
         ],
         [
             "a host with a runtime",
@@ -264,6 +267,235 @@ describe("KubernetesCluster (k3s)", () => {
             "unknown component",
             () => k3s({ controlPlane: hosts(1), disable: ["flannel" as never] }),
             `${T} disable[0]: received "flannel"; expected one of "traefik", "servicelb", "local-storage", "metrics-server", "coredns".`,
+        ],
+    ])("refused: %s, naming the property, nothing registered", async (_what, args, message) => {
+        expect(await refused(() => new KubernetesCluster("k", args() as KubernetesClusterArgs))).toBe(message);
+    });
+});
+
+describe("KubernetesCluster (kubeadm)", () => {
+    const ctr = (name: string, address: string) =>
+        testRuntimeHost(name, address, {
+            provider: "lab",
+            labels: { zone: "z1" },
+            runtime: { kind: "containerd", criSocket: "unix:///run/containerd/containerd.sock", swarmReady: false },
+        });
+    const nodes = (n: number, prefix = "c", base = 2) => Array.from({ length: n }, (_, i) => ctr(`${prefix}${i}`, `10.0.0.${base + i}`));
+    const kubeadm = (extra: Partial<KubernetesClusterArgs> & Pick<KubernetesClusterArgs, "controlPlane">): KubernetesClusterArgs => ({
+        distribution: "kubeadm",
+        version: "v1.37.2",
+        ...extra,
+    });
+    const bundle = (extra: Partial<KubernetesClusterArgs> & Pick<KubernetesClusterArgs, "controlPlane">) =>
+        kubeadm({
+            source: "bundle",
+            bundleImage: "10.9.0.2:5000/k8s/node-bundle:v1.37.2",
+            imageRepository: "10.9.0.2:5000/k8s",
+            flannelImage: "10.9.0.2:5000/k8s/flannel:v0.28.10",
+            registryCredentials: [{ registry: "10.9.0.2:5000", username: "flotilla", password: pulumi.secret("s3cret-pass") }],
+            ...extra,
+        });
+    /** One variable of a resource's secret environment (the whole object travels secret). */
+    const secretOf = (r: Record<string, any>, key: string): string => {
+        expect(r.secretEnvironment[SECRET_SIG]).toBe(SECRET_MARK);
+        return r.secretEnvironment.value[key] as string;
+    };
+
+    test("1 control plane + 2 workers: init, a token + join per other node, a node resource per node", async () => {
+        await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(1), workers: nodes(2, "w", 10) })));
+        expect(registered.map((r) => r.name).sort()).toEqual(
+            ["k", "k-init", "k-token-w0", "k-join-w0", "k-token-w1", "k-join-w1", "k-node-c0", "k-node-w0", "k-node-w1"].sort(),
+        );
+    });
+
+    test("3 control-plane nodes + 1 worker: the exact resources; join secrets from any other control-plane node", async () => {
+        await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(3), workers: nodes(1, "w", 10) })));
+        expect(registered.map((r) => r.name).sort()).toEqual(
+            ["k", "k-init", "k-token-c1", "k-join-c1", "k-token-c2", "k-join-c2", "k-token-w0", "k-join-w0", "k-node-c0", "k-node-c1", "k-node-c2", "k-node-w0"].sort(),
+        );
+        // The token for c1 runs on c0, else c2 (never c1 itself); for the worker on c0, else c1, c2.
+        const t1 = byName("k-token-c1");
+        expect([t1.connection.host, t1.alternates.value.map((a: any) => a.connection.host)]).toEqual(["10.0.0.2", ["10.0.0.4"]]);
+        expect(t1.environment).toEqual({ ROLE: "control-plane", NODE_NAME: "c1" });
+        const tw = byName("k-token-w0");
+        expect([tw.connection.host, tw.alternates.value.map((a: any) => a.connection.host)]).toEqual(["10.0.0.2", ["10.0.0.3", "10.0.0.4"]]);
+        expect(tw.environment.ROLE).toBe("worker");
+        // The first node's resource runs on it, with the others as alternates.
+        const n0 = byName("k-node-c0");
+        expect([n0.connection.host, n0.alternates.value.map((a: any) => a.connection.host), n0.environment.BOOTSTRAP]).toEqual(["10.0.0.2", ["10.0.0.3", "10.0.0.4"], "true"]);
+        const n1 = byName("k-node-c1");
+        expect([n1.connection.host, n1.alternates.value.map((a: any) => a.connection.host), n1.environment.ROLE, n1.environment.BOOTSTRAP]).toEqual([
+            "10.0.0.2",
+            ["10.0.0.4"],
+            "control-plane",
+            "false",
+        ]);
+    });
+
+    test("init: kubeadm configuration with endpoint, SANs, CIDRs, image repository; packages source by default", async () => {
+        await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(3), apiEndpoint: "k8s.example.net" })));
+        const init = byName("k-init");
+        expect(init.connection.host).toBe("10.0.0.2");
+        expect(init.environment).toMatchObject({ VERSION: "v1.37.2", SOURCE: "packages", NODE_NAME: "c0", NODE_IP: "10.0.0.2", CNI: "flannel", GUARD_CIDRS: "10.96.0.0/12 10.244.0.0/16" });
+        expect(init.environment.BUNDLE_IMAGE).toBeUndefined();
+        const config = init.environment.CONFIG as string;
+        for (const line of [
+            "kind: InitConfiguration",
+            '  advertiseAddress: "10.0.0.2"',
+            '  name: "c0"',
+            '      value: "10.0.0.2"',
+            'clusterName: "k"',
+            'kubernetesVersion: "v1.37.2"',
+            'controlPlaneEndpoint: "k8s.example.net:6443"',
+            'imageRepository: "registry.k8s.io"',
+            '  podSubnet: "10.244.0.0/16"',
+            '  serviceSubnet: "10.96.0.0/12"',
+            '    - "k8s.example.net"',
+            '    - "10.0.0.3"',
+            '    - "10.0.0.4"',
+            "  directory: /etc/flotilla/kubeadm-patches",
+            "kind: KubeletConfiguration",
+            "mode: iptables",
+        ]) {
+            expect(config.split("\n")).toContain(line);
+        }
+        expect(config).not.toMatch(/bootstrapTokens|token:/);
+        expect(init.environment.CNI_MANIFEST).toContain('image: "ghcr.io/flannel-io/flannel:v0.28.10"');
+        expect(init.environment.CNI_MANIFEST).toContain('\\"Network\\":\\"10.244.0.0/16\\"');
+        // Without credentials the CRI section still travels secret (it may hold them).
+        const cri = secretOf(init, "CRI_CONFIG");
+        expect(cri).toContain('sandbox_image = "registry.k8s.io/pause:3.10.2"');
+        expect(cri).toContain('bin_dir = "/opt/cni/bin"');
+        expect(cri).toContain('config_path = "/etc/containerd/certs.d"');
+        expect(cri).toContain("SystemdCgroup = __SYSTEMD_CGROUP__");
+        expect(cri).not.toContain(".auth]");
+        expect(secretOf(init, "BUNDLE_AUTH")).toBeUndefined();
+    });
+
+    test("bundle source (air-gapped): bundle image, registry repository, credentials secret in the CRI config and the bundle auth", async () => {
+        await settle(new KubernetesCluster("k", bundle({ controlPlane: nodes(1), workers: nodes(1, "w", 10), flannelBackend: "host-gw" })));
+        const init = byName("k-init");
+        expect(init.environment).toMatchObject({ SOURCE: "bundle", BUNDLE_IMAGE: "10.9.0.2:5000/k8s/node-bundle:v1.37.2" });
+        expect(init.environment.CONFIG).toContain('imageRepository: "10.9.0.2:5000/k8s"');
+        expect(init.environment.CNI_MANIFEST).toContain('image: "10.9.0.2:5000/k8s/flannel:v0.28.10"');
+        expect(init.environment.CNI_MANIFEST).toContain('\\"Type\\":\\"host-gw\\"');
+        const cri = secretOf(init, "CRI_CONFIG");
+        expect(cri).toContain('sandbox_image = "10.9.0.2:5000/k8s/pause:3.10.2"');
+        expect(cri).toContain('bin_dir = "/usr/lib/cni"');
+        expect(cri).toContain('[plugins."io.containerd.grpc.v1.cri".registry.configs."10.9.0.2:5000".auth]\n  username = "flotilla"\n  password = "s3cret-pass"');
+        expect(secretOf(init, "BUNDLE_AUTH")).toBe('user = "flotilla:s3cret-pass"');
+        // The password appears in no plain input.
+        expect(JSON.stringify(registered.map((r) => ({ ...r.inputs, secretEnvironment: undefined })))).not.toContain("s3cret-pass");
+        const join = byName("k-join-w0");
+        expect(secretOf(join, "BUNDLE_AUTH")).toBe('user = "flotilla:s3cret-pass"');
+    });
+
+    test("joins: CA-pinned discovery with placeholders, the join secrets only in the secret environment; control-plane joins carry the certificate key", async () => {
+        await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(3), workers: nodes(1, "w", 10) })));
+        const worker = byName("k-join-w0");
+        expect(worker.connection.host).toBe("10.0.0.10");
+        expect(worker.environment.CONFIG).toBe(
+            [
+                "apiVersion: kubeadm.k8s.io/v1beta4",
+                "kind: JoinConfiguration",
+                "discovery:",
+                "  bootstrapToken:",
+                '    apiServerEndpoint: "__DISCOVERY_ENDPOINT__"',
+                '    token: "__TOKEN__"',
+                '    caCertHashes: ["__CA_CERT_HASH__"]',
+                "nodeRegistration:",
+                '  name: "w0"',
+                '  criSocket: "unix:///run/containerd/containerd.sock"',
+                "  kubeletExtraArgs:",
+                "    - name: node-ip",
+                '      value: "10.0.0.10"',
+                "patches:",
+                "  directory: /etc/flotilla/kubeadm-patches",
+                "",
+            ].join("\n"),
+        );
+        expect(JSON.parse(secretOf(worker, "JOIN"))).toMatchObject({ token: "abcdef.0123456789abcdef", caCertHash: "sha256:00" });
+        expect(worker.deleteConnectTimeoutSeconds).toBe(30);
+        const cp = byName("k-join-c1");
+        expect(cp.environment.CONFIG).toContain('controlPlane:\n  localAPIEndpoint:\n    advertiseAddress: "10.0.0.3"\n    bindPort: 6443\n  certificateKey: "__CERTIFICATE_KEY__"');
+        expect(JSON.stringify(registered.map((r) => r.inputs.environment ?? {}))).not.toContain("0123456789abcdef");
+    });
+
+    test("outputs: kubeconfig secret with the server rewritten, containerd runtime with the cgroup driver, capabilities, ports", async () => {
+        const cluster = new KubernetesCluster("k", kubeadm({ controlPlane: nodes(1), workers: nodes(1, "w", 10) }));
+        await settle(cluster);
+        expect(cluster.distribution).toBe("kubeadm");
+        expect(isKubernetesCluster(cluster)).toBe(true);
+        expect(await valueOf(cluster.kubeconfig)).toContain("server: https://10.0.0.2:6443");
+        expect(await valueOf(cluster.apiEndpoint)).toBe("10.0.0.2");
+        expect(await valueOf(cluster.capabilities)).toEqual({ serviceVirtualIp: true, routingMesh: true, loadBalancer: false });
+        expect(cluster.ports).toEqual(KUBERNETES_PORTS);
+        expect(cluster.workers[0].runtime).toMatchObject({ kind: "containerd", criSocket: "unix:///run/containerd/containerd.sock", liveRestore: false, swarmReady: false });
+        expect(await valueOf(pulumi.output(cluster.workers[0].runtime.cgroupDriver))).toBe("cgroupfs");
+        expect(await valueOf(pulumi.output(cluster.controlPlane[0].runtime.cgroupDriver))).toBe("systemd");
+        const none = new KubernetesCluster("n", kubeadm({ controlPlane: nodes(1, "n"), flannelBackend: "none" }));
+        expect(none.ports.map((p) => p.port)).not.toContain(8472);
+    });
+
+    test("node resources: labels from the host and the cluster, taints, bounded drain", async () => {
+        await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(1), workers: nodes(1, "w", 10), nodeLabels: { env: "t" }, nodeTaints: ["dedicated=db:NoSchedule"], drainTimeoutSeconds: 60 })));
+        const n = byName("k-node-w0");
+        expect(n.environment).toEqual({ NODE_NAME: "w0", ROLE: "worker", LABELS: "provider=lab\npool=p\nzone=z1\nenv=t", TAINTS: "dedicated=db:NoSchedule", BOOTSTRAP: "false", DRAIN_TIMEOUT: "60" });
+        expect(n.timeoutSeconds).toBe(240);
+    });
+
+    test("the scripts the resources run are the bundled kubeadm scripts, with their includes", async () => {
+        await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(1), workers: nodes(1, "w", 10) })));
+        const text = bundledScriptText(byName("k-join-w0").scriptRef);
+        expect(text).toContain("kubeadm join --config");
+        expect(text).toContain("install_from_packages()");
+        expect(text).not.toMatch(/^# flotilla:include /m);
+        expect(byName("k-token-w0").scriptRef).toBe("cluster/kubeadm-token.sh");
+    });
+
+    const T = 'flotilla:cluster:KubernetesCluster "k": invalid';
+    test.each<[string, () => unknown, string]>([
+        [
+            "even control plane",
+            () => kubeadm({ controlPlane: nodes(2) }),
+            `${T} controlPlane: received "2 hosts"; expected 1, 3 or 5 hosts: etcd keeps working while a majority of its members (a quorum) is up, so 3 tolerate 1 failure, 5 tolerate 2, and an even number tolerates no more than the odd number below it.`,
+        ],
+        [
+            "zero control plane",
+            () => kubeadm({ controlPlane: [] }),
+            `${T} controlPlane: received "0 hosts"; expected a list of 1, 3 or 5 hosts with containerd from the runtime layer (a Containerd's \`hosts\`).`,
+        ],
+        ["bad version", () => kubeadm({ controlPlane: nodes(1), version: "1.37" }), `${T} version: received "1.37"; expected a pinned upstream Kubernetes release like v1.37.2 (1.31 or later).`],
+        ["too old", () => kubeadm({ controlPlane: nodes(1), version: "v1.29.4" }), `${T} version: received "v1.29.4"; expected a pinned upstream Kubernetes release like v1.37.2 (1.31 or later).`],
+        [
+            "a plain host",
+            () => kubeadm({ controlPlane: [host("p0", "10.0.0.2")] }),
+            `${T} controlPlane[0]: received "host \\"p0\\" without a runtime"; expected a host with containerd from the runtime layer: pass a Containerd's \`hosts\` (kubeadm runs the kubelet on that containerd).`,
+        ],
+        [
+            "a Docker host",
+            () => kubeadm({ controlPlane: [testRuntimeHost("d0", "10.0.0.2")] }),
+            `${T} controlPlane[0]: received "host \\"d0\\" with docker (no CRI socket)"; expected a host with containerd from the runtime layer: pass a Containerd's \`hosts\` (kubeadm runs the kubelet on that containerd).`,
+        ],
+        [
+            "overlapping CIDRs",
+            () => kubeadm({ controlPlane: nodes(1), podCidr: "10.96.0.0/16" }),
+            `${T} serviceCidr: received "10.96.0.0/12"; expected a block that does not overlap podCidr 10.96.0.0/16.`,
+        ],
+        ["bad taint", () => kubeadm({ controlPlane: nodes(1), nodeTaints: ["a:Never"] }), `${T} nodeTaints[0]: received "a:Never"; expected a taint key=value:Effect or key:Effect, Effect one of NoSchedule, PreferNoSchedule, NoExecute.`],
+        ["a k3s setting", () => kubeadm({ controlPlane: nodes(1), disable: ["traefik"] }), `${T} disable: received ["traefik"]; expected nothing with distribution "kubeadm" (a k3s setting).`],
+        ["a k3s source", () => kubeadm({ controlPlane: nodes(1), source: "airgap" }), `${T} source: received "airgap"; expected one of "packages", "bundle".`],
+        ["bundle without image", () => kubeadm({ controlPlane: nodes(1), source: "bundle" }), `${T} bundleImage: received undefined; expected with source "bundle", the node bundle image host[:port]/path:tag.`],
+        [
+            "bundle image with packages",
+            () => kubeadm({ controlPlane: nodes(1), bundleImage: "r:5000/b:1" }),
+            `${T} bundleImage: received "an image"; expected nothing with source "packages" (set source: "bundle" to use it).`,
+        ],
+        ["wireguard", () => kubeadm({ controlPlane: nodes(1), flannelBackend: "wireguard-native" }), `${T} flannelBackend: received "wireguard-native"; expected one of "vxlan", "host-gw", "none".`],
+        [
+            "a typo in a credential",
+            () => bundle({ controlPlane: nodes(1), registryCredentials: [{ registry: "r:5000", username: "u", pasword: "p" } as never] }),
+            `${T} registryCredentials[0].pasword: received "p"; expected no such property (did you mean "password"?); known: registry, username, password.`,
         ],
     ])("refused: %s, naming the property, nothing registered", async (_what, args, message) => {
         expect(await refused(() => new KubernetesCluster("k", args() as KubernetesClusterArgs))).toBe(message);

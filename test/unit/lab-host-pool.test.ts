@@ -83,6 +83,14 @@ describe("LabHostPool", () => {
         expect(byName("lab-host-key-seed").inputs.comment).toBe("host-keys@web");
     });
 
+    test("kubernetes: true gives the machines the kernel log device (MACHINE_KUBERNETES); other pools keep their environment", async () => {
+        await build("lab", { size: 1, subnet: "192.168.51.0/28", poolName: "k8s", kubernetes: true });
+        expect((byName("lab-machine-0").inputs as Record<string, any>).environment.MACHINE_KUBERNETES).toBe("1");
+        registered.splice(0);
+        await build("plain", { size: 1, subnet: "192.168.52.0/28", poolName: "plain", kubernetes: false });
+        expect((byName("plain-machine-0").inputs as Record<string, any>).environment.MACHINE_KUBERNETES).toBeUndefined();
+    });
+
     test("hosts follow the Host contract: names, addresses, connection, labels, readiness", async () => {
         const pool = await build("lab", { size: 2, poolName: "web", labels: { team: "blue" } });
         expect(pool.hosts.map((h) => h.name)).toEqual(["web-0", "web-1"]);

@@ -195,6 +195,10 @@ describe("LabRegistry", () => {
         ],
         [{ images: ["a:1", 7] }, `${T} images[1]: received 7; expected ${IMG} (not a string).`],
         [{ images: ["a:1", "b:1", "a:1"] }, `${T} images[2]: received "a:1"; expected an image not already listed (images[0] is the same).`],
+        [{ archives: ["/x.tar"] }, `${T} archives: received ["/x.tar"]; expected an object { "<name>:<tag>": "/path/to/image.tar" }.`],
+        [{ archives: { "k8s/pause": "/c/pause.tar" } }, `${T} archives.k8s/pause: received "k8s/pause"; expected a name with a tag and no registry host, such as "k8s/pause:3.10.2" (it has no tag).`],
+        [{ archives: { "k8s/pause:3": "pause.tar" } }, `${T} archives.k8s/pause:3: received "pause.tar"; expected the absolute path of a docker-archive tarball (.tar) on the machine running Pulumi.`],
+        [{ images: ["a:1"], archives: { "a:1": "/a.tar" } }, `${T} archives.a:1: received "a:1"; expected a name not also in images.`],
     ])("bad input %p fails at construction and creates nothing", async (bad, message) => {
         const args = { host: fakeHost(), password: PASSWORD, ...bad } as unknown as LabRegistryArgs;
         await new Promise((r) => setTimeout(r, 20));
@@ -203,5 +207,19 @@ describe("LabRegistry", () => {
         expect(() => new LabRegistry("reg", args)).toThrow(message);
         await new Promise((r) => setTimeout(r, 20));
         expect(registered).toEqual([]);
+    });
+
+    test("archives: one push per tarball, from the docker-archive, as <address>/<name>:<tag>; imageRef works for them", async () => {
+        const registry = await build({ password: PASSWORD, images: ["flotilla-demo:v1"], archives: { "k8s/pause:3.10.2": "/cache/images/pause.tar" } });
+        const push = byName(pushName("k8s/pause:3.10.2")).inputs;
+        expect(push.environment).toMatchObject({
+            IMAGE_SOURCE: "k8s/pause:3.10.2",
+            IMAGE_ARCHIVE: "/cache/images/pause.tar",
+            IMAGE_TARGET: "10.213.140.2:5000/k8s/pause:3.10.2",
+        });
+        expect((byName(pushName("flotilla-demo:v1")).inputs as Record<string, any>).environment.IMAGE_ARCHIVE).toBeUndefined();
+        expect(registry.images).toEqual(["flotilla-demo:v1", "k8s/pause:3.10.2"]);
+        expect(await valueOf(registry.imageRef("k8s/pause:3.10.2"))).toBe("10.213.140.2:5000/k8s/pause:3.10.2");
+        expect(await valueOf(registry.imageRefs)).toEqual(["10.213.140.2:5000/flotilla-demo:v1", "10.213.140.2:5000/k8s/pause:3.10.2"]);
     });
 });

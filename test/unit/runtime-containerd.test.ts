@@ -31,6 +31,9 @@ const byName = (name: string) => {
 
 const CONFIG = `# Managed by flotilla (Containerd): rewritten whenever its settings change.
 version = 2
+# Drop-ins of other layers (e.g. the kubeadm cluster's CRI settings); a plugin section there
+# replaces this file's one whole.
+imports = ["/etc/containerd/conf.d/*.toml"]
 
 [plugins."io.containerd.grpc.v1.cri".containerd]
   default_runtime_name = "runc"

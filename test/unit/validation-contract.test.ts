@@ -46,7 +46,7 @@ async function pool(name = "fixture", subnet = "10.77.0.0/24"): Promise<LabHostP
 
 describe("LabHostPool", () => {
     const T = 'flotilla:hosts:LabHostPool "lab": invalid';
-    const KNOWN = "known: size, poolName, subnet, image, sshUser, labels, bootTimeoutSeconds, userData";
+    const KNOWN = "known: size, poolName, subnet, image, sshUser, labels, bootTimeoutSeconds, userData, kubernetes";
     const PART =
         'a cloud-init user data part: a string starting with "#cloud-config", "#!" (a script) or "#cloud-boothook"';
     test.each([
@@ -124,7 +124,7 @@ describe("LabHostPool", () => {
 
 describe("LabRegistry", () => {
     const T = 'flotilla:hosts:LabRegistry "reg": invalid';
-    const KNOWN = "known: host, username, password, port, images";
+    const KNOWN = "known: host, username, password, port, images, archives";
     const host = () => testHost("reg-0", "10.213.140.2", { provider: "lab" });
     test.each([
         [() => ({ host: host(), imgaes: ["a:1"] }), `${T} imgaes: received ["a:1"]; expected no such property (did you mean "images"?); ${KNOWN}.`],

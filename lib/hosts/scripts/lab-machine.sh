@@ -10,11 +10,14 @@
 #         Idempotent: a running, ready machine with the same name is kept as it is.
 # read:   exit 0 when the container runs, 3 when it is gone or stopped (a refresh then drops it from
 #         the state and the next up makes it again).
-# delete: removes the container and its volumes; nothing left behind. Idempotent.
+# delete: removes the container and its volumes, and the cgroups a kubelet made under the
+#         machine's own cgroup in hierarchies Docker does not manage (hugetlb, perf_event, ...);
+#         nothing left behind. Idempotent.
 #
 # Environment: MACHINE_NAME, MACHINE_POOL, MACHINE_NETWORK, MACHINE_ADDRESS, MACHINE_IMAGE,
 # MACHINE_BOOT_TIMEOUT (seconds), MACHINE_META_DATA, MACHINE_USER_DATA_GZ (secret, base64 of the
-# gzip-compressed user data; never printed).
+# gzip-compressed user data; never printed), MACHINE_KUBERNETES (1: the machine may run a kubelet,
+# which needs /dev/kmsg: `--device /dev/kmsg`).
 set -euo pipefail
 
 : "${FLOTILLA_PHASE:?FLOTILLA_PHASE must be create, read or delete}"
@@ -96,7 +99,9 @@ create() {
     # a failed create leaves nothing behind.
     trap 'status=$?; if [ "$status" -ne 0 ]; then log "create failed: removing the machine"; delete; fi' EXIT
 
-    local v
+    local v devices=()
+    # The kubelet's OOM watcher reads the kernel log (docs/kubernetes-lab.md).
+    if [ "${MACHINE_KUBERNETES:-0}" = 1 ]; then devices=(--device /dev/kmsg); fi
     for v in "${volumes[@]}"; do
         docker volume create --label "flotilla.pool=$MACHINE_POOL" "$v" >/dev/null
     done
@@ -113,6 +118,7 @@ create() {
         --tmpfs /run --tmpfs /run/lock \
         -v "${volumes[0]}:/var/lib/docker" \
         -v "${volumes[1]}:/var/lib/containerd" \
+        "${devices[@]}" \
         "$MACHINE_IMAGE" >/dev/null
 
     # The NoCloud seed goes in before the first boot, as a cloud's metadata service would serve it:
@@ -136,9 +142,21 @@ create() {
 }
 
 delete() {
+    local id="" dir
     if docker container inspect "$MACHINE_NAME" >/dev/null 2>&1; then
+        id=$(docker inspect --format '{{.Id}}' "$MACHINE_NAME")
         docker rm -f "$MACHINE_NAME" >/dev/null
         log "container removed"
+    fi
+    # A kubelet in the machine (cgroupRoot = the machine's cgroup, made in every v1 hierarchy)
+    # leaves cgroups where Docker does not clean up. Only empty directories can go: rmdir, deepest
+    # first.
+    if [[ "$id" =~ ^[0-9a-f]{64}$ ]]; then
+        for dir in /sys/fs/cgroup/*/docker/"$id"; do
+            [ -d "$dir" ] || continue
+            find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true
+            if [ -d "$dir" ]; then log "WARNING: could not remove $dir (still in use?)"; fi
+        done
     fi
     local v
     for v in "${volumes[@]}"; do

@@ -14,7 +14,8 @@
 #
 # Environment: REGISTRY_ADDRESS (host:port), REGISTRY_USERNAME, REGISTRY_PASSWORD (secret: only in a
 # 0600 authfile, never on a command line or in the output), IMAGE_SOURCE (local reference),
-# IMAGE_TARGET (reference in the registry). DOCKER_HOST, when set, is the engine to read from.
+# IMAGE_TARGET (reference in the registry), IMAGE_ARCHIVE (optional: a docker-archive tarball to push
+# instead of the engine's IMAGE_SOURCE). DOCKER_HOST, when set, is the engine to read from.
 set -euo pipefail
 
 : "${FLOTILLA_PHASE:?FLOTILLA_PHASE must be create, read or delete}"
@@ -58,16 +59,22 @@ remote() { timeout 120 skopeo "$1" --tls-verify=false --authfile "$AUTH" "${@:2}
 digest_of() { remote inspect --format '{{.Digest}}' "docker://$1" 2>"$work/err"; }
 
 create() {
-    local daemon=() digest
+    local daemon=() digest source
     ensure_skopeo
-    command -v docker >/dev/null || die "the docker CLI is not installed on this machine"
-    timeout 30 docker image inspect "$IMAGE_SOURCE" >/dev/null 2>&1 ||
-        die "image $IMAGE_SOURCE is not on the local Docker engine: build or pull it first (for the demo image: scripts/demo-image.sh)"
-    if [ -n "${DOCKER_HOST:-}" ]; then daemon=(--src-daemon-host "$DOCKER_HOST"); fi
-    log "pushing $IMAGE_SOURCE"
+    if [ -n "${IMAGE_ARCHIVE:-}" ]; then
+        [ -f "$IMAGE_ARCHIVE" ] || die "$IMAGE_ARCHIVE does not exist (for the Kubernetes images: bash scripts/kubernetes-build.sh)"
+        source="docker-archive:$IMAGE_ARCHIVE"
+    else
+        command -v docker >/dev/null || die "the docker CLI is not installed on this machine"
+        timeout 30 docker image inspect "$IMAGE_SOURCE" >/dev/null 2>&1 ||
+            die "image $IMAGE_SOURCE is not on the local Docker engine: build or pull it first (for the demo image: scripts/demo-image.sh)"
+        if [ -n "${DOCKER_HOST:-}" ]; then daemon=(--src-daemon-host "$DOCKER_HOST"); fi
+        source="docker-daemon:$IMAGE_SOURCE"
+    fi
+    log "pushing $source"
     timeout 600 skopeo copy --quiet "${daemon[@]}" --dest-tls-verify=false --dest-authfile "$AUTH" \
-        "docker-daemon:$IMAGE_SOURCE" "docker://$IMAGE_TARGET" >&2 ||
-        die "skopeo copy docker-daemon:$IMAGE_SOURCE docker://$IMAGE_TARGET failed"
+        "$source" "docker://$IMAGE_TARGET" >&2 ||
+        die "skopeo copy $source docker://$IMAGE_TARGET failed"
     digest=$(digest_of "$IMAGE_TARGET") || { cat "$work/err" >&2; die "pushed, but the registry does not show the manifest"; }
     log "pushed ($digest)"
     echo "$IMAGE_TARGET"

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Runs on a control-plane node (the first, else any other that answers; never the node itself) and
+# looks after one node of the kubeadm cluster: its labels and taints, uncordoned (create/update),
+# whether it is still Ready (read), and its orderly removal (delete): a control-plane node is
+# refused when the etcd members left Ready would be no quorum of the smaller cluster; the node is
+# cordoned, drained (bounded: `kubectl drain --ignore-daemonsets --delete-emptydir-data`), deleted
+# from the node list, and a control-plane node's etcd member removed (etcd's v3 JSON gateway, with
+# the API server's etcd client certificate). A node that is not Ready (its machine stopped or gone)
+# is drained with --force and deleted even when its pods never report gone. The first
+# control-plane node is never removed (the cluster dies with it). The machine itself runs
+# `kubeadm reset` afterwards (its join resource is deleted after this one).
+# Environment: NODE_NAME, ROLE (control-plane|worker), LABELS (lines of key=value), TAINTS (lines of
+# key=value:Effect), BOOTSTRAP (true for the first control-plane node), DRAIN_TIMEOUT (seconds).
+set -euo pipefail
+export LOG_TAG=kubeadm
+# flotilla:include common.sh
+: "${FLOTILLA_PHASE:?}" "${NODE_NAME:?}" "${ROLE:?}" "${BOOTSTRAP:?}" "${DRAIN_TIMEOUT:?}"
+
+kc() { kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=30s "$@"; }
+node_exists() { kc get node "$NODE_NAME" >/dev/null 2>&1; }
+ready_status() { kc get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || echo Unknown; }
+
+# etcd's v3 API through its JSON gateway on this control-plane node: etcd PATH JSON-BODY.
+etcd_api() {
+    python3 - "$1" "$2" <<'PY'
+import json, ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile="/etc/kubernetes/pki/etcd/ca.crt")
+ctx.load_cert_chain("/etc/kubernetes/pki/apiserver-etcd-client.crt", "/etc/kubernetes/pki/apiserver-etcd-client.key")
+ctx.check_hostname = False
+req = urllib.request.Request("https://127.0.0.1:2379" + sys.argv[1], data=sys.argv[2].encode(), method="POST")
+print(urllib.request.urlopen(req, context=ctx, timeout=20).read().decode())
+PY
+}
+
+# The etcd member id of the node (etcd members are named after their node by kubeadm), or empty.
+etcd_member_id() {
+    etcd_api /v3/cluster/member/list '{}' | python3 -c '
+import json, sys
+for m in json.load(sys.stdin).get("members", []):
+    if m.get("name") == sys.argv[1]:
+        print(m["ID"])' "$NODE_NAME"
+}
+
+# Refuses to remove a control-plane node when the etcd members left would not form a quorum.
+check_quorum() {
+    local members others=0 total=0 m
+    members=$(kc get nodes -l node-role.kubernetes.io/control-plane -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}')
+    while IFS= read -r m; do
+        [ -n "$m" ] || continue
+        total=$((total + 1))
+        if [ "$m" != "$NODE_NAME" ] && [ "$(ready_status "$m")" = True ]; then others=$((others + 1)); fi
+    done <<<"$members"
+    local after=$((total - 1))
+    local quorum=$((after / 2 + 1))
+    [ "$others" -ge "$quorum" ] ||
+        die "removing control-plane node $NODE_NAME would break etcd quorum: $others of the $after members left are Ready, $quorum needed; bring the stopped control-plane machines back first"
+    log "etcd quorum kept: $others of $after members left are Ready ($quorum needed)"
+}
+
+case "$FLOTILLA_PHASE" in
+    create | update)
+        wait_until 120 "node $NODE_NAME registered" kc get node "$NODE_NAME"
+        labels=()
+        while IFS= read -r kv; do [ -n "$kv" ] && labels+=("$kv"); done <<<"${LABELS:-}"
+        if [ "${#labels[@]}" -gt 0 ]; then retry 5 2 kc label --overwrite node "$NODE_NAME" "${labels[@]}" >/dev/null; fi
+        taints=()
+        while IFS= read -r t; do [ -n "$t" ] && taints+=("$t"); done <<<"${TAINTS:-}"
+        if [ "${#taints[@]}" -gt 0 ]; then retry 5 2 kc taint --overwrite node "$NODE_NAME" "${taints[@]}" >/dev/null; fi
+        retry 5 2 kc uncordon "$NODE_NAME" >/dev/null
+        printf '{"nodeName":%s,"role":%s}\n' "$(json_str "$NODE_NAME")" "$(json_str "$ROLE")"
+        ;;
+    read)
+        node_exists || exit 3
+        [ "$(ready_status "$NODE_NAME")" = True ] || exit 3
+        ;;
+    delete)
+        [ "$BOOTSTRAP" = true ] && exit 0
+        if node_exists; then
+            [ "$ROLE" != control-plane ] || check_quorum
+            retry 5 2 kc cordon "$NODE_NAME" >/dev/null || die "cannot cordon $NODE_NAME"
+            if [ "$(ready_status "$NODE_NAME")" = True ]; then
+                log "draining $NODE_NAME (at most ${DRAIN_TIMEOUT}s)"
+                kc drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${DRAIN_TIMEOUT}s" >&2 ||
+                    die "$NODE_NAME could not be drained within ${DRAIN_TIMEOUT}s (a PodDisruptionBudget?); it stays cordoned"
+            else
+                log "$NODE_NAME is not Ready (its machine stopped or gone): draining without waiting for its pods"
+                kc drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --force --disable-eviction \
+                    --grace-period=0 --timeout=60s >&2 || log "$NODE_NAME: drain incomplete; deleting it anyway"
+            fi
+            retry 5 2 kc delete node "$NODE_NAME" >/dev/null || die "cannot delete node $NODE_NAME"
+            log "deleted node $NODE_NAME"
+        else
+            log "$NODE_NAME is not in the node list any more"
+        fi
+        if [ "$ROLE" = control-plane ]; then
+            id=$(retry 5 2 etcd_member_id) || die "cannot list the etcd members"
+            if [ -n "$id" ]; then
+                retry 5 2 etcd_api /v3/cluster/member/remove "{\"ID\":\"$id\"}" >/dev/null || die "cannot remove etcd member $NODE_NAME ($id)"
+                log "removed etcd member $NODE_NAME ($id)"
+            else
+                log "$NODE_NAME is no etcd member (any more)"
+            fi
+        fi
+        ;;
+    *) die "unknown FLOTILLA_PHASE '$FLOTILLA_PHASE'" ;;
+esac
