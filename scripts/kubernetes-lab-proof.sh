@@ -2,9 +2,9 @@
 # kubernetes-lab-proof.sh: proves upstream Kubernetes (kubeadm) in the flotilla lab, end to end,
 # with nothing from the internet but Debian packages:
 #   1. binaries and images from scripts/kubernetes-build.sh (cached), the lab image from
-#      scripts/lab-image.sh, the demo web image from scripts/demo-image.sh;
+#      lib/hosts/scripts/lab-image.sh, the demo web image from scripts/demo-image.sh;
 #   2. two lab machines (flt-k8s-proof-cp, flt-k8s-proof-w1) on their own bridge network
-#      10.213.200.0/28, created with plain docker commands: lab-machine.sh's flags plus what
+#      10.213.200.0/28 (FLOTILLA_K8S_PROOF_PREFIX / _SUBNET override both), created with plain docker commands: lab-machine.sh's flags plus what
 #      Kubernetes needs (docs/kubernetes-lab.md says why, flag by flag);
 #   3. containerd from Debian through lib/runtime/scripts/runtime.sh, then
 #      scripts/kubernetes-lab-node.sh in each machine (kubelet unit, kernel settings, images);
@@ -24,16 +24,21 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-readonly PREFIX=flt-k8s-proof
+# Overridable so several proofs (or a proof and the lab tests) run side by side: the name prefix of
+# the machines and network, and the /28 (or larger) subnet, whose .1 is the gateway and .2/.3 the
+# machines. Defaults: flt-k8s-proof, 10.213.200.0/28.
+readonly PREFIX="${FLOTILLA_K8S_PROOF_PREFIX:-flt-k8s-proof}"
 readonly NETWORK="$PREFIX-net"
-readonly SUBNET=10.213.200.0/28
-readonly GATEWAY=10.213.200.1
+readonly SUBNET="${FLOTILLA_K8S_PROOF_SUBNET:-10.213.200.0/28}"
+[[ "$SUBNET" =~ ^([0-9]+\.[0-9]+\.[0-9]+)\.0/(2[4-8])$ ]] || die "k8s-proof: FLOTILLA_K8S_PROOF_SUBNET '$SUBNET' is not a.b.c.0/24..28"
+readonly NET3="${BASH_REMATCH[1]}"
+readonly GATEWAY="$NET3.1"
 readonly MACHINES=("$PREFIX-cp" "$PREFIX-w1")
-readonly ADDRESSES=(10.213.200.2 10.213.200.3)
+readonly ADDRESSES=("$NET3.2" "$NET3.3")
 readonly POD_SUBNET=10.244.0.0/16
 readonly SERVICE_SUBNET=10.96.0.0/12
 readonly NODE_PORT=30080
-readonly DEMO_TAG=k8s-proof
+readonly DEMO_TAG="${PREFIX#flt-}"
 readonly DEMO_IMAGE="flotilla-demo:$DEMO_TAG"
 readonly REPO=flotilla.local/k8s
 readonly STAGE=/var/tmp/flotilla-k8s
@@ -129,7 +134,7 @@ cache=$(bash "$FLOTILLA_ROOT/scripts/kubernetes-build.sh" | tail -n 1)
 [ -s "$cache/images/images.txt" ] || fail "kubernetes-build.sh gave no image list in $cache/images"
 kubectl_bin="$cache/bin/kubectl"
 k8s_version=$("$cache/bin/kubeadm" version -o short)
-lab_image=$(bash "$FLOTILLA_ROOT/scripts/lab-image.sh" | tail -n 1)
+lab_image=$(bash "$FLOTILLA_ROOT/lib/hosts/scripts/lab-image.sh" | tail -n 1)
 if ! docker image inspect "$DEMO_IMAGE" >/dev/null 2>&1; then created_demo_image=1; fi
 bash "$FLOTILLA_ROOT/scripts/demo-image.sh" "$DEMO_TAG" >/dev/null
 mkdir -p "$work/images"

@@ -74,6 +74,11 @@
  * - Labels: `app.kubernetes.io/name` = the service, `app.kubernetes.io/part-of` = the app,
  *   `app.kubernetes.io/managed-by` = `flotilla` on everything (the first two are the selector),
  *   beside the service's own labels (which lose to them).
+ * - Node loss: with `nodeLossTolerationSeconds`, a Deployment's pods tolerate a not-ready or
+ *   unreachable node for that long (`NoExecute` tolerations), then are evicted and rescheduled
+ *   (Kubernetes' default is 300 s). DaemonSet pods get none.
+ * - Draining: with `drainSeconds`, the container of a service with ports gets a `preStop` sleep of
+ *   that long (it leaves the endpoints before SIGTERM), and the pod a grace period 30 s longer.
  * - Pods get `automountServiceAccountToken: false` (the app has no business with the API) and
  *   `enableServiceLinks: false` (no `<SERVICE>_PORT` variables: services find each other by name).
  *
@@ -86,7 +91,8 @@
  * `loadBalancer`) port on a cluster without the routing mesh, or outside `nodePortRange`; a
  * publishing service whose name leaves no room for `-nodeport`; a label that is not a Kubernetes
  * label; a duration beyond Kubernetes' int32 seconds (probe interval, timeout, liveness start
- * period; monitor + delay); a bad `defaultVolumeSize`, `nodePortRange` or `registryAuth`.
+ * period; monitor + delay); a bad `defaultVolumeSize`, `nodePortRange`, `nodeLossTolerationSeconds`,
+ * `drainSeconds` or `registryAuth`.
  */
 import { createHash } from "crypto";
 import {
@@ -101,7 +107,8 @@ import {
 } from "./app-spec";
 import { ClusterCapabilities, FULL_CAPABILITIES } from "../core/cluster";
 import { REGISTRY_EXPECTED, parseRegistryAddress } from "../core/image-ref";
-import { Described, Validator, closestName, isPlainObject, secretShown } from "../core/validate";
+import { Validator, isPlainObject, secretShown } from "../core/validate";
+import { knownHidden } from "./registry-auth";
 
 /** Type token in the messages of {@link renderKubernetes}'s checks. */
 export const KUBERNETES_RENDER_TYPE = "flotilla:workload:kubernetes";
@@ -166,6 +173,23 @@ export interface KubernetesRenderOptions {
     readonly nodePortRange?: readonly [number, number];
     /** Claim size of a volume that gives none, a memory-like quantity. Default {@link DEFAULT_VOLUME_SIZE}. */
     readonly defaultVolumeSize?: string;
+    /**
+     * Seconds a Deployment's pod stays bound to a node that is not ready or unreachable before it
+     * is evicted and rescheduled elsewhere: tolerations of `node.kubernetes.io/not-ready` and
+     * `node.kubernetes.io/unreachable` (`NoExecute`) with this `tolerationSeconds`, an integer
+     * from 0 to 86400. DaemonSet pods get none (they belong to their node). Default: none
+     * rendered, i.e. Kubernetes' own 300 s.
+     */
+    readonly nodeLossTolerationSeconds?: number;
+    /**
+     * Seconds a stopping pod of a service with ports keeps running after it was told to stop,
+     * so that it is out of every Service's endpoints (and kube-proxy's rules on every node) before
+     * its process gets SIGTERM: a `preStop` sleep hook (`lifecycle.preStop.sleep`), an integer
+     * from 1 to 300; `terminationGracePeriodSeconds` is then this + 30 (Kubernetes' default
+     * grace period after the hook). Without it a rolling update can refuse the connections that
+     * still reach a stopped pod. Default: none rendered (Kubernetes stops the pod at once).
+     */
+    readonly drainSeconds?: number;
 }
 
 /** Object metadata (the subset rendered). */
@@ -253,6 +277,7 @@ export type K8sQuantities = {
 export interface K8sContainer {
     readonly name: string;
     readonly image: string;
+    readonly lifecycle?: { readonly preStop: { readonly sleep: { readonly seconds: number } } };
     readonly command?: string[];
     readonly args?: string[];
     readonly env?: { readonly name: string; readonly value: string }[];
@@ -285,6 +310,8 @@ export interface K8sPodTemplate {
         readonly containers: K8sContainer[];
         readonly imagePullSecrets?: { readonly name: string }[];
         readonly volumes?: K8sVolume[];
+        readonly tolerations?: K8sToleration[];
+        readonly terminationGracePeriodSeconds?: number;
         readonly affinity?: {
             readonly nodeAffinity: {
                 readonly requiredDuringSchedulingIgnoredDuringExecution: {
@@ -295,6 +322,14 @@ export interface K8sPodTemplate {
             };
         };
     };
+}
+
+/** A pod toleration (the `NoExecute` form {@link KubernetesRenderOptions.nodeLossTolerationSeconds} renders). */
+export interface K8sToleration {
+    readonly key: string;
+    readonly operator: "Exists";
+    readonly effect: "NoExecute";
+    readonly tolerationSeconds: number;
 }
 
 /** The rolling update of a workload. */
@@ -442,12 +477,26 @@ export function checkKubernetesApp(
     resourceName: string,
     app: NormalizedAppSpec<unknown>,
     opts: KubernetesRenderOptions,
-): Required<Omit<KubernetesRenderOptions, "registryAuth">> & { defaultVolumeBytes: number } {
+): Required<Omit<KubernetesRenderOptions, "registryAuth" | "nodeLossTolerationSeconds" | "drainSeconds">> & {
+    defaultVolumeBytes: number;
+    nodeLossTolerationSeconds: number | undefined;
+    drainSeconds: number | undefined;
+} {
     const v: Validator = new Validator(construct, resourceName);
     if (!isPlainObject(opts)) {
         v.fail("options", opts, "an object with at least appName and namespace");
     }
-    knownHidden(v, "", opts, ["appName", "namespace", "createNamespace", "capabilities", "registryAuth", "nodePortRange", "defaultVolumeSize"]);
+    knownHidden(v, "", opts, [
+        "appName",
+        "namespace",
+        "createNamespace",
+        "capabilities",
+        "registryAuth",
+        "nodePortRange",
+        "defaultVolumeSize",
+        "nodeLossTolerationSeconds",
+        "drainSeconds",
+    ]);
     const appName = v.dnsLabel("appName", opts.appName);
     const namespace = v.dnsLabel("namespace", opts.namespace);
     const createNamespace = v.boolean("createNamespace", opts.createNamespace, false);
@@ -478,6 +527,9 @@ export function checkKubernetesApp(
     if (opts.registryAuth !== undefined) {
         checkRegistryAuth(v, opts.registryAuth);
     }
+    const nodeLossTolerationSeconds =
+        opts.nodeLossTolerationSeconds === undefined ? undefined : v.integer("nodeLossTolerationSeconds", opts.nodeLossTolerationSeconds, 0, 86400);
+    const drainSeconds = opts.drainSeconds === undefined ? undefined : v.integer("drainSeconds", opts.drainSeconds, 1, 300);
 
     for (const secret of Object.keys(app.secrets)) {
         // A secret name can be part of a DNS subdomain if the Secret's name is one.
@@ -597,6 +649,8 @@ export function checkKubernetesApp(
         nodePortRange: range,
         defaultVolumeSize: sizeText,
         defaultVolumeBytes: sizeBytes,
+        nodeLossTolerationSeconds,
+        drainSeconds,
     };
 }
 
@@ -614,24 +668,6 @@ function checkRegistryAuth(v: Validator, auth: ResolvedRegistryAuth): void {
     }
     if (typeof auth.password !== "string" || auth.password === "") {
         v.fail("registryAuth.password", secretShown(auth.password), "a non-empty password or token");
-    }
-}
-
-/**
- * Like {@link Validator.known}, but an unknown property's value is shown as its type only: a
- * misspelt `registryAuth` (or `password`) may hold a password.
- */
-function knownHidden(v: Validator, at: string, obj: object, known: readonly string[]): void {
-    for (const key of Object.keys(obj)) {
-        if (!known.includes(key)) {
-            const value: unknown = (obj as Record<string, unknown>)[key];
-            const near = closestName(key, known);
-            v.fail(
-                at === "" ? key : `${at}.${key}`,
-                new Described(`a value (${value === null ? "null" : Array.isArray(value) ? "a list" : typeof value}, not shown: it may be secret)`),
-                `no such property${near ? ` (did you mean "${near}"?)` : ""}; known: ${known.join(", ")}`,
-            );
-        }
     }
 }
 
@@ -693,7 +729,7 @@ export function renderKubernetes(app: NormalizedAppSpec<string>, opts: Kubernete
         objects.push(...services(service, appName, namespace, capabilities));
     }
     for (const service of app.services) {
-        objects.push(workload(service, appName, namespace, secretNames, pullSecret));
+        objects.push(workload(service, appName, namespace, secretNames, pullSecret, o.nodeLossTolerationSeconds, o.drainSeconds));
     }
     return objects;
 }
@@ -765,6 +801,8 @@ function workload(
     namespace: string,
     secretNames: Record<string, string>,
     pullSecret: string | undefined,
+    nodeLossTolerationSeconds: number | undefined,
+    drainSeconds: number | undefined,
 ): K8sDeployment | K8sDaemonSet {
     const labels = objectLabels(service, appName);
     const metadata: K8sObjectMeta = {
@@ -779,10 +817,19 @@ function workload(
     };
     const minReadySeconds = seconds(service.update.monitorMs + service.update.delayMs);
     const selector = { matchLabels: selectorLabels(service, appName) };
-    const template = podTemplate(service, appName, labels, secretNames, pullSecret);
+    const template = podTemplate(service, appName, labels, secretNames, pullSecret, drainSeconds);
     if (service.mode === "global") {
         return { apiVersion: "apps/v1", kind: "DaemonSet", metadata, spec: { selector, updateStrategy: rolling, minReadySeconds, template } };
     }
+    const tolerations: K8sToleration[] | undefined =
+        nodeLossTolerationSeconds === undefined
+            ? undefined
+            : ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"].map((key) => ({
+                  key,
+                  operator: "Exists" as const,
+                  effect: "NoExecute" as const,
+                  tolerationSeconds: nodeLossTolerationSeconds,
+              }));
     return {
         apiVersion: "apps/v1",
         kind: "Deployment",
@@ -793,7 +840,7 @@ function workload(
             strategy: rolling,
             minReadySeconds,
             ...(minReadySeconds >= PROGRESS_DEADLINE_SECONDS ? { progressDeadlineSeconds: minReadySeconds + PROGRESS_DEADLINE_SECONDS } : {}),
-            template,
+            template: tolerations ? { ...template, spec: { ...template.spec, tolerations } } : template,
         },
     };
 }
@@ -804,6 +851,7 @@ function podTemplate(
     labels: Record<string, string>,
     secretNames: Record<string, string>,
     pullSecret: string | undefined,
+    drainSeconds: number | undefined,
 ): K8sPodTemplate {
     const volumes: K8sVolume[] = [];
     const mounts: { name: string; mountPath: string; readOnly: boolean }[] = [];
@@ -834,9 +882,11 @@ function podTemplate(
         }
     }
     const env = Object.keys(s.env).sort();
+    const drain = drainSeconds !== undefined && (s.expose.length > 0 || s.ports.length > 0) ? drainSeconds : undefined;
     const container: K8sContainer = {
         name: s.name,
         image: s.image,
+        ...(drain !== undefined ? { lifecycle: { preStop: { sleep: { seconds: drain } } } } : {}),
         ...(s.entrypoint ? { command: s.entrypoint.map(escapeDollars) } : {}),
         ...(s.command ? { args: s.command.map(escapeDollars) } : {}),
         ...(env.length > 0 ? { env: env.map((name) => ({ name, value: escapeDollars(s.env[name]) })) } : {}),
@@ -851,6 +901,7 @@ function podTemplate(
         spec: {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
+            ...(drain !== undefined ? { terminationGracePeriodSeconds: drain + 30 } : {}),
             containers: [container],
             ...(pullSecret !== undefined ? { imagePullSecrets: [{ name: pullSecret }] } : {}),
             ...(volumes.length > 0 ? { volumes } : {}),

@@ -806,7 +806,7 @@ describe("what Kubernetes cannot express is refused, naming the property", () =>
     test.each<[string, AppSpec<string>, Partial<KubernetesRenderOptions>, string]>([
         ["an app name that is not a DNS label", { services: { web: { image: "nginx" } } }, { appName: "Shop" }, `appName: received "Shop"; expected a DNS-safe name of 1 to 63 characters: lower-case letters, digits and '-', starting and ending with a letter or digit.`],
         ["a namespace that is not a DNS label", { services: { web: { image: "nginx" } } }, { namespace: "a.b" }, `namespace: received "a.b"; expected a DNS-safe name of 1 to 63 characters: lower-case letters, digits and '-', starting and ending with a letter or digit.`],
-        ["an unknown option", { services: { web: { image: "nginx" } } }, { namespaces: "x" } as never, 'namespaces: received a value (string, not shown: it may be secret); expected no such property (did you mean "namespace"?); known: appName, namespace, createNamespace, capabilities, registryAuth, nodePortRange, defaultVolumeSize.'],
+        ["an unknown option", { services: { web: { image: "nginx" } } }, { namespaces: "x" } as never, 'namespaces: received a value (string, not shown: it may be secret); expected no such property (did you mean "namespace"?); known: appName, namespace, createNamespace, capabilities, registryAuth, nodePortRange, defaultVolumeSize, nodeLossTolerationSeconds, drainSeconds.'],
         [
             "a secret name with '_'",
             { secrets: { db_password: "x" }, services: { web: { image: "nginx", secrets: ["db_password"] } } },
@@ -911,6 +911,18 @@ describe("what Kubernetes cannot express is refused, naming the property", () =>
         ],
         ["a bad nodePortRange", { services: { web: { image: "nginx" } } }, { nodePortRange: [32767, 30000] }, "nodePortRange: received [32767,30000]; expected [first, last]: two integers from 1 to 65535, the first no larger than the last."],
         [
+            "a nodeLossTolerationSeconds beyond a day",
+            { services: { web: { image: "nginx" } } },
+            { nodeLossTolerationSeconds: 86401 },
+            "nodeLossTolerationSeconds: received 86401; expected an integer from 0 to 86400.",
+        ],
+        [
+            "a drainSeconds of 0",
+            { services: { web: { image: "nginx" } } },
+            { drainSeconds: 0 },
+            "drainSeconds: received 0; expected an integer from 1 to 300.",
+        ],
+        [
             "a bad defaultVolumeSize",
             { services: { web: { image: "nginx" } } },
             { defaultVolumeSize: "1GB" },
@@ -974,5 +986,38 @@ describe("what Kubernetes cannot express is refused, naming the property", () =>
         const message = messageOf(() => render({ services: { web: { image: "nginx" } } }, { registryAth: { password: "hunter2" } } as never));
         expect(message).not.toContain("hunter2");
         expect(message).toContain('registryAth: received a value (object, not shown: it may be secret); expected no such property (did you mean "registryAuth"?)');
+    });
+});
+
+describe("nodeLossTolerationSeconds", () => {
+    const spec: AppSpec<string> = { services: { web: { image: "nginx", replicas: 2 }, agent: { image: "nginx", mode: "global" } } };
+    const podSpec = (objects: readonly KubernetesObject[], kind: string) =>
+        (objects.find((o) => o.kind === kind) as { spec: { template: { spec: Record<string, unknown> } } }).spec.template.spec;
+
+    test("a Deployment's pods tolerate a lost node for that long, then move; DaemonSet pods get none", () => {
+        const objects = renderKubernetes(normalize(spec), { ...OPTS, nodeLossTolerationSeconds: 30 });
+        expect(podSpec(objects, "Deployment").tolerations).toEqual([
+            { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 30 },
+            { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 30 },
+        ]);
+        expect(podSpec(objects, "DaemonSet").tolerations).toBeUndefined();
+    });
+
+    test("without it nothing is rendered (Kubernetes' own 300 s)", () => {
+        const objects = renderKubernetes(normalize(spec), OPTS);
+        expect(podSpec(objects, "Deployment").tolerations).toBeUndefined();
+    });
+});
+
+describe("drainSeconds", () => {
+    test("a service with ports sleeps that long before SIGTERM, with a grace period 30 s longer; one without ports gets nothing", () => {
+        const spec: AppSpec<string> = { services: { web: { image: "nginx", expose: [8080] }, worker: { image: "nginx" } } };
+        const objects = renderKubernetes(normalize(spec), { ...OPTS, drainSeconds: 5 });
+        const pod = (name: string) =>
+            (objects.find((o) => o.kind === "Deployment" && o.metadata.name === name) as { spec: { template: { spec: any } } }).spec.template.spec;
+        expect(pod("web").terminationGracePeriodSeconds).toBe(35);
+        expect(pod("web").containers[0].lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
+        expect(pod("worker").terminationGracePeriodSeconds).toBeUndefined();
+        expect(pod("worker").containers[0].lifecycle).toBeUndefined();
     });
 });

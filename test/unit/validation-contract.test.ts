@@ -386,7 +386,7 @@ describe("SwarmApp", () => {
         [{ registryAuth: { server: "r.example.com", username: "", password: "p" } }, `${T} registryAuth.username: received ""; expected a non-empty user name without white space or ':'.`],
         [
             { registryAuth: { server: "r.example.com", username: "u", pasword: "p" } },
-            `${T} registryAuth.pasword: received "p"; expected no such property (did you mean "password"?); known: server, username, password.`,
+            `${T} registryAuth.pasword: received a value (string, not shown: it may be secret); expected no such property (did you mean "password"?); known: server, username, password.`,
         ],
         [{ registryAuth: "u:p@r.example.com" }, `${T} registryAuth: received "u:p@r.example.com"; expected an object { server, username, password }.`],
         [{ cluster: swarmHosts(1) }, /^flotilla:workload:SwarmApp "web": invalid cluster: received \[\{"name":"m0".*; expected a Swarm cluster \(a SwarmCluster, or anything offering ISwarmCluster: orchestrator "swarm", managers, workers\)\.$/],

@@ -31,7 +31,7 @@ import {
     checkKubernetesApp,
     renderKubernetes,
 } from "../kubernetes";
-import { RegistryAuth, checkRegistryAuth } from "../swarm-app";
+import { RegistryAuth, checkRegistryAuth } from "../registry-auth";
 import { ClusterProvider, checkKubernetesClusterArg } from "./cluster-provider";
 
 /** Type token of {@link PulumiKubernetesApp}. */
