@@ -1,0 +1,53 @@
+# shellcheck shell=bash
+# Included, not executed: node bookkeeping shared by k3s-node.sh and kubeadm-node.sh. The including
+# script includes common.sh, defines `kc` (kubectl with its cluster's admin credentials) and sets
+# NODE_NAME, LABELS, TAINTS and DRAIN_TIMEOUT.
+
+node_exists() { kc get node "$NODE_NAME" >/dev/null 2>&1; }
+ready_status() { kc get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || echo Unknown; }
+
+# Refuses to remove NODE_NAME when the etcd members left Ready would not form a quorum of the
+# smaller cluster. check_quorum SELECTOR NOUN NOUNS: the label selector of the etcd members' nodes,
+# and what they are called (one, many) in the messages.
+check_quorum() {
+    local selector=$1 noun=$2 nouns=$3 members others=0 total=0 m
+    members=$(kc get nodes -l "$selector" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}')
+    while IFS= read -r m; do
+        [ -n "$m" ] || continue
+        total=$((total + 1))
+        if [ "$m" != "$NODE_NAME" ] && [ "$(ready_status "$m")" = True ]; then others=$((others + 1)); fi
+    done <<<"$members"
+    local after=$((total - 1))
+    local quorum=$((after / 2 + 1))
+    [ "$others" -ge "$quorum" ] ||
+        die "removing $noun $NODE_NAME would break etcd quorum: $others of the $after members left are Ready, $quorum needed; bring the stopped $nouns back first"
+    log "etcd quorum kept: $others of $after members left are Ready ($quorum needed)"
+}
+
+# create/update: waits for the node to register, sets its labels and taints, uncordons it.
+node_apply_metadata() {
+    local labels=() taints=() kv t
+    wait_until 120 "node $NODE_NAME registered" kc get node "$NODE_NAME"
+    while IFS= read -r kv; do [ -n "$kv" ] && labels+=("$kv"); done <<<"${LABELS:-}"
+    if [ "${#labels[@]}" -gt 0 ]; then retry 5 2 kc label --overwrite node "$NODE_NAME" "${labels[@]}" >/dev/null; fi
+    while IFS= read -r t; do [ -n "$t" ] && taints+=("$t"); done <<<"${TAINTS:-}"
+    if [ "${#taints[@]}" -gt 0 ]; then retry 5 2 kc taint --overwrite node "$NODE_NAME" "${taints[@]}" >/dev/null; fi
+    retry 5 2 kc uncordon "$NODE_NAME" >/dev/null
+}
+
+# delete: cordons, drains (bounded; a node that is not Ready is drained with --force, its pods never
+# report gone) and deletes the node from the node list.
+node_remove() {
+    retry 5 2 kc cordon "$NODE_NAME" >/dev/null || die "cannot cordon $NODE_NAME"
+    if [ "$(ready_status "$NODE_NAME")" = True ]; then
+        log "draining $NODE_NAME (at most ${DRAIN_TIMEOUT}s)"
+        kc drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${DRAIN_TIMEOUT}s" >&2 ||
+            die "$NODE_NAME could not be drained within ${DRAIN_TIMEOUT}s (a PodDisruptionBudget?); it stays cordoned"
+    else
+        log "$NODE_NAME is not Ready (its machine stopped or gone): draining without waiting for its pods"
+        kc drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --force --disable-eviction \
+            --grace-period=0 --timeout=60s >&2 || log "$NODE_NAME: drain incomplete; deleting it anyway"
+    fi
+    retry 5 2 kc delete node "$NODE_NAME" >/dev/null || die "cannot delete node $NODE_NAME"
+    log "deleted node $NODE_NAME"
+}
