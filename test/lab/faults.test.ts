@@ -15,7 +15,7 @@
  */
 import * as childProcess from "child_process";
 import { Stack, UpResult } from "@pulumi/pulumi/automation";
-import { docker, httpGet, poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
+import { docker, httpGet, LoadStats, poolLeftovers, removeStack, removeStaleTestPools, reportLoad, requestLoop, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
 import { Login, sshRun } from "./ssh";
 
 jest.setTimeout(40 * 60 * 1000);
@@ -123,58 +123,9 @@ function get(address: string): Promise<[number, string]> {
     return httpGet(`http://${address}:8080/`, 3000);
 }
 
-interface LoadStats {
-    total: number;
-    ok: number;
-    failures: string[];
-    /** Requests a node refused or let time out (the client moved on to the next node). */
-    skipped: Record<string, number>;
-    /** Longest time without a served request, in seconds. */
-    longestGap: number;
-}
-
-/** Starts the request loop; `stop()` ends it and gives its figures. */
-function requestLoop(): { stop: () => Promise<LoadStats> } {
-    let done = false;
-    const stats: LoadStats = { total: 0, ok: 0, failures: [], skipped: {}, longestGap: 0 };
-    let lastServed = Date.now();
-    const loop = (async () => {
-        let i = 0;
-        while (!done) {
-            stats.total++;
-            let served = false;
-            for (let tries = 0; tries < addresses.length && !served; tries++) {
-                const address = addresses[i++ % addresses.length];
-                try {
-                    const [status, body] = await get(address);
-                    served = true;
-                    stats.longestGap = Math.max(stats.longestGap, (Date.now() - lastServed) / 1000);
-                    lastServed = Date.now();
-                    if (status === 200 && body.includes("flotilla-demo v1")) stats.ok++;
-                    else stats.failures.push(`${address}: HTTP ${status}`);
-                } catch {
-                    stats.skipped[address] = (stats.skipped[address] ?? 0) + 1;
-                }
-            }
-            if (!served) stats.failures.push(`${new Date().toISOString()} no node answered`);
-            await new Promise((r) => setTimeout(r, 50));
-        }
-    })();
-    return {
-        stop: async () => {
-            done = true;
-            await loop;
-            stats.longestGap = Math.max(stats.longestGap, (Date.now() - lastServed) / 1000);
-            return stats;
-        },
-    };
-}
-
-function report(what: string, s: LoadStats): void {
-    console.log(
-        `${what}: ${s.failures.length} failed of ${s.total} requests (${s.ok} served; longest time without an answer ${s.longestGap.toFixed(1)}s; node-level refusals/timeouts the client moved past: ${JSON.stringify(s.skipped)})` +
-            (s.failures.length > 0 ? `\n  failures: ${s.failures.slice(0, 10).join("; ")}` : ""),
-    );
+/** The continuous client of every fault: lenient (a node refusing is moved past, as a load balancer does). */
+function clientLoop(): { stop: () => Promise<LoadStats> } {
+    return requestLoop({ urls: addresses.map((a) => `http://${a}:8080/`), expect: /flotilla-demo v1/ });
 }
 
 /** An up with refresh (so drift is seen), its figures printed; returns the result. */
@@ -251,7 +202,7 @@ describe("faults on a running swarm app", () => {
             const leaderBefore = await leader();
             const tasksBefore = await dbHistory();
             await writeRow(`row-before-docker-restart-${victim}`);
-            const load = requestLoop();
+            const load = clientLoop();
             const t = Date.now();
             let stats: LoadStats;
             try {
@@ -263,7 +214,7 @@ describe("faults on a running swarm app", () => {
             } finally {
                 stats = await load.stop();
             }
-            report(`runtime restarted on ${names[victim]}`, stats);
+            reportLoad(`runtime restarted on ${names[victim]}`, stats);
             console.log(`  leader: ${names[leaderBefore]} before, ${names[await leader()]} after`);
             const tasksAfter = await dbHistory();
             console.log(`  db tasks: ${tasksBefore.length} before, ${tasksAfter.length} after; now: ${tasksAfter.slice(0, 2).join(" | ")}`);
@@ -307,7 +258,7 @@ describe("faults on a running swarm app", () => {
         ].join("\n");
         const tasksBefore = await dbHistory();
         await writeRow(`row-before-cut-${cut}`);
-        const load = requestLoop();
+        const load = clientLoop();
         let stats: LoadStats;
         const t = Date.now();
         try {
@@ -344,7 +295,7 @@ describe("faults on a running swarm app", () => {
             stats = await load.stop();
             await sshRun(logins[cut], "sudo sh -c 'nft delete table inet flotilla_cut 2>/dev/null || true'", 20_000).catch(() => undefined);
         }
-        report(`manager ${names[cut]} cut off`, stats);
+        reportLoad(`manager ${names[cut]} cut off`, stats);
         const tasksAfter = await dbHistory();
         console.log(`  db tasks: ${tasksBefore.length} before, ${tasksAfter.length} after; now: ${tasksAfter.slice(0, 2).join(" | ")}`);
         expect(stats.failures).toEqual([]);
@@ -358,7 +309,7 @@ describe("faults on a running swarm app", () => {
         const tasksBefore = await dbHistory();
         await writeRow("row-before-restart-all");
         // Requests fail here (every machine is down for a while): counted and reported, not asserted.
-        const load = requestLoop();
+        const load = clientLoop();
         let stats: LoadStats;
         const t = Date.now();
         try {
@@ -382,7 +333,7 @@ describe("faults on a running swarm app", () => {
         } finally {
             stats = await load.stop();
         }
-        report("every machine restarted", stats);
+        reportLoad("every machine restarted", stats);
         for (const i of [0, 1, 2, 3, 4]) {
             // What the pool's readiness check waits for: systemd up, cloud-init done, sshd (this login).
             expect((await onNode(i, "systemctl is-system-running")).trim()).toBe("running");

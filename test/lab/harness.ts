@@ -178,6 +178,87 @@ export function httpGet(url: string, timeoutMs = 5000): Promise<[number, string]
     });
 }
 
+/** What a `requestLoop` saw. */
+export interface LoadStats {
+    /** Requests made (a request may try several nodes). */
+    total: number;
+    /** Requests answered HTTP 200 with a body matching `expect`. */
+    ok: number;
+    /** Failed requests, each with the node and what went wrong. */
+    failures: string[];
+    /** Per node: connections it refused or let time out, which the client moved past (lenient mode). */
+    skipped: Record<string, number>;
+    /** Longest time without an answered request, in seconds. */
+    longestGap: number;
+}
+
+export interface RequestLoopOptions {
+    /** The nodes' URLs, tried in turn. */
+    urls: string[];
+    /** What a served body must match. */
+    expect: RegExp;
+    /**
+     * Strict: a refused or timed-out connection is a failure too (the client still tries the next
+     * node within the same request). Lenient (default): it is counted in `skipped` and the client
+     * moves on, as a load balancer in front of the nodes does; a request no node answers fails.
+     */
+    strict?: boolean;
+    /** Per-request timeout (default 3000 ms). */
+    timeoutMs?: number;
+}
+
+/**
+ * A continuous client, one request every 50 ms, round robin over the nodes: an HTTP error, a
+ * body that does not match, or a request no node answers is a failure. `stop()` ends it and gives
+ * its figures.
+ */
+export function requestLoop(options: RequestLoopOptions): { stop: () => Promise<LoadStats> } {
+    const { urls, expect, strict = false, timeoutMs = 3000 } = options;
+    let done = false;
+    const stats: LoadStats = { total: 0, ok: 0, failures: [], skipped: {}, longestGap: 0 };
+    let lastServed = Date.now();
+    const loop = (async () => {
+        let i = 0;
+        while (!done) {
+            stats.total++;
+            let served = false;
+            for (let tries = 0; tries < urls.length && !served; tries++) {
+                const url = urls[i++ % urls.length];
+                try {
+                    const [status, body] = await httpGet(url, timeoutMs);
+                    served = true;
+                    stats.longestGap = Math.max(stats.longestGap, (Date.now() - lastServed) / 1000);
+                    lastServed = Date.now();
+                    if (status === 200 && expect.test(body)) stats.ok++;
+                    else stats.failures.push(`${url}: HTTP ${status} ${body.slice(0, 80)}`);
+                } catch (e) {
+                    if (strict) stats.failures.push(`${url}: ${(e as Error).message}`);
+                    else stats.skipped[url] = (stats.skipped[url] ?? 0) + 1;
+                }
+            }
+            if (!served) stats.failures.push(`${new Date().toISOString()} no node answered`);
+            await new Promise((r) => setTimeout(r, 50));
+        }
+    })();
+    return {
+        stop: async () => {
+            done = true;
+            await loop;
+            stats.longestGap = Math.max(stats.longestGap, (Date.now() - lastServed) / 1000);
+            return stats;
+        },
+    };
+}
+
+/** Prints a request loop's figures. */
+export function reportLoad(what: string, s: LoadStats): void {
+    console.log(
+        `${what}: ${s.failures.length} failed of ${s.total} requests (${s.ok} served; longest time without an answer ${s.longestGap.toFixed(1)}s; ` +
+            `node-level refusals/timeouts the client moved past: ${JSON.stringify(s.skipped)})` +
+            (s.failures.length > 0 ? `\n  failures: ${s.failures.slice(0, 10).join("; ")}` : ""),
+    );
+}
+
 /** Waits (bounded) until `check` resolves true, polling every `pollMs`; returns the seconds it took. */
 export async function until(what: string, seconds: number, check: () => Promise<boolean>, pollMs = 500): Promise<number> {
     const started = Date.now();

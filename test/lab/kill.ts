@@ -55,28 +55,59 @@ export function engineProcess(command: string, stack: string): number | undefine
     return undefined;
 }
 
-/**
- * SIGKILLs the engine process `root` and its whole tree: first every process is stopped (SIGSTOP)
- * so none can fork or clean up meanwhile, the tree is listed again, then all are killed. Returns the
- * command names of what was killed.
- */
-export function killTree(root: number): string[] {
-    const signal = (pids: number[], sig: NodeJS.Signals) => {
-        for (const pid of pids) {
-            try {
-                process.kill(pid, sig);
-            } catch {
-                // already gone
-            }
+/** Sends `sig` to every pid (those already gone are skipped). */
+function signal(pids: number[], sig: NodeJS.Signals): void {
+    for (const pid of pids) {
+        try {
+            process.kill(pid, sig);
+        } catch {
+            // already gone
         }
-    };
+    }
+}
+
+/**
+ * Freezes (SIGSTOP) the engine process `root` and its whole tree, listing the tree again after each
+ * round so that nothing forked meanwhile escapes. A frozen engine records nothing more in the
+ * backend; the scripts it started on machines (over SSH) go on there. Returns the frozen pids.
+ */
+export function freezeTree(root: number): number[] {
     let tree = processTree(root);
     for (let round = 0; round < 3; round++) {
         signal(tree, "SIGSTOP");
         tree = processTree(root);
     }
     signal(tree, "SIGSTOP");
-    const names = tree.map((pid) => commandLine(pid).slice(0, 2).join(" "));
-    signal(tree, "SIGKILL");
+    return tree;
+}
+
+/** SIGKILLs frozen processes; returns their command names. */
+export function killFrozen(pids: number[]): string[] {
+    const names = pids.map((pid) => commandLine(pid).slice(0, 2).join(" "));
+    signal(pids, "SIGKILL");
     return names;
+}
+
+/**
+ * SIGKILLs the engine process `root` and its whole tree: first every process is stopped (SIGSTOP)
+ * so none can fork or clean up meanwhile, then all are killed. Returns the command names of what
+ * was killed.
+ */
+export function killTree(root: number): string[] {
+    return killFrozen(freezeTree(root));
+}
+
+/**
+ * Pids of the processes on this host (lab machines' included: their containers share its kernel)
+ * whose command line starts with `prefix` and contains every string of `containing`.
+ */
+export function processesRunning(prefix: string[], containing: string[] = []): number[] {
+    const found: number[] = [];
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        const argv = commandLine(Number(entry));
+        if (argv.length < prefix.length || !prefix.every((a, i) => argv[i] === a)) continue;
+        if (containing.every((c) => argv.includes(c))) found.push(Number(entry));
+    }
+    return found;
 }

@@ -7,8 +7,13 @@
  * cleans up: a crash, an OOM kill, a CI runner's timeout. Twice:
  *  (a) during machine creation: as soon as a machine container of the pool runs (it is then booting,
  *      its create script waiting for cloud-init and sshd);
- *  (b) during the swarm joins: as soon as a worker's Docker reports a swarm state (pending or
- *      active) while the engine has not yet recorded its join.
+ *  (b) during the swarm joins: as soon as a worker runs `docker swarm join` (seen in this host's
+ *      /proc: the machines' processes share its kernel), the engine tree is frozen, so it cannot
+ *      record that join any more; the join goes on in the machine (its SSH session stays open),
+ *      and once the worker's Docker reports the swarm state active the frozen tree is killed. So
+ *      the kill always lands in the window that matters: the node joined, the engine has not
+ *      recorded it. (Waiting for the worker's state without freezing lost that race in CI: the
+ *      join script ends right after the join and the engine recorded both joins first.)
  * What a killed run leaves, and what this test proves about it (Pulumi CLI v3.259, file backend):
  *  - the backend's lock file stays: the next `up` refuses ("the stack is currently locked by 1
  *    lock(s)"). The one operator command: `pulumi cancel` (Automation API: `stack.cancel()`), after
@@ -28,7 +33,7 @@
  */
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { docker, lockFiles, poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
-import { engineProcess, killTree } from "./kill";
+import { engineProcess, freezeTree, killFrozen, killTree, processesRunning } from "./kill";
 import { Login, sshRun } from "./ssh";
 
 jest.setTimeout(30 * 60 * 1000);
@@ -66,10 +71,15 @@ interface Killed {
 }
 
 /**
- * Runs `up` and SIGKILLs its engine tree as soon as `when` (polled every 200 ms) says so. `onEvent`
- * sees the engine's events meanwhile.
+ * Runs `up` and SIGKILLs its engine tree as soon as `when` (polled every `pollMs`) says so. `onEvent`
+ * sees the engine's events meanwhile. With `whileFrozen`, the tree is first frozen (SIGSTOP), then
+ * `whileFrozen` is awaited, then the tree is killed.
  */
-async function upKilled(when: () => boolean, onEvent: (e: EngineEvent) => void = () => undefined): Promise<Killed> {
+async function upKilled(
+    when: () => boolean,
+    onEvent: (e: EngineEvent) => void = () => undefined,
+    options: { pollMs?: number; whileFrozen?: () => Promise<void> } = {},
+): Promise<Killed> {
     const started = Date.now();
     let output = "";
     let settled = false;
@@ -87,10 +97,16 @@ async function upKilled(when: () => boolean, onEvent: (e: EngineEvent) => void =
             const pid = engineProcess("up", stackName);
             if (pid === undefined) throw new Error("no pulumi up process found to kill");
             after = seconds(started);
-            processes = killTree(pid);
+            if (options.whileFrozen) {
+                const frozen = freezeTree(pid);
+                await options.whileFrozen();
+                processes = killFrozen(frozen);
+            } else {
+                processes = killTree(pid);
+            }
             break;
         }
-        await sleep(200);
+        await sleep(options.pollMs ?? 200);
     }
     const error = await running;
     return { after, processes, output, error };
@@ -173,12 +189,28 @@ describe("an up killed midway, run again", () => {
             const urn = e.resourcePreEvent?.metadata.urn ?? "";
             if (joinStarted === 0 && /swarm-join-/.test(urn) && e.resourcePreEvent?.metadata.op === "create") joinStarted = Date.now();
         };
-        const joining = () => {
+        const workers = [`${pool}-1`, `${pool}-2`];
+        const address = (m: string) => docker("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", m)[0];
+        let addresses: string[] = [];
+        let joining = "";
+        // Polled every 50 ms: a scan of /proc, no process started.
+        const joinRunning = () => {
             if (joinStarted === 0) return false;
-            if (Date.now() - joinStarted > 20_000) return true;
-            return [`${pool}-1`, `${pool}-2`].some((m) => ["pending", "active"].includes(swarmState(m)));
+            if (addresses.length === 0) addresses = workers.map(address);
+            const i = addresses.findIndex((a) => processesRunning(["docker", "swarm", "join"], ["--advertise-addr", a]).length > 0);
+            if (i >= 0) joining = workers[i];
+            // A bound against a hang: after 120 s the kill lands wherever the up is, and the checks below tell.
+            return i >= 0 || Date.now() - joinStarted > 120_000;
         };
-        const killed = await upKilled(joining, onEvent);
+        // Frozen: the engine records nothing more; the join goes on inside the machine.
+        const joined = async () => {
+            const until = Date.now() + 60_000;
+            while (joining !== "" && swarmState(joining) !== "active" && Date.now() < until) await sleep(250);
+        };
+        const killed = await upKilled(joinRunning, onEvent, { pollMs: 50, whileFrozen: joined });
+        console.log(`kill (b): the engine was frozen while ${joining || "no worker"} ran docker swarm join`);
+        expect(joining).not.toBe("");
+        expect(swarmState(joining)).toBe("active");
         const states = [`${pool}-1`, `${pool}-2`].map((m) => `${m} ${swarmState(m)}`);
         console.log(
             `kill (b) after ${killed.after}s of the second up (${((Date.now() - joinStarted) / 1000).toFixed(1)}s after the first join began ` +

@@ -16,7 +16,7 @@ import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { docker, httpGet, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
+import { docker, httpGet, LoadStats, removeStack, removeStaleTestPools, reportLoad, requestLoop, storedState, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
 import { generateEd25519 } from "../../lib/shared/ssh-keys";
 
 jest.setTimeout(40 * 60 * 1000);
@@ -205,41 +205,21 @@ describe("KubernetesApp on a kubeadm cluster in the lab", () => {
 
     test("image v1 -> v2: a rolling update under continuous requests fails none", async () => {
         await stack!.setConfig("test:image", { value: V2 });
-        let done = false;
-        let ok = 0;
-        const failures: string[] = [];
-        // A client that goes to the next node when one refuses the connection (as a load balancer
-        // in front of the nodes does); an HTTP error, a timeout, or no node answering is a failure.
-        const load = (async () => {
-            let i = 0;
-            while (!done) {
-                let served = false;
-                for (let tries = 0; tries < ADDRESSES.length && !served; tries++) {
-                    const address = ADDRESSES[i++ % ADDRESSES.length];
-                    try {
-                        const [status, body] = await get(address);
-                        served = true;
-                        if (status === 200 && /flotilla-demo \S+/.test(body)) ok++;
-                        else failures.push(`${address}: HTTP ${status}`);
-                    } catch (e) {
-                        failures.push(`${address}: ${(e as Error).message}`);
-                    }
-                }
-                if (!served) failures.push("no node answered");
-                await new Promise((r) => setTimeout(r, 50));
-            }
-        })();
+        // Strict client: it goes to the next node when one refuses the connection (as a load
+        // balancer in front of the nodes does), but an HTTP error, a refusal, a timeout, or no node
+        // answering is a failure.
+        const load = requestLoop({ urls: ADDRESSES.map((a) => `http://${a}:${NODE_PORT}/`), expect: /flotilla-demo \S+/, strict: true });
         const started = Date.now();
+        let stats: LoadStats;
         try {
             const up = await stack!.up();
             expect(up.summary.resourceChanges).toMatchObject({ update: 1 });
         } finally {
-            done = true;
-            await load;
+            stats = await load.stop();
         }
-        console.log(`rolling update: ${((Date.now() - started) / 1000).toFixed(1)}s, ${ok} requests served, ${failures.length} failed ${failures.slice(0, 5).join("; ")}`);
-        expect(failures).toEqual([]);
-        expect(ok).toBeGreaterThan(50);
+        reportLoad(`rolling update (${((Date.now() - started) / 1000).toFixed(1)}s)`, stats);
+        expect(stats.failures).toEqual([]);
+        expect(stats.ok).toBeGreaterThan(50);
         for (const address of ADDRESSES) {
             expect(await get(address)).toEqual([200, expect.stringContaining(`flotilla-demo ${V2.split(":")[1]}`)]);
         }

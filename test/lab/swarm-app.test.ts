@@ -6,7 +6,7 @@
  */
 import * as childProcess from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
-import { docker, httpGet, poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
+import { docker, httpGet, LoadStats, poolLeftovers, removeStack, removeStaleTestPools, reportLoad, requestLoop, storedState, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
 import { Login, sshRun } from "./ssh";
 
 jest.setTimeout(30 * 60 * 1000);
@@ -113,41 +113,20 @@ describe("SwarmApp in the lab", () => {
 
     test("image v1 -> v2: a rolling update under continuous requests fails none", async () => {
         await stack.setConfig("test:image", { value: "flotilla-demo:v2" });
-        let done = false;
-        let ok = 0;
-        const failures: string[] = [];
-        // The client is a load balancer that moves on to the next node when one refuses a
-        // connection (as any LB does for a node being restarted); an HTTP error or a response from
-        // no node at all is a failed request.
-        const load = (async () => {
-            let i = 0;
-            while (!done) {
-                let served = false;
-                for (let tries = 0; tries < addresses.length && !served; tries++) {
-                    const address = addresses[i++ % addresses.length];
-                    try {
-                        const [status, body] = await get(address, 8080);
-                        served = true;
-                        if (status === 200 && /flotilla-demo v[12]/.test(body)) ok++;
-                        else failures.push(`${address}: HTTP ${status}`);
-                    } catch {
-                        // refused or timed out: try the next node
-                    }
-                }
-                if (!served) failures.push("no node answered");
-                await new Promise((r) => setTimeout(r, 50));
-            }
-        })();
+        // Lenient client: a load balancer that moves on to the next node when one refuses a
+        // connection (as any LB does for a node being restarted); an HTTP error or a request no
+        // node answers is a failed request.
+        const load = requestLoop({ urls: addresses.map((a) => `http://${a}:8080/`), expect: /flotilla-demo v[12]/ });
+        let stats: LoadStats;
         try {
             const up = await stack.up();
             expect(up.summary.resourceChanges).toMatchObject({ update: 1 });
         } finally {
-            done = true;
-            await load;
+            stats = await load.stop();
         }
-        console.log(`rolling update: ${ok} requests served, ${failures.length} failed`);
-        expect(failures).toEqual([]);
-        expect(ok).toBeGreaterThan(50);
+        reportLoad("rolling update", stats);
+        expect(stats.failures).toEqual([]);
+        expect(stats.ok).toBeGreaterThan(50);
         for (const address of addresses) {
             expect(await get(address, 8080)).toEqual([200, expect.stringContaining("flotilla-demo v2")]);
         }
