@@ -59,10 +59,18 @@ export interface SwarmClusterArgs {
     readonly drainTimeoutSeconds?: number;
     /**
      * Swarm autolock: the managers' raft keys are encrypted at rest, and a manager whose Docker
-     * engine restarts stays locked until it is given the unlock key ({@link SwarmCluster.unlockKey},
-     * secret). `pulumi up --refresh` unlocks every locked manager (the key on stdin, never in argv
-     * or a log); by hand: `docker swarm unlock` on the manager, pasting the key. Turning it on or off
-     * later updates the swarm. Plain (it decides which resources exist). Default false.
+     * engine restarts (its machine rebooted) stays locked until it is given the unlock key
+     * ({@link SwarmCluster.unlockKey}, secret). Every `pulumi up` (no `--refresh` needed) unlocks
+     * every locked manager: each manager's unlock resource looks at it over SSH on every preview and
+     * up (read-only, `docker info`; 20 s to connect at most, 60 s to run) and, only when it is
+     * locked, updates, which gives the manager the key on stdin (never in argv or a log) and waits
+     * (at most 120 s) until it is active again. `pulumi preview` shows that update and changes
+     * nothing; an `up` with no manager locked changes nothing. A manager that cannot be reached
+     * within that window is left as it is with a warning naming it (the rest of the `up` goes on,
+     * and the next `up` looks again); a manager whose host key changed fails the `up`. `up
+     * --refresh` unlocks too (the refresh drops a locked manager's unlock resource; the `up`
+     * re-creates it). By hand: `docker swarm unlock` on the manager, pasting the key. Turning it on
+     * or off later updates the swarm. Plain (it decides which resources exist). Default false.
      */
     readonly autolock?: boolean;
     /**
@@ -111,7 +119,7 @@ function rotationValue(value: unknown): string | Reason {
  * unreachable, are forgotten after the RemoteScript delete window, so `up` and `destroy` converge
  * without a refresh. When the whole swarm goes (destroy, or the component removed), a teardown
  * resource deleted before every node marks it, and no node is drained. Options: autolock (locked
- * managers unlocked by `up --refresh`) and join token rotation.
+ * managers unlocked by the next `up`) and join token rotation.
  */
 export class SwarmCluster extends pulumi.ComponentResource implements ISwarmCluster {
     /** Always `swarm`. */
@@ -294,7 +302,8 @@ export class SwarmCluster extends pulumi.ComponentResource implements ISwarmClus
         // none of them is special when the list changes.
         const managerJoins = managers.map((h) => join(h, "manager"));
         const workerJoins = workers.map((h) => join(h, "worker"));
-        // Under autolock, each manager has a check that unlocks it when its engine restarted.
+        // Under autolock, each manager has a check that unlocks it when its engine restarted: looked
+        // at on every preview and up (detectDrift), updated (unlocking) only when it is locked.
         const unlocks = autolock
             ? managers.map(
                   (h, i) =>
@@ -308,6 +317,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements ISwarmClus
                               target: `swarm unlock of ${h.name}`,
                               triggers: [h.instanceId, this.clusterId],
                               timeoutSeconds: 180,
+                              detectDrift: true,
                           },
                           { parent: this, dependsOn: [managerJoins[i]] },
                       ),

@@ -24,8 +24,9 @@ export interface RemoteScriptArgs {
      * Bash script run as root (through `sudo -n` when the login user is not root) for every phase,
      * named by `FLOTILLA_PHASE`:
      * - `create`, then `update` whenever the script or its environment changes: apply, idempotently;
-     * - `read` (on refresh): exit 0 when what it made is there, 3 when it is gone (the next up
-     *   runs `create` again);
+     * - `read` (on refresh, and on every preview and up with {@link RemoteScriptArgs.detectDrift}):
+     *   exit 0 when what it made is there, 3 when it is gone (after a refresh the next up runs
+     *   `create` again; with detectDrift the up runs `update`); it must change nothing;
      * - `delete`: undo, idempotently.
      * It may print a result on its last stdout line ({@link RemoteScript.result}). Its stdin is
      * /dev/null; it never sees a terminal. Either the script's text (kept whole in the state) or a
@@ -59,6 +60,19 @@ export interface RemoteScriptArgs {
      * same run (its scripts are deleted one after the other). Default 30.
      */
     readonly deleteConnectTimeoutSeconds?: pulumi.Input<number>;
+    /**
+     * Drift detection without a refresh: when nothing changed in the program, every diff (each
+     * `preview` and `up`) runs the script's `read` phase on the machine, which must then change
+     * nothing (bounded: 20 s to connect at most, 60 s to run). When it exits 3 (what the script made
+     * is gone, e.g. a Swarm manager locked again), the resource is updated and the `update` phase
+     * runs (in an `up`; a preview only shows the update). When the probe cannot tell (the machine
+     * cannot be reached within that window, or the read fails or times out), the resource is left
+     * as it is with a warning naming the machine and why, so one machine down does not fail an
+     * `up` that does not need it; a host-key mismatch is an error. With it, an update always runs
+     * the script again. Each preview and up then costs one SSH session per resource. Default false
+     * (the `read` phase runs on refresh only).
+     */
+    readonly detectDrift?: boolean;
 }
 
 /**
@@ -143,6 +157,7 @@ export class RemoteScript extends FlotillaDynamicResource {
                     timeoutSeconds: args.timeoutSeconds,
                     connectTimeoutSeconds: args.connectTimeoutSeconds,
                     deleteConnectTimeoutSeconds: args.deleteConnectTimeoutSeconds,
+                    detectDrift: args.detectDrift ? true : undefined,
                 }),
                 machineId: undefined,
                 result: undefined,

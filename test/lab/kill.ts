@@ -111,3 +111,15 @@ export function processesRunning(prefix: string[], containing: string[] = []): n
     }
     return found;
 }
+
+/**
+ * Whether process `pid` runs inside the Docker container `containerId` (its full id): its cgroup path
+ * names the container (so a lab test tells its machines' processes from other pools' ones).
+ */
+export function inContainer(pid: number, containerId: string): boolean {
+    try {
+        return fs.readFileSync(`/proc/${pid}/cgroup`, "utf8").includes(`/docker/${containerId}`);
+    } catch {
+        return false;
+    }
+}

@@ -1,8 +1,11 @@
 /**
  * Swarm operations that must not leave a stack stuck (program test/lab/programs/swarm-ops, pool on
- * 10.213.162.0/28), one stack through these steps:
+ * 10.213.178.0/28), one stack through these steps:
  * (1) 3 managers (machines 0-2) + 1 worker (3), autolock on, a global service; a second up changes nothing;
- * (2) autolock: a manager's machine restarted is locked; `up --refresh` unlocks it; the next one changes nothing;
+ * (2) autolock: a manager's machine restarted is locked; a preview shows the one update and changes
+ *     nothing; a plain `up` (no refresh) unlocks it (every node Ready, the global service running there
+ *     again) by updating only its unlock resource; the next plain up changes nothing. Restarted again,
+ *     `up --refresh` unlocks it too; the next one changes nothing;
  * (3) join token rotation with a worker (4) added in the same up: new tokens, all Ready;
  * (4) the first manager (machine 0, the one that ran `swarm init`) removed and the worker 4 made a
  *     manager in its place: same cluster id, 3 managers, the service still runs everywhere, machine 0
@@ -48,6 +51,12 @@ async function sleepers(i: number): Promise<number> {
     return tasks.trim().split("\n").filter((t) => t.startsWith("Running")).length;
 }
 
+/** States of the sleeper tasks meant to run on machine `i`, as manager `by` sees them. */
+async function sleeperOn(i: number, by: number): Promise<string[]> {
+    const tasks = await on(by, `docker service ps sleeper --filter node=${m(i)} --filter desired-state=running --format '{{.CurrentState}}'`);
+    return tasks.trim().split("\n").filter((t) => t !== "");
+}
+
 const swarmState = async (i: number) => (await on(i, "docker info --format '{{.Swarm.LocalNodeState}}'")).trim();
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 const onlySame = (changes: Record<string, number> | undefined) => Object.keys(changes ?? {}).filter((k) => k !== "same");
@@ -56,7 +65,7 @@ beforeAll(async () => {
     removeStaleTestPools();
     stack = await testProgramStack("swarm-ops", `so-${process.pid}`, {
         "test:poolName": pool,
-        "test:subnet": "10.213.162.0/28",
+        "test:subnet": "10.213.178.0/28",
         "test:machines": "5",
         "test:managers": "0,1,2",
         "test:workers": "3",
@@ -106,7 +115,34 @@ describe("Swarm operations", () => {
         expect(onlySame(again.summary.resourceChanges)).toEqual([]);
     });
 
-    test("autolock: a manager's machine restarted is locked; up --refresh unlocks it; the next up --refresh changes nothing", async () => {
+    test("autolock: a manager's machine restarted is locked; a preview changes nothing; a plain up unlocks it; the next up changes nothing", async () => {
+        docker("restart", m(1));
+        await until(`${m(1)} back and locked`, 240, async () => (await swarmState(1)) === "locked", 2000);
+        let started = Date.now();
+        const preview = await stack.preview();
+        console.log(`preview with ${m(1)} locked: ${seconds(started)}s`);
+        expect(preview.changeSummary).toEqual({ same: expect.any(Number), update: 1 });
+        expect(preview.stdout + preview.stderr).toContain(`swarm unlock of ${m(1)}: drifted (its read phase reports what it made gone)`);
+        expect(await swarmState(1)).toBe("locked");
+        started = Date.now();
+        const up = await stack.up();
+        console.log(`plain up unlocking ${m(1)}: ${seconds(started)}s`);
+        expect(up.summary.result).toBe("succeeded");
+        expect(onlySame(up.summary.resourceChanges)).toEqual(["update"]);
+        expect(up.summary.resourceChanges?.update).toBe(1);
+        expect(up.stdout).toMatch(new RegExp(`swarm-unlock-${m(1)}\\s+updated`));
+        expect(await swarmState(1)).toBe("active");
+        expect(up.stdout + up.stderr).not.toMatch(/SWMKEY-1-/);
+        await until("every node Ready again", 120, async () => (await nodeList(0)).every((n) => / Ready/.test(n)), 2000);
+        expect(await nodeList(0)).toEqual([`${m(0)} Ready Manager`, `${m(1)} Ready Manager`, `${m(2)} Ready Manager`, `${m(3)} Ready`]);
+        await until(`the sleeper running on ${m(1)} again`, 180, async () => (await sleeperOn(1, 0)).some((t) => t.startsWith("Running")), 2000);
+        started = Date.now();
+        const again = await stack.up();
+        console.log(`next plain up: ${seconds(started)}s`);
+        expect(onlySame(again.summary.resourceChanges)).toEqual([]);
+    });
+
+    test("autolock: restarted again, up --refresh unlocks it too; the next up --refresh changes nothing", async () => {
         docker("restart", m(1));
         await until(`${m(1)} back and locked`, 240, async () => (await swarmState(1)) === "locked", 2000);
         let started = Date.now();

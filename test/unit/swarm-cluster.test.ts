@@ -162,10 +162,22 @@ describe("SwarmCluster", () => {
         expect(unlock.environment).toEqual({ NODE_NAME: "m1" });
         expect(unlock.secretEnvironment[SECRET_SIG]).toBe(SECRET_MARK);
         expect(unlock.secretEnvironment.value).toEqual({ UNLOCK_KEY: "SWMKEY-1-UK" });
+        // Looked at on every preview and up (a plain up unlocks a manager locked again); the join, node and
+        // init scripts are not.
+        expect(unlock.detectDrift).toBe(true);
+        expect(registered.filter((r) => (r.inputs as Record<string, unknown>).detectDrift !== undefined).map((r) => r.name).sort()).toEqual([
+            "sw-unlock-m0",
+            "sw-unlock-m1",
+            "sw-unlock-m2",
+        ]);
         // The key goes to docker on stdin, never in argv.
         const text = bundledScriptText("cluster/swarm-unlock.sh");
         expect(text).toContain('printf \'%s\\n\' "$UNLOCK_KEY" | docker swarm unlock');
         expect(text).not.toMatch(/docker swarm unlock[^\n]*UNLOCK_KEY/);
+        // Its read phase (the probe) only looks: locked → 3 (gone: the up updates it), no unlock there.
+        const read = /\n {4}read\)\n([\s\S]*?)\n {8};;/.exec(text)?.[1] ?? "";
+        expect(read).toContain('[ "$(swarm_state)" != locked ] || exit 3');
+        expect(read).not.toMatch(/swarm unlock|UNLOCK_KEY/);
         // Every node resource waits for every unlock (any manager may run it; registered after, see the teardown test).
         const at = (name: string) => registered.findIndex((r) => r.name === name);
         for (const n of ["sw-node-m0", "sw-node-m1", "sw-node-w0"]) {

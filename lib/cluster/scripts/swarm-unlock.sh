@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Unlocks this manager when autolock locked it (its Docker engine restarted): create/update unlock a
 # locked manager with the key on stdin (never in argv or the log) and wait (bounded) until it is
-# active; read reports a locked manager as gone (exit 3), so `pulumi up --refresh` runs create again
-# and unlocks it; delete does nothing.
+# active; read (read-only: run on every preview and up, the resource has detectDrift, and on
+# refresh) reports a locked manager as gone (exit 3), so the up runs update (or, after a refresh,
+# create) and unlocks it, and fails when the engine does not answer within 30 s (it cannot tell:
+# the up warns and leaves the manager as it is; a refresh fails loudly); delete does nothing.
 # Environment: NODE_NAME; secret: UNLOCK_KEY.
 set -euo pipefail
 export LOG_TAG=swarm
@@ -25,7 +27,8 @@ case "$FLOTILLA_PHASE" in
         fi
         ;;
     read)
-        docker info >/dev/null 2>&1 || exit 3
+        # The engine may still be starting (the machine just rebooted): a short wait.
+        wait_until 30 "the Docker engine of $NODE_NAME answering (cannot tell whether it is locked)" docker info
         [ "$(swarm_state)" != locked ] || exit 3
         ;;
     delete) ;;

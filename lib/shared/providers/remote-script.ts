@@ -49,6 +49,12 @@ export interface RemoteState extends Target {
      * forgotten, with a warning.
      */
     deleteConnectTimeoutSeconds: number;
+    /**
+     * Whether every diff (each preview and up) runs the `read` phase, read-only and bounded (see
+     * {@link probeDrift}): when it reports what the script made gone, the resource is updated and
+     * the `update` phase runs, without a refresh.
+     */
+    detectDrift: boolean;
 }
 
 export interface RemoteOutputs extends RemoteState {
@@ -135,6 +141,7 @@ export const REMOTE_DEFAULTS: Record<string, unknown> = {
     timeoutSeconds: 900,
     connectTimeoutSeconds: 180,
     deleteConnectTimeoutSeconds: DEFAULT_DELETE_CONNECT_TIMEOUT_SECONDS,
+    detectDrift: false,
 };
 
 /**
@@ -216,6 +223,7 @@ export function normalizeRemote(inputs: Record<string, unknown>): RemoteState {
         timeoutSeconds: Number(inputs.timeoutSeconds ?? 900),
         connectTimeoutSeconds: Number(inputs.connectTimeoutSeconds ?? 180),
         deleteConnectTimeoutSeconds: Number(inputs.deleteConnectTimeoutSeconds ?? DEFAULT_DELETE_CONNECT_TIMEOUT_SECONDS),
+        detectDrift: inputs.detectDrift === true,
     };
 }
 
@@ -526,6 +534,41 @@ function warn(message: string): void {
     console.error(`warning: flotilla: ${message}`);
 }
 
+/** Seconds a drift probe's script may run (at most; its connect window is the read one, 20 s at most). */
+export const DRIFT_RUN_SECONDS = 60;
+
+/**
+ * The drift probe of a script with `detectDrift`, run by `diff` when no input changed (in every
+ * preview and up): the `read` phase on the machine the state names, read-only, with the read's
+ * connect window (20 s at most) and {@link DRIFT_RUN_SECONDS} to run. True when it reports what the
+ * script made gone (exit 3) or finds another machine at that address: then the resource updates
+ * and its `update` phase runs. A probe that cannot tell (the machine cannot be reached, the read
+ * fails or times out) says false, with a warning naming the machine and why, so one machine down
+ * never fails an up that does not need it. A host key other than the one expected is an error.
+ */
+export async function probeDrift(stored: Partial<RemoteOutputs>): Promise<boolean> {
+    const base = normalizeRemote(stored as unknown as Record<string, unknown>);
+    const state = { ...base, timeoutSeconds: Math.min(base.timeoutSeconds, DRIFT_RUN_SECONDS) };
+    let probed: Awaited<ReturnType<typeof runRemote>>;
+    try {
+        probed = await runRemote(state, "read", stored.machineId, recordedKeys(stored));
+    } catch (err) {
+        if (err instanceof HostKeyMismatchError) throw err;
+        // The first line (what failed) and the last line of the output (why), secrets masked.
+        const lines = (err as Error).message.trimEnd().split("\n");
+        const first = lines[0].startsWith(`${state.target}: `) ? lines[0].slice(state.target.length + 2) : lines[0];
+        const why = lines.length > 1 ? `${first} ${lines[lines.length - 1].trim()}` : first;
+        warn(`${state.target}: not checked for drift, left as it is: ${why} (the next preview or up checks again)`);
+        return false;
+    }
+    if (!probed.run || probed.run.code === ABSENT_EXIT_CODE) {
+        const what = probed.run ? "its read phase reports what it made gone" : `${state.connection.host} is another machine now (machine-id ${probed.machineId})`;
+        console.error(`flotilla: ${state.target}: drifted (${what}): an up updates it, running its update phase again`);
+        return true;
+    }
+    return false;
+}
+
 /** The host keys a state recorded when first seen ("" for none, or a state written before keys were recorded). */
 function recordedKeys(outs: Partial<RemoteOutputs>): RecordedKeys {
     return {
@@ -569,13 +612,17 @@ export const provider: pulumi.dynamic.ResourceProvider = {
                 "timeoutSeconds",
                 "connectTimeoutSeconds",
                 "deleteConnectTimeoutSeconds",
+                "detectDrift",
                 "privateKey",
                 "bastion",
                 "alternates",
             ] as const
         ).filter((k) => !same(prev[k], next[k]));
         if (prev.connection.hostKey !== next.connection.hostKey || (cluster && endpointKey(prev) !== endpointKey(next))) updates.push("connection" as never);
-        return { changes: replaces.length > 0 || updates.length > 0, replaces };
+        if (replaces.length > 0 || updates.length > 0) return { changes: true, replaces };
+        // Nothing changed in the program: with detectDrift, whether the machine still holds what the
+        // script made (preview included: the read phase changes nothing).
+        return { changes: next.detectDrift ? await probeDrift(olds) : false, replaces };
     },
     async update(_id: string, olds: RemoteOutputs, news: Record<string, unknown>) {
         const state = normalizeRemote(news);
@@ -586,7 +633,9 @@ export const provider: pulumi.dynamic.ResourceProvider = {
             prev.scriptHash !== state.scriptHash ||
             !same(olds.environment, state.environment) ||
             !same(olds.secretEnvironment, state.secretEnvironment) ||
-            prev.connection.hostKey !== state.connection.hostKey;
+            prev.connection.hostKey !== state.connection.hostKey ||
+            // With detectDrift an update may be the probe's (nothing else changed): it always runs.
+            state.detectDrift;
         // A pin taken away falls back to the key pinned before (kept as the one seen), never to
         // whatever the machine presents now.
         // The same for the bastion, as long as it is the same jump host (another one has its own key).
