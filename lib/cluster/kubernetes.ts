@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { nodeLabelLines } from "./node-labels";
 import { ClusterCapabilities, ClusterPort, IKubernetesCluster, KUBERNETES_PORTS } from "../core/cluster";
-import { CgroupDriver, Host, ResolvedMember, RuntimeHost, RuntimeInfo, advertisedAddress, isHost } from "../core/host";
+import { CgroupDriver, Host, ResolvedMember, RuntimeHost, RuntimeInfo, SshConnection, advertisedAddress, isHost } from "../core/host";
 import { Ipv4Subnet, overlaps, parseCidr, parseIpv4 } from "../core/ipv4";
 import { Reason, Validator } from "../core/validate";
 import { RemoteScript } from "../shared/remote-script";
@@ -627,7 +627,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
                 `${name}-node-${host.name}`,
                 {
                     connection: runners[0].connection,
-                    alternates: runners.slice(1).map((m) => m.connection),
+                    alternates: nodeAlternates(runners),
                     script: nodeScript,
                     environment: {
                         NODE_NAME: host.name,
@@ -809,7 +809,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
                 `${name}-node-${host.name}`,
                 {
                     connection: runners[0].connection,
-                    alternates: runners.slice(1).map((m) => m.connection),
+                    alternates: nodeAlternates(runners),
                     script: nodeScript,
                     environment: {
                         NODE_NAME: host.name,
@@ -835,6 +835,16 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
             kubeconfig,
         };
     }
+}
+
+/**
+ * The alternates of a node resource: the runners after the first, or the only runner again. Never
+ * empty, so the resource is always a cluster script for the RemoteScript provider: another runner
+ * (e.g. the control plane shrinking to the node itself, or growing from it) is an update. A
+ * replace would run the old copy's delete, which removes the node from the cluster.
+ */
+function nodeAlternates(runners: Host[]): SshConnection[] {
+    return (runners.length > 1 ? runners.slice(1) : runners).map((m) => m.connection);
 }
 
 /**

@@ -596,8 +596,8 @@ describe("KubernetesCluster (kubeadm)", () => {
         const init = byName("k-init");
         expect([init.alternates, init.triggers]).toEqual([undefined, expect.arrayContaining([expect.any(String)])]);
         expect(init.environment.OTHER_APIS).toBe("");
-        // The only control-plane node's own resource runs on it.
-        expect([byName("k-node-c0").connection.host, byName("k-node-c0").alternates]).toEqual(["10.0.0.2", undefined]);
+        // The only control-plane node's own resource runs on it (itself as its alternate: always a cluster script).
+        expect([byName("k-node-c0").connection.host, byName("k-node-c0").alternates.value.map((a: any) => a.connection.host)]).toEqual(["10.0.0.2", ["10.0.0.2"]]);
         const text = bundledScriptText(init.scriptRef);
         expect(text).toContain("adopting it (no kubeadm init)");
         expect(text).toContain("kubeadm init never runs on a cluster that exists");
@@ -644,6 +644,27 @@ describe("KubernetesCluster (kubeadm)", () => {
         // Clients follow: the kubeconfig names c1 now.
         expect(await valueOf(cluster.apiEndpoint)).toBe("10.0.0.3");
         expect(await valueOf(cluster.kubeconfig)).toContain("server: https://10.0.0.3:6443");
+    });
+
+    test("the control plane shrinking to one node and growing again ([c1, c2, c3] → [c1] → [c1, c2, c3]): the survivor's resources are updated, never replaced", async () => {
+        const all = nodes(4);
+        const worker = nodes(1, "w", 10);
+        const program = (cp: number[]) => settle(new KubernetesCluster("k", kubeadm({ controlPlane: cp.map((i) => all[i]), workers: worker })));
+        await program([1, 2, 3]);
+        const three = taken();
+        await program([1]);
+        const one = taken();
+        await program([1, 2, 3]);
+        const again = taken();
+        for (const name of ["k-token-c1", "k-join-c1", "k-node-c1", "k-token-w0", "k-join-w0", "k-node-w0"]) {
+            expect([name, (await providerDiff(three.get(name)!, one.get(name)!)).replaces]).toEqual([name, []]);
+            expect([name, (await providerDiff(one.get(name)!, again.get(name)!)).replaces]).toEqual([name, []]);
+        }
+        // c1's node resource runs on c1 itself once it is alone (a replace would run the old copy's
+        // delete on c2: c1 drained and its etcd member removed).
+        expect(one.get("k-node-c1")!.connection.host).toBe("10.0.0.3");
+        // The init follows the single node's machine from then on (a replace: it adopts, deleting it resets nothing).
+        expect((await providerDiff(three.get("k-init")!, one.get("k-init")!)).replaces).toEqual(["triggers"]);
     });
 
     const T = 'flotilla:cluster:KubernetesCluster "k": invalid';
