@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { nodeLabelLines } from "./node-labels";
 import { ClusterCapabilities, ClusterPort, IKubernetesCluster, KUBERNETES_PORTS } from "../core/cluster";
-import { CgroupDriver, Host, ResolvedMember, RuntimeHost, RuntimeInfo, advertisedAddress, isHost } from "../core/host";
+import { CgroupDriver, Host, ResolvedMember, RuntimeHost, RuntimeInfo, SshConnection, advertisedAddress, isHost } from "../core/host";
 import { Ipv4Subnet, overlaps, parseCidr, parseIpv4 } from "../core/ipv4";
 import { Reason, Validator } from "../core/validate";
 import { RemoteScript } from "../shared/remote-script";
@@ -115,9 +115,15 @@ export interface KubernetesClusterArgs {
     readonly distribution: "k3s" | "kubeadm";
     /**
      * Control-plane hosts (k3s servers / kubeadm control-plane nodes, stacked etcd): 1, 3 or 5.
-     * The first one creates the cluster and must stay the first. k3s: plain hosts from a pool,
-     * WITHOUT a container runtime (a `DockerEngine`'s or `Containerd`'s hosts are refused).
-     * kubeadm: a `Containerd`'s `hosts`. Plain list: it decides which resources exist.
+     * The first one creates the cluster; after that it is a control-plane node like the others and
+     * can be removed or replaced (e.g. `[a, b, c]` → `[b, c, d]`, in one `up` or later): the
+     * cluster keeps its identity (CA, etcd data), the leaving node is drained and its etcd member
+     * removed like any other's, and the cluster-wide scripts run on the first listed control-plane
+     * node that answers. So once the cluster exists, a node new to it must not be listed first
+     * (refused loudly: a new node joins, `kubeadm init`/`cluster-init` never runs on a cluster that
+     * exists). k3s: plain hosts from a pool, WITHOUT a container runtime (a `DockerEngine`'s or
+     * `Containerd`'s hosts are refused). kubeadm: a `Containerd`'s `hosts`. Plain list: it decides
+     * which resources exist.
      */
     readonly controlPlane: Host[];
     /** Worker hosts (k3s agents / kubeadm workers), 0 or more, hosts like `controlPlane`. Default none. */
@@ -167,9 +173,24 @@ export interface KubernetesClusterArgs {
     readonly serviceCidr?: string;
     /**
      * Address (or DNS name) the API server is reached at, e.g. a load balancer in front of the
-     * servers; it is added to the serving certificate. Default: the first server's address
-     * (kubeadm: then the cluster depends on that node for its endpoint; give a load balancer for
-     * a cluster that outlives it).
+     * servers; it is added to the serving certificate and is kubeadm's `controlPlaneEndpoint`.
+     * Default: none, and then
+     * - the `kubeconfig` output and {@link KubernetesCluster.apiEndpoint} name the first listed
+     *   control-plane node's address (it changes when that node leaves);
+     * - kubeadm: `controlPlaneEndpoint` (what every node's kubelet, kube-proxy and admin kubeconfig
+     *   reach the API at) is a stable name instead of the first node's address,
+     *   `flotilla-api.<cluster name>.internal` ({@link kubeadmApiName}; `.internal` is reserved for
+     *   private use), in the API server's certificate. Every node resolves it through a line
+     *   flotilla manages in its `/etc/hosts` (restored at boot by a oneshot unit, and copied into
+     *   the host-network pods' hosts files): on a control-plane node its own address, on a worker
+     *   the first listed control-plane node's. When that node leaves, the workers' lines are
+     *   rewritten (their join resources are updated) before its removal runs (removals come last
+     *   in an `up`), so the cluster outlives its first node. The trade-off, without a load
+     *   balancer: a worker follows ONE control-plane node; if that node fails, the worker's
+     *   kubelet loses the API until the next `up` lists the nodes differently (failover at the
+     *   next `up`, not at once). Give a load balancer here for failover without an `up`;
+     * - k3s: every node joins the first listed server other than itself; k3s agents then keep
+     *   their own list of every server (k3s' client load balancer).
      */
     readonly apiEndpoint?: pulumi.Input<string>;
     /**
@@ -212,6 +233,8 @@ interface KubeadmPlan {
     advertise: (h: Host) => pulumi.Output<string>;
     hostLabels: (h: Host) => pulumi.Output<string>;
     tlsSans: pulumi.Output<string[]>;
+    /** The stable controlPlaneEndpoint name (no `apiEndpoint` given), else undefined. */
+    apiName: string | undefined;
 }
 
 /** What the first server's script prints (kept secret). */
@@ -234,16 +257,21 @@ function cidrArg(v: Validator, property: string, value: unknown, fallback: strin
 const q = (s: string) => JSON.stringify(s);
 
 /**
- * A Kubernetes cluster. For now the k3s distribution: the first control-plane host creates the
- * cluster (`cluster-init`, embedded etcd, the API's certificate valid for `apiEndpoint` and every
- * server's addresses), the other servers join it (`server: https://<first>:6443`) and the workers
- * join as agents, in parallel, each waiting (bounded) until its node is Ready. The token reaches
- * the hosts only through the secret environment and a root-only file that k3s' config names
- * (`token-file`), never a command line. Every node gets a resource, run on a server, that labels
- * and taints it, and on removal cordons, drains (bounded) and deletes it before its machine goes;
- * removing a server is refused when the etcd members left Ready would be no quorum.
+ * A Kubernetes cluster, kubeadm (upstream Kubernetes on a `Containerd`'s hosts) or k3s. The first
+ * control-plane host creates the cluster (`kubeadm init` / k3s `cluster-init`, stacked/embedded
+ * etcd, the API's certificate valid for the endpoint and every control-plane address); after that
+ * it is a control-plane node like the others: the cluster-wide step runs on the first listed
+ * control-plane node that answers and adopts the cluster it finds there, every node (the first
+ * too) has its own join and node resources, and the first node can be removed or replaced (see
+ * {@link KubernetesClusterArgs.controlPlane} and {@link KubernetesClusterArgs.apiEndpoint}). The
+ * other nodes join (kubeadm: with fresh join secrets made on any control-plane node, CA-pinned;
+ * k3s: the token through a root-only `token-file`, never a command line), each waiting (bounded)
+ * until Ready. Every node gets a resource, run on another control-plane node, that labels and
+ * taints it, and on removal cordons, drains (bounded) and deletes it (kubeadm: and removes its
+ * etcd member) before its machine leaves; removing a control-plane node is refused when the etcd
+ * members left Ready would be no quorum.
  *
- * Tested under mocks only: no k3s binary can be had where flotilla is developed.
+ * k3s is tested under mocks only: no k3s binary can be had where flotilla is developed.
  */
 export class KubernetesCluster extends pulumi.ComponentResource implements IKubernetesCluster {
     /** Always `kubernetes`. */
@@ -258,9 +286,9 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
     public readonly controlPlane: RuntimeHost[];
     /** The workers, `ready` when Ready, labelled and tainted. */
     public readonly workers: RuntimeHost[];
-    /** Admin kubeconfig of the first server, its `server:` rewritten to `https://<apiEndpoint>:6443`. Secret. */
+    /** Admin kubeconfig (of the control-plane node the cluster-wide step ran on), its `server:` rewritten to `https://<apiEndpoint>:6443`. Secret. */
     public readonly kubeconfig: pulumi.Output<string>;
-    /** The address the API server is reached at (given, else the first server's). */
+    /** The address clients reach the API server at: `apiEndpoint` given, else the first listed control-plane node's address. */
     public readonly apiEndpoint: pulumi.Output<string>;
     /** The k3s cluster token (empty for kubeadm: every join gets its own bootstrap token). Secret. */
     public readonly clusterToken: pulumi.Output<string>;
@@ -452,9 +480,15 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
             .apply((pairs) => Object.fromEntries(pairs));
         const firstAddress = advertise(first);
         this.apiEndpoint = apiEndpointArg ?? firstAddress;
-        // The serving certificate: the endpoint and every control-plane node's addresses.
+        // kubeadm without a load balancer: a stable name for controlPlaneEndpoint (see apiEndpoint).
+        const apiName = kubeadm && apiEndpointArg === undefined ? kubeadmApiName(name) : undefined;
+        // The serving certificate: the endpoint (and the stable name) and every control-plane node's addresses.
         const tlsSans = pulumi
-            .all([this.apiEndpoint, ...controlPlane.flatMap((h) => [advertise(h), pulumi.output(h.privateAddress), pulumi.output(h.publicAddress)])])
+            .all([
+                this.apiEndpoint,
+                ...(apiName ? [pulumi.output(apiName)] : []),
+                ...controlPlane.flatMap((h) => [advertise(h), pulumi.output(h.privateAddress), pulumi.output(h.publicAddress)]),
+            ])
             .apply((names) => [...new Set(names.filter((n): n is string => typeof n === "string" && n !== ""))]);
         const hostLabels = (h: Host) => nodeLabelLines({ ...h.labels, ...nodeLabels });
 
@@ -478,6 +512,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
                 advertise,
                 hostLabels,
                 tlsSans,
+                apiName,
             });
             this.controlPlane = built.controlPlane;
             this.workers = built.workers;
@@ -496,12 +531,16 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
             return;
         }
 
-        const serverUrl = pulumi.interpolate`https://${firstAddress}:6443`;
+        // The server a node joins: the first listed server other than itself (none for a single
+        // server: it is the one that ran cluster-init). Once the node is in the cluster k3s does not
+        // need it, so its change (the first server removed) restarts nothing (k3s-common.sh).
+        const joinTarget = (h: Host): Host | undefined => controlPlane.find((m) => m !== h);
         // config.yaml of a node (the token goes to a root-only file, added by the script).
-        const config = (h: Host, role: "server" | "agent", bootstrap: boolean): pulumi.Output<string> =>
-            pulumi.all([advertise(h), hostLabels(h), tlsSans, serverUrl]).apply(([address, labels, sans, url]) => {
+        const config = (h: Host, role: "server" | "agent", bootstrap: boolean): pulumi.Output<string> => {
+            const target = bootstrap ? undefined : joinTarget(h);
+            return pulumi.all([advertise(h), hostLabels(h), tlsSans, target ? advertise(target) : pulumi.output("")]).apply(([address, labels, sans, url]) => {
                 const lines = [`node-name: ${q(h.name)}`, `node-ip: ${q(address)}`];
-                if (!bootstrap) lines.push(`server: ${q(url)}`);
+                if (url !== "") lines.push(`server: ${q(`https://${url}:6443`)}`);
                 if (role === "server") {
                     if (bootstrap) lines.push("cluster-init: true");
                     lines.push(`advertise-address: ${q(address)}`);
@@ -516,6 +555,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
                 if (nodeTaints.length > 0) lines.push("node-taint:", ...nodeTaints.map((t) => `  - ${q(t)}`));
                 return lines.join("\n");
             });
+        };
         const common = (h: Host, role: "server" | "agent", bootstrap: boolean): Record<string, pulumi.Input<string>> => ({
             ROLE: role,
             VERSION: version,
@@ -526,18 +566,26 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
             READY_TIMEOUT: "300",
         });
 
+        // The cluster: cluster-init on the first listed server that answers, unless a server of the
+        // cluster is there already (it adopts the cluster) or answers elsewhere (refused). Deleting
+        // it removes nothing: every server (the first too) has its own join resource.
         const init = new RemoteScript(
             `${name}-init`,
             {
                 connection: first.connection,
+                alternates: controlPlane.slice(1).map((m) => m.connection),
                 script: bundledScript("cluster", "k3s-init.sh"),
-                environment: common(first, "server", true),
+                environment: {
+                    ...common(first, "server", true),
+                    OTHER_SERVERS: pulumi.all(controlPlane.slice(1).map((m) => advertise(m))).apply((a) => a.map((x) => `${x}:6443`).join(" ")),
+                },
                 ...(clusterTokenArg ? { secretEnvironment: { CLUSTER_TOKEN: clusterTokenArg } } : {}),
-                target: `k3s cluster-init on ${first.name}`,
-                triggers: [first.instanceId],
+                target: `the k3s cluster (cluster-init or adopt, on its first server that answers, ${first.name} first)`,
+                // A single server re-created is a new cluster; with more, the cluster outlives any one.
+                triggers: controlPlane.length === 1 ? [first.instanceId] : [],
                 timeoutSeconds: 900,
             },
-            { parent: this, dependsOn: first.ready, additionalSecretOutputs: ["result"] },
+            { parent: this, dependsOn: controlPlane.flatMap((m) => m.ready), additionalSecretOutputs: ["result"] },
         );
         const initResult = init.result.apply((r) => JSON.parse(r) as InitResult);
         this.clusterToken = pulumi.secret(clusterTokenArg ?? initResult.apply((r) => r.token));
@@ -550,57 +598,57 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
 
         const joinScript = bundledScript("cluster", "k3s-join.sh");
         const nodeScript = bundledScript("cluster", "k3s-node.sh");
-        const member = (host: Host, role: "server" | "agent", index: number): RuntimeHost => {
-            const bootstrap = role === "server" && index === 0;
-            let joined: pulumi.Resource;
-            let cgroupDriver: pulumi.Output<CgroupDriver>;
-            if (bootstrap) {
-                joined = init;
-                cgroupDriver = pulumi.unsecret(initResult.apply((r) => r.cgroupDriver));
-            } else {
-                const join = new RemoteScript(
-                    `${name}-join-${host.name}`,
-                    {
-                        connection: host.connection,
-                        script: joinScript,
-                        environment: common(host, role, false),
-                        secretEnvironment: { CLUSTER_TOKEN: this.clusterToken },
-                        target: `k3s join of ${host.name} as ${role === "server" ? "a server" : "an agent"}`,
-                        triggers: [host.instanceId],
-                        timeoutSeconds: 900,
-                    },
-                    { parent: this, dependsOn: [...host.ready, init] },
-                );
-                joined = join;
-                cgroupDriver = join.result.apply((r) => (JSON.parse(r) as { cgroupDriver: CgroupDriver }).cgroupDriver);
-            }
-            // Run by a server: the first one, else any other that answers, never the node itself.
-            const otherServers = controlPlane.slice(1).filter((m) => m !== host).map((m) => m.connection);
+        // Every node joins, the servers too (the one that ran cluster-init is a member already: a
+        // no-op), so none of them is special when the list changes.
+        const join = (host: Host, role: "server" | "agent") =>
+            new RemoteScript(
+                `${name}-join-${host.name}`,
+                {
+                    connection: host.connection,
+                    script: joinScript,
+                    environment: common(host, role, false),
+                    secretEnvironment: { CLUSTER_TOKEN: this.clusterToken },
+                    target: `k3s join of ${host.name} as ${role === "server" ? "a server" : "an agent"}`,
+                    triggers: [host.instanceId],
+                    timeoutSeconds: 900,
+                },
+                { parent: this, dependsOn: [...host.ready, init] },
+            );
+        const serverJoins = controlPlane.map((h) => join(h, "server"));
+        const agentJoins = workers.map((h) => join(h, "agent"));
+        // Server node resources one after the other (a removal checks the etcd quorum left).
+        let previousNode: pulumi.Resource | undefined;
+        const member = (host: Host, role: "server" | "agent", joined: RemoteScript): RuntimeHost => {
+            // Run by a server that answers, never the node itself unless it is the only server; after
+            // every server joined (any of them may run it).
+            const others = controlPlane.filter((m) => m !== host);
+            const runners = others.length > 0 ? others : [host];
             const node = new RemoteScript(
                 `${name}-node-${host.name}`,
                 {
-                    connection: first.connection,
-                    alternates: otherServers,
+                    connection: runners[0].connection,
+                    alternates: nodeAlternates(runners),
                     script: nodeScript,
                     environment: {
                         NODE_NAME: host.name,
                         ROLE: role,
                         LABELS: hostLabels(host),
                         TAINTS: nodeTaints.join("\n"),
-                        BOOTSTRAP: String(bootstrap),
                         DRAIN_TIMEOUT: String(drainTimeout),
                     },
                     target: `k3s node ${host.name}`,
                     triggers: [host.instanceId],
                     timeoutSeconds: drainTimeout + 180,
                 },
-                { parent: this, dependsOn: [joined] },
+                { parent: this, dependsOn: [joined, ...serverJoins, ...(role === "server" && previousNode ? [previousNode] : [])] },
             );
+            if (role === "server") previousNode = node;
+            const cgroupDriver = joined.result.apply((r) => (JSON.parse(r) as { cgroupDriver: CgroupDriver }).cgroupDriver);
             const runtime: RuntimeInfo = { kind: "containerd", criSocket: K3S_CRI_SOCKET, cgroupDriver, liveRestore: false, swarmReady: false };
             return { ...host, runtime, ready: [node] };
         };
-        this.controlPlane = controlPlane.map((h, i) => member(h, "server", i));
-        this.workers = workers.map((h, i) => member(h, "agent", i));
+        this.controlPlane = controlPlane.map((h, i) => member(h, "server", serverJoins[i]));
+        this.workers = workers.map((h, i) => member(h, "agent", agentJoins[i]));
 
         this.registerOutputs({
             distribution: this.distribution,
@@ -612,10 +660,16 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
             advertisedAddresses: this.advertisedAddresses,
         });
     }
-    /** The kubeadm cluster's resources (validated settings only). */
+    /**
+     * The kubeadm cluster's resources (validated settings only). No control-plane node is special
+     * once the cluster exists: each one (the first too) has a token, a join and a node resource
+     * named after it, so a list that changes order or loses its first node changes nothing else;
+     * the init resource is about the cluster (it runs on the first listed control-plane node that
+     * answers, adopting a cluster that node is in) and removes nothing when deleted.
+     */
     private kubeadmCluster(name: string, k: KubeadmPlan): { controlPlane: RuntimeHost[]; workers: RuntimeHost[]; kubeconfig: pulumi.Output<string> } {
         const first = k.controlPlane[0];
-        const endpoint = pulumi.interpolate`${this.apiEndpoint}:${KUBEADM_API_PORT}`;
+        const endpoint = k.apiName ? pulumi.output(`${k.apiName}:${KUBEADM_API_PORT}`) : pulumi.interpolate`${this.apiEndpoint}:${KUBEADM_API_PORT}`;
         const sandboxImage = k.pauseImage ?? pulumi.interpolate`${k.imageRepository}/pause:${KUBEADM_PAUSE_TAG}`;
         const flannelImage = k.flannelImage ?? pulumi.output(DEFAULT_FLANNEL_IMAGE);
         const creds = pulumi.all(k.credentials.map((c) => pulumi.all([c.registry, c.username, c.password])));
@@ -640,6 +694,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
             GUARD_CIDRS: `${k.serviceCidr} ${k.podCidr}`,
             NODE_NAME: h.name,
             NODE_IP: k.advertise(h),
+            ...(k.apiName ? { API_NAME: k.apiName } : {}),
             READY_TIMEOUT: "300",
         });
         const settings = pulumi.all([endpoint, k.imageRepository, k.tlsSans]).apply(([e, repo, sans]) => ({
@@ -653,23 +708,28 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
         }));
         const cniManifest =
             k.flannelBackend === "none" ? pulumi.output("") : flannelImage.apply((image) => flannelManifest(image, k.podCidr, k.flannelBackend as "vxlan" | "host-gw"));
+        // Any control-plane node, the first listed first.
+        const anyControlPlane = { connection: first.connection, alternates: k.controlPlane.slice(1).map((m) => m.connection) };
 
         const init = new RemoteScript(
             `${name}-init`,
             {
-                connection: first.connection,
+                ...anyControlPlane,
                 script: bundledScript("cluster", "kubeadm-init.sh"),
                 environment: {
                     ...common(first),
                     CONFIG: pulumi.all([k.advertise(first), settings]).apply(([address, c]) => kubeadmInitConfig({ name: first.name, address }, c)),
                     CNI_MANIFEST: cniManifest,
+                    // Where else the cluster may already run (an API server there: never init again).
+                    OTHER_APIS: pulumi.all(k.controlPlane.slice(1).map((m) => k.advertise(m))).apply((a) => a.map((x) => `${x}:${KUBEADM_API_PORT}`).join(" ")),
                 },
                 secretEnvironment: secrets({}),
-                target: `kubeadm init on ${first.name}`,
-                triggers: [first.instanceId],
+                target: `the kubeadm cluster (init or adopt, on its first control-plane node that answers, ${first.name} first)`,
+                // A single control-plane node re-created is a new cluster; with more, the cluster outlives any one.
+                triggers: k.controlPlane.length === 1 ? [first.instanceId] : [],
                 timeoutSeconds: 1500,
             },
-            { parent: this, dependsOn: first.ready, additionalSecretOutputs: ["result"] },
+            { parent: this, dependsOn: k.controlPlane.flatMap((m) => m.ready), additionalSecretOutputs: ["result"] },
         );
         const initResult = init.result.apply((r) => JSON.parse(r) as { kubeconfig: string; caCertHash: string; cgroupDriver: CgroupDriver });
         const kubeconfig = pulumi.secret(
@@ -682,86 +742,120 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
         // Control-plane nodes join one after the other (each adds an etcd member; etcd takes one
         // learner at a time); workers join in parallel after init.
         let previousControlPlane: pulumi.Resource = init;
-        const member = (host: RuntimeHost, role: "control-plane" | "worker", index: number): RuntimeHost => {
-            const bootstrap = role === "control-plane" && index === 0;
-            // Run on a control-plane node: the first, else any other that answers, never the node itself.
+        const controlPlaneJoins: pulumi.Resource[] = [];
+        const join = (host: RuntimeHost, role: "control-plane" | "worker"): RemoteScript => {
+            // Join secrets made on a control-plane node: the first listed one (itself, when it is the
+            // first: the node that ran init joins too, a no-op), else any other that answers.
             const others = k.controlPlane.filter((m) => m !== host);
-            const runner = others[0] ?? first;
-            const alternates = others.slice(1).map((m) => m.connection);
-            let joined: pulumi.Resource;
-            let cgroupDriver: pulumi.Output<CgroupDriver>;
-            if (bootstrap) {
-                joined = init;
-                cgroupDriver = pulumi.unsecret(initResult.apply((r) => r.cgroupDriver));
-            } else {
-                // Fresh join secrets for this node, made on any surviving control-plane node (a later
-                // join must not depend on the first node, nor on init's expired token).
-                const token = new RemoteScript(
-                    `${name}-token-${host.name}`,
-                    {
-                        connection: runner.connection,
-                        alternates,
-                        script: tokenScript,
-                        environment: { ROLE: role, NODE_NAME: host.name },
-                        target: `kubeadm join secrets for ${host.name}`,
-                        triggers: [host.instanceId],
-                        timeoutSeconds: 300,
+            const runners = host === first ? [host, ...others] : others;
+            const token = new RemoteScript(
+                `${name}-token-${host.name}`,
+                {
+                    connection: runners[0].connection,
+                    alternates: runners.slice(1).map((m) => m.connection),
+                    script: tokenScript,
+                    environment: { ROLE: role, NODE_NAME: host.name },
+                    target: `kubeadm join secrets for ${host.name}`,
+                    triggers: [host.instanceId],
+                    timeoutSeconds: 300,
+                },
+                // A control-plane node's certificate key is made right before its join: each upload
+                // replaces the previous key.
+                { parent: this, dependsOn: [init, ...(role === "control-plane" ? [previousControlPlane] : [])], additionalSecretOutputs: ["result"] },
+            );
+            // The address the node's API name points at (see apiEndpoint): its own on a control-plane
+            // node, the first listed control-plane node's on a worker.
+            const apiAddress: Record<string, pulumi.Input<string>> = k.apiName ? { API_ADDRESS: k.advertise(role === "control-plane" ? host : first) } : {};
+            const joined = new RemoteScript(
+                `${name}-join-${host.name}`,
+                {
+                    connection: host.connection,
+                    script: joinScript,
+                    environment: {
+                        ...common(host),
+                        ...apiAddress,
+                        CONFIG: k.advertise(host).apply((address) => kubeadmJoinConfig({ name: host.name, address }, role === "control-plane")),
                     },
-                    // A control-plane node's certificate key is made right before its join: each upload
-                    // replaces the previous key.
-                    { parent: this, dependsOn: [init, ...(role === "control-plane" ? [previousControlPlane] : [])], additionalSecretOutputs: ["result"] },
-                );
-                const join = new RemoteScript(
-                    `${name}-join-${host.name}`,
-                    {
-                        connection: host.connection,
-                        script: joinScript,
-                        environment: {
-                            ...common(host),
-                            CONFIG: k.advertise(host).apply((address) => kubeadmJoinConfig({ name: host.name, address }, role === "control-plane")),
-                        },
-                        secretEnvironment: secrets({ JOIN: token.result }),
-                        target: `kubeadm join of ${host.name} as ${role === "control-plane" ? "a control-plane node" : "a worker"}`,
-                        triggers: [host.instanceId],
-                        timeoutSeconds: 1500,
-                        // A vanished machine is forgotten quickly (its node was removed by the node resource).
-                        deleteConnectTimeoutSeconds: 30,
-                    },
-                    { parent: this, dependsOn: [...host.ready, init, token, ...(role === "control-plane" ? [previousControlPlane] : [])] },
-                );
-                if (role === "control-plane") previousControlPlane = join;
-                joined = join;
-                cgroupDriver = join.result.apply((r) => (JSON.parse(r) as { cgroupDriver: CgroupDriver }).cgroupDriver);
+                    secretEnvironment: secrets({ JOIN: token.result }),
+                    target: `kubeadm join of ${host.name} as ${role === "control-plane" ? "a control-plane node" : "a worker"}`,
+                    triggers: [host.instanceId],
+                    timeoutSeconds: 1500,
+                    // A vanished machine is forgotten quickly (its node was removed by the node resource).
+                    deleteConnectTimeoutSeconds: 30,
+                },
+                {
+                    parent: this,
+                    // A worker's API name points at the first control-plane node: after that one joined.
+                    dependsOn: [...host.ready, init, token, ...(role === "control-plane" ? [previousControlPlane] : controlPlaneJoins.slice(0, 1))],
+                },
+            );
+            if (role === "control-plane") {
+                previousControlPlane = joined;
+                controlPlaneJoins.push(joined);
             }
+            return joined;
+        };
+        const cpJoins = k.controlPlane.map((h) => join(h, "control-plane"));
+        const workerJoins = k.workers.map((h) => join(h, "worker"));
+        // Control-plane node resources one after the other (a removal checks the etcd quorum left:
+        // removals in parallel would each count the others as still there).
+        let previousNode: pulumi.Resource | undefined;
+        const member = (host: RuntimeHost, role: "control-plane" | "worker", joined: RemoteScript): RuntimeHost => {
+            // Run on a control-plane node that answers, never the node itself (it may be the one
+            // leaving) unless it is the only one; after every control-plane node joined (any may run it).
+            const others = k.controlPlane.filter((m) => m !== host);
+            const runners = others.length > 0 ? others : [host];
             const node = new RemoteScript(
                 `${name}-node-${host.name}`,
                 {
-                    connection: bootstrap ? first.connection : runner.connection,
-                    alternates: bootstrap ? others.map((m) => m.connection) : alternates,
+                    connection: runners[0].connection,
+                    alternates: nodeAlternates(runners),
                     script: nodeScript,
                     environment: {
                         NODE_NAME: host.name,
                         ROLE: role,
                         LABELS: k.hostLabels(host),
                         TAINTS: k.nodeTaints.join("\n"),
-                        BOOTSTRAP: String(bootstrap),
                         DRAIN_TIMEOUT: String(k.drainTimeout),
                     },
                     target: `kubeadm node ${host.name}`,
                     triggers: [host.instanceId],
                     timeoutSeconds: k.drainTimeout + 180,
                 },
-                { parent: this, dependsOn: [joined] },
+                { parent: this, dependsOn: [joined, ...cpJoins, ...(role === "control-plane" && previousNode ? [previousNode] : [])] },
             );
+            if (role === "control-plane") previousNode = node;
+            const cgroupDriver = joined.result.apply((r) => (JSON.parse(r) as { cgroupDriver: CgroupDriver }).cgroupDriver);
             const runtime: RuntimeInfo = { ...host.runtime, kind: "containerd", criSocket: CONTAINERD_CRI_SOCKET, cgroupDriver, liveRestore: false, swarmReady: false };
             return { ...host, runtime, ready: [node] };
         };
         return {
-            controlPlane: k.controlPlane.map((h, i) => member(h, "control-plane", i)),
-            workers: k.workers.map((h, i) => member(h, "worker", i)),
+            controlPlane: k.controlPlane.map((h, i) => member(h, "control-plane", cpJoins[i])),
+            workers: k.workers.map((h, i) => member(h, "worker", workerJoins[i])),
             kubeconfig,
         };
     }
+}
+
+/**
+ * The alternates of a node resource: the runners after the first, or the only runner again. Never
+ * empty, so the resource is always a cluster script for the RemoteScript provider: another runner
+ * (e.g. the control plane shrinking to the node itself, or growing from it) is an update. A
+ * replace would run the old copy's delete, which removes the node from the cluster.
+ */
+function nodeAlternates(runners: Host[]): SshConnection[] {
+    return (runners.length > 1 ? runners.slice(1) : runners).map((m) => m.connection);
+}
+
+/**
+ * The name kubeadm's `controlPlaneEndpoint` gets when no `apiEndpoint` is given:
+ * `flotilla-api.<cluster name as a DNS label>.internal`. Every node resolves it through a line in
+ * its `/etc/hosts` that flotilla manages (see {@link KubernetesClusterArgs.apiEndpoint}), so it
+ * survives any one control-plane node, unlike an address baked into every kubelet's kubeconfig.
+ */
+export function kubeadmApiName(clusterName: string): string {
+    const label = clusterName.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+/, "").slice(0, 63).replace(/-+$/, "");
+    return `flotilla-api.${label || "cluster"}.internal`;
 }
 
 /** The kubeconfig with every cluster's `server:` set to `server` (k3s writes https://127.0.0.1:6443). */

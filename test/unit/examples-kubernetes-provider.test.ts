@@ -47,9 +47,10 @@ test("three EC2 machines → k3s → a provider from its kubeconfig → the app'
         "flotilla:hosts:AwsHostPool k3s",
         "flotilla:workload:PulumiKubernetesApp shop",
     ]);
-    // k3s: the first machine creates the cluster, the other two join as agents.
+    // k3s: the first machine creates the cluster (and has a join like any server: a no-op), the
+    // other two join as agents.
     const scripts = registered.filter((r) => r.type.endsWith(":RemoteScript")).map((r) => r.name);
-    expect(scripts.filter((n) => /^k3s-(init|join-)/.test(n)).sort()).toEqual(["k3s-init", "k3s-join-k3s-1", "k3s-join-k3s-2"]);
+    expect(scripts.filter((n) => /^k3s-(init|join-)/.test(n)).sort()).toEqual(["k3s-init", "k3s-join-k3s-0", "k3s-join-k3s-1", "k3s-join-k3s-2"]);
     expect(registered.filter((r) => r.type === "aws:ec2/instance:Instance")).toHaveLength(3);
 
     // The provider's kubeconfig: the cluster's, its server the first machine's public address, secret.

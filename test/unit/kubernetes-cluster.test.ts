@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_MARK, SECRET_SIG, recordResources, refusedIn, testHost, testRuntimeHost, valueOf } from "./mocks";
 import { bundledScript, bundledScriptText } from "../../lib/shared/scripts";
-import { K3S_CRI_SOCKET, KubernetesCluster, KubernetesClusterArgs, addressConflict, rewriteKubeconfigServer } from "../../lib/cluster/kubernetes";
+import { remoteScriptProvider } from "../../lib/shared/remote-script";
+import { K3S_CRI_SOCKET, KubernetesCluster, KubernetesClusterArgs, addressConflict, kubeadmApiName, rewriteKubeconfigServer } from "../../lib/cluster/kubernetes";
 import { Ipv4Subnet, parseCidr } from "../../lib/core/ipv4";
 import { KUBERNETES_PORTS, isKubernetesCluster } from "../../lib/core/cluster";
 import { Host } from "../../lib/core/host";
@@ -33,6 +34,28 @@ const registered = recordResources((_type, name) => {
 });
 beforeEach(() => registered.splice(0));
 const refused = refusedIn(registered);
+const remote = remoteScriptProvider as Required<typeof remoteScriptProvider>;
+
+/**
+ * What the RemoteScript provider decides for a resource between two programs (its recorded inputs
+ * before and after): `replaces` empty means an update or nothing, never a re-created resource.
+ */
+async function providerDiff(before: Record<string, any>, after: Record<string, any>) {
+    const plain = (r: Record<string, any>) => ({
+        ...r,
+        alternates: r.alternates?.value ?? r.alternates,
+        secretEnvironment: r.secretEnvironment?.value ?? r.secretEnvironment,
+        privateKey: "K",
+    });
+    return remote.diff("id", { ...plain(before), machineId: "x", result: "{}" } as never, plain(after));
+}
+
+/** The resources registered, by name (the list emptied for the next program). */
+function taken(): Map<string, Record<string, any>> {
+    const all = new Map(registered.map((r) => [r.name, r.inputs as Record<string, any>]));
+    registered.splice(0);
+    return all;
+}
 
 const host = (name: string, address: string): Host => testHost(name, address, { provider: "lab", labels: { zone: "z1" } });
 const hosts = (n: number, prefix = "s", base = 2) => Array.from({ length: n }, (_, i) => host(`${prefix}${i}`, `10.0.0.${base + i}`));
@@ -55,14 +78,15 @@ const byName = (name: string) => {
 describe("KubernetesCluster (k3s)", () => {
     test("1 server + 2 agents: init, a join per agent, a node resource per node", async () => {
         await settle(new KubernetesCluster("k", k3s({ controlPlane: hosts(1), workers: hosts(2, "w", 10) })));
-        expect(registered.map((r) => r.name).sort()).toEqual(["k", "k-init", "k-join-w0", "k-join-w1", "k-node-s0", "k-node-w0", "k-node-w1"].sort());
+        // The server that ran cluster-init has a join too (a no-op): no server is special afterwards.
+        expect(registered.map((r) => r.name).sort()).toEqual(["k", "k-init", "k-join-s0", "k-join-w0", "k-join-w1", "k-node-s0", "k-node-w0", "k-node-w1"].sort());
         expect(registered.find((r) => r.name === "k")?.type).toBe("flotilla:cluster:KubernetesCluster");
     });
 
     test("3 servers + 1 agent: the exact resources", async () => {
         await settle(new KubernetesCluster("k", k3s({ controlPlane: hosts(3), workers: hosts(1, "w", 10) })));
         expect(registered.map((r) => r.name).sort()).toEqual(
-            ["k", "k-init", "k-join-s1", "k-join-s2", "k-join-w0", "k-node-s0", "k-node-s1", "k-node-s2", "k-node-w0"].sort(),
+            ["k", "k-init", "k-join-s0", "k-join-s1", "k-join-s2", "k-join-w0", "k-node-s0", "k-node-s1", "k-node-s2", "k-node-w0"].sort(),
         );
     });
 
@@ -157,7 +181,7 @@ describe("KubernetesCluster (k3s)", () => {
         expect(init.environment).toMatchObject({ SOURCE: "airgap", AIRGAP_BINARY: "http://10.0.0.1/k3s", AIRGAP_IMAGES: "/opt/k3s-airgap-images-amd64.tar.zst" });
     });
 
-    test("node resources: run on the first server with the other servers as alternates, bounded drain", async () => {
+    test("node resources: run on another server (the first listed other than the node), bounded drain", async () => {
         await settle(new KubernetesCluster("k", k3s({ controlPlane: hosts(3), workers: hosts(1, "w", 10), nodeTaints: ["a=b:NoSchedule"], drainTimeoutSeconds: 120 })));
         const s1 = byName("k-node-s1");
         expect(s1.connection.host).toBe("10.0.0.2");
@@ -168,10 +192,16 @@ describe("KubernetesCluster (k3s)", () => {
             ROLE: "agent",
             LABELS: "provider=lab\npool=p\nzone=z1",
             TAINTS: "a=b:NoSchedule",
-            BOOTSTRAP: "false",
             DRAIN_TIMEOUT: "120",
         });
-        expect(byName("k-node-s0").environment).toMatchObject({ ROLE: "server", BOOTSTRAP: "true" });
+        // The first server's node resource runs on the others, like every server's (no bootstrap flag).
+        const s0 = byName("k-node-s0");
+        expect([s0.connection.host, s0.alternates.value.map((a: any) => a.connection.host), s0.environment.ROLE, s0.environment.BOOTSTRAP]).toEqual([
+            "10.0.0.3",
+            ["10.0.0.4"],
+            "server",
+            undefined,
+        ]);
         const text = bundledScriptText(byName("k-node-w0").scriptRef);
         expect(text).toContain("--ignore-daemonsets --delete-emptydir-data --timeout=\"${DRAIN_TIMEOUT}s\"");
         expect(text).toContain("would break etcd quorum");
@@ -192,7 +222,8 @@ describe("KubernetesCluster (k3s)", () => {
         expect(c.controlPlane.map((h) => h.name)).toEqual(["s0"]);
         expect(c.workers[0].runtime).toMatchObject({ kind: "containerd", criSocket: K3S_CRI_SOCKET });
         expect(await valueOf(c.workers[0].runtime.cgroupDriver)).toBe("cgroupfs");
-        expect(await valueOf(c.controlPlane[0].runtime.cgroupDriver)).toBe("systemd");
+        // Every node's driver comes from its own join (the first server's too).
+        expect(await valueOf(c.controlPlane[0].runtime.cgroupDriver)).toBe("cgroupfs");
         expect(await valueOf(c.workers[0].ready[0].urn)).toContain("k-node-w0");
     });
 
@@ -216,6 +247,54 @@ describe("KubernetesCluster (k3s)", () => {
         expect(addressConflict("10.43.0.1", nets)).toBe("serviceCidr 10.43.0.0/16");
         expect(addressConflict("10.44.0.1", nets)).toBeUndefined();
         expect(addressConflict("k8s.example.net", nets)).toBeUndefined();
+    });
+
+    test("init: on the first server, else the others; cluster-init only when no other server answers (the script adopts a member, refuses a newcomer)", async () => {
+        await settle(new KubernetesCluster("k", k3s({ controlPlane: hosts(3) })));
+        const init = byName("k-init");
+        expect([init.connection.host, init.alternates.value.map((a: any) => a.connection.host), init.triggers]).toEqual(["10.0.0.2", ["10.0.0.3", "10.0.0.4"], []]);
+        expect(init.environment.OTHER_SERVERS).toBe("10.0.0.3:6443 10.0.0.4:6443");
+        // The first server joins too (a no-op on the machine that ran cluster-init), through another server.
+        expect(byName("k-join-s0").environment.CONFIG).toContain('server: "https://10.0.0.3:6443"');
+        expect(byName("k-join-s0").environment.CONFIG).not.toContain("cluster-init");
+        const text = bundledScriptText(init.scriptRef);
+        expect(text).toContain("adopting it (no cluster-init)");
+        expect(text).toContain("cluster-init never runs on a cluster that exists");
+        expect(text).toMatch(/delete\) log "the cluster goes with its servers/);
+        // A member's k3s is not restarted when only the server it joins through changes.
+        expect(bundledScriptText(byName("k-join-s1").scriptRef)).toContain("grep -v -e '^server:' -e '^cluster-init:' -e '^token-file:'");
+        // A single server re-created is a new cluster: then the init follows its machine.
+        registered.splice(0);
+        await settle(new KubernetesCluster("k", k3s({ controlPlane: hosts(1) })));
+        expect(byName("k-init").triggers).toHaveLength(1);
+        expect(byName("k-join-s0").environment.CONFIG).not.toContain("server:");
+    });
+
+    test("the first server removed and a new one added ([s0, s1, s2] → [s1, s2, s3]): only s0's resources go, s3's come, the rest are updated, never replaced", async () => {
+        const all = hosts(4);
+        const agent = hosts(1, "w", 10);
+        await settle(new KubernetesCluster("k", k3s({ controlPlane: all.slice(0, 3), workers: agent })));
+        const before = taken();
+        await settle(new KubernetesCluster("k", k3s({ controlPlane: all.slice(1, 4), workers: agent })));
+        const after = taken();
+        expect([...before.keys()].filter((n) => !after.has(n)).sort()).toEqual(["k-join-s0", "k-node-s0"]);
+        expect([...after.keys()].filter((n) => !before.has(n)).sort()).toEqual(["k-join-s3", "k-node-s3"]);
+        for (const name of [...before.keys()].filter((n) => after.has(n) && n !== "k")) {
+            expect([name, (await providerDiff(before.get(name)!, after.get(name)!)).replaces]).toEqual([name, []]);
+        }
+        // The init moves to s1 (an update: it adopts the cluster there, no second cluster-init).
+        const init = after.get("k-init")!;
+        expect([init.connection.host, init.environment.NODE_NAME, init.environment.OTHER_SERVERS]).toEqual(["10.0.0.3", "s1", "10.0.0.4:6443 10.0.0.5:6443"]);
+        expect((await providerDiff(before.get("k-init")!, init)).changes).toBe(true);
+        // Joins go through a surviving server: s1's through s2 now, the agent's through s1, the new one's through s1.
+        expect(after.get("k-join-s1")!.environment.CONFIG).toContain('server: "https://10.0.0.4:6443"');
+        expect(after.get("k-join-w0")!.environment.CONFIG).toContain('server: "https://10.0.0.3:6443"');
+        expect(after.get("k-join-s3")!.environment.CONFIG).toContain('server: "https://10.0.0.3:6443"');
+        expect(after.get("k-join-s3")!.environment.CONFIG).not.toContain("cluster-init");
+        // s0's removal runs on the servers that were left then (its stored connection: s1, else s2).
+        const n0 = before.get("k-node-s0")!;
+        expect([n0.connection.host, n0.alternates.value.map((a: any) => a.connection.host)]).toEqual(["10.0.0.3", ["10.0.0.4"]]);
+        expect(bundledScriptText(n0.scriptRef)).toContain("the last server: the cluster goes with it");
     });
 
     const T = 'flotilla:cluster:KubernetesCluster "k": invalid';
@@ -301,18 +380,40 @@ describe("KubernetesCluster (kubeadm)", () => {
         return r.secretEnvironment.value[key] as string;
     };
 
-    test("1 control plane + 2 workers: init, a token + join per other node, a node resource per node", async () => {
+    test("1 control plane + 2 workers: init, a token + join + node resource per node (the first control-plane node's too)", async () => {
         await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(1), workers: nodes(2, "w", 10) })));
         expect(registered.map((r) => r.name).sort()).toEqual(
-            ["k", "k-init", "k-token-w0", "k-join-w0", "k-token-w1", "k-join-w1", "k-node-c0", "k-node-w0", "k-node-w1"].sort(),
+            ["k", "k-init", "k-token-c0", "k-join-c0", "k-token-w0", "k-join-w0", "k-token-w1", "k-join-w1", "k-node-c0", "k-node-w0", "k-node-w1"].sort(),
         );
     });
 
     test("3 control-plane nodes + 1 worker: the exact resources; join secrets from any other control-plane node", async () => {
         await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(3), workers: nodes(1, "w", 10) })));
         expect(registered.map((r) => r.name).sort()).toEqual(
-            ["k", "k-init", "k-token-c1", "k-join-c1", "k-token-c2", "k-join-c2", "k-token-w0", "k-join-w0", "k-node-c0", "k-node-c1", "k-node-c2", "k-node-w0"].sort(),
+            [
+                "k",
+                "k-init",
+                "k-token-c0",
+                "k-join-c0",
+                "k-token-c1",
+                "k-join-c1",
+                "k-token-c2",
+                "k-join-c2",
+                "k-token-w0",
+                "k-join-w0",
+                "k-node-c0",
+                "k-node-c1",
+                "k-node-c2",
+                "k-node-w0",
+            ].sort(),
         );
+        // The init is about the cluster: on c0, else c1, c2; no trigger (the cluster outlives any one node).
+        const init = byName("k-init");
+        expect([init.connection.host, init.alternates.value.map((a: any) => a.connection.host), init.triggers]).toEqual(["10.0.0.2", ["10.0.0.3", "10.0.0.4"], []]);
+        expect(init.environment.OTHER_APIS).toBe("10.0.0.3:6443 10.0.0.4:6443");
+        // The first node's join secrets are made on itself (it ran init), else c1, c2.
+        const t0 = byName("k-token-c0");
+        expect([t0.connection.host, t0.alternates.value.map((a: any) => a.connection.host)]).toEqual(["10.0.0.2", ["10.0.0.3", "10.0.0.4"]]);
         // The token for c1 runs on c0, else c2 (never c1 itself); for the worker on c0, else c1, c2.
         const t1 = byName("k-token-c1");
         expect([t1.connection.host, t1.alternates.value.map((a: any) => a.connection.host)]).toEqual(["10.0.0.2", ["10.0.0.4"]]);
@@ -320,15 +421,15 @@ describe("KubernetesCluster (kubeadm)", () => {
         const tw = byName("k-token-w0");
         expect([tw.connection.host, tw.alternates.value.map((a: any) => a.connection.host)]).toEqual(["10.0.0.2", ["10.0.0.3", "10.0.0.4"]]);
         expect(tw.environment.ROLE).toBe("worker");
-        // The first node's resource runs on it, with the others as alternates.
+        // Every node resource runs on the other control-plane nodes (the first node's too); no bootstrap flag.
         const n0 = byName("k-node-c0");
-        expect([n0.connection.host, n0.alternates.value.map((a: any) => a.connection.host), n0.environment.BOOTSTRAP]).toEqual(["10.0.0.2", ["10.0.0.3", "10.0.0.4"], "true"]);
+        expect([n0.connection.host, n0.alternates.value.map((a: any) => a.connection.host), n0.environment.BOOTSTRAP]).toEqual(["10.0.0.3", ["10.0.0.4"], undefined]);
         const n1 = byName("k-node-c1");
         expect([n1.connection.host, n1.alternates.value.map((a: any) => a.connection.host), n1.environment.ROLE, n1.environment.BOOTSTRAP]).toEqual([
             "10.0.0.2",
             ["10.0.0.4"],
             "control-plane",
-            "false",
+            undefined,
         ]);
     });
 
@@ -432,7 +533,8 @@ describe("KubernetesCluster (kubeadm)", () => {
         expect(cluster.ports).toEqual(KUBERNETES_PORTS);
         expect(cluster.workers[0].runtime).toMatchObject({ kind: "containerd", criSocket: "unix:///run/containerd/containerd.sock", liveRestore: false, swarmReady: false });
         expect(await valueOf(pulumi.output(cluster.workers[0].runtime.cgroupDriver))).toBe("cgroupfs");
-        expect(await valueOf(pulumi.output(cluster.controlPlane[0].runtime.cgroupDriver))).toBe("systemd");
+        // From the node's own join (the first control-plane node's too).
+        expect(await valueOf(pulumi.output(cluster.controlPlane[0].runtime.cgroupDriver))).toBe("cgroupfs");
         const none = new KubernetesCluster("n", kubeadm({ controlPlane: nodes(1, "n"), flannelBackend: "none" }));
         expect(none.ports.map((p) => p.port)).not.toContain(8472);
     });
@@ -440,7 +542,7 @@ describe("KubernetesCluster (kubeadm)", () => {
     test("node resources: labels from the host and the cluster, taints, bounded drain", async () => {
         await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(1), workers: nodes(1, "w", 10), nodeLabels: { env: "t" }, nodeTaints: ["dedicated=db:NoSchedule"], drainTimeoutSeconds: 60 })));
         const n = byName("k-node-w0");
-        expect(n.environment).toEqual({ NODE_NAME: "w0", ROLE: "worker", LABELS: "provider=lab\npool=p\nzone=z1\nenv=t", TAINTS: "dedicated=db:NoSchedule", BOOTSTRAP: "false", DRAIN_TIMEOUT: "60" });
+        expect(n.environment).toEqual({ NODE_NAME: "w0", ROLE: "worker", LABELS: "provider=lab\npool=p\nzone=z1\nenv=t", TAINTS: "dedicated=db:NoSchedule", DRAIN_TIMEOUT: "60" });
         expect(n.timeoutSeconds).toBe(240);
     });
 
@@ -451,6 +553,118 @@ describe("KubernetesCluster (kubeadm)", () => {
         expect(text).toContain("install_from_packages()");
         expect(text).not.toMatch(/^# flotilla:include /m);
         expect(byName("k-token-w0").scriptRef).toBe("cluster/kubeadm-token.sh");
+    });
+
+    test("no apiEndpoint: controlPlaneEndpoint is a stable name in the SANs, resolved on every node to itself (control plane) or the first control-plane node (worker)", async () => {
+        const cluster = new KubernetesCluster("k", kubeadm({ controlPlane: nodes(3), workers: nodes(1, "w", 10) }));
+        await settle(cluster);
+        const config = byName("k-init").environment.CONFIG as string;
+        expect(config.split("\n")).toContain('controlPlaneEndpoint: "flotilla-api.k.internal:6443"');
+        expect(config.split("\n")).toContain('    - "flotilla-api.k.internal"');
+        expect(config).not.toContain('controlPlaneEndpoint: "10.0.0.2');
+        for (const n of ["k-init", "k-join-c0", "k-join-c1", "k-join-c2", "k-join-w0"]) expect([n, byName(n).environment.API_NAME]).toEqual([n, "flotilla-api.k.internal"]);
+        expect(["c0", "c1", "c2", "w0"].map((h) => byName(`k-join-${h}`).environment.API_ADDRESS)).toEqual(["10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.2"]);
+        // Clients get a control-plane node's address (the first listed), not the name only nodes resolve.
+        expect(await valueOf(cluster.apiEndpoint)).toBe("10.0.0.2");
+        expect(await valueOf(cluster.kubeconfig)).toContain("server: https://10.0.0.2:6443");
+        const text = bundledScriptText(byName("k-join-w0").scriptRef);
+        expect(text).toContain('api_endpoint_point "${DISCOVERY_ENDPOINT%:*}"');
+        expect(text).toContain('api_endpoint_point "${API_ADDRESS:-$NODE_IP}"');
+        expect(text).toContain("/var/lib/kubelet/pods/*/etc-hosts");
+        expect(text).toContain("Before=kubelet.service");
+        // With a load balancer none of it: the endpoint is the load balancer.
+        registered.splice(0);
+        await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(3), workers: nodes(1, "w", 10), apiEndpoint: "lb.example.net" })));
+        expect(byName("k-init").environment.CONFIG).toContain('controlPlaneEndpoint: "lb.example.net:6443"');
+        expect(byName("k-init").environment.CONFIG).not.toContain("flotilla-api");
+        for (const n of ["k-init", "k-join-c0", "k-join-w0"]) expect([n, byName(n).environment.API_NAME, byName(n).environment.API_ADDRESS]).toEqual([n, undefined, undefined]);
+    });
+
+    test("kubeadmApiName: a valid DNS name from any cluster name", () => {
+        expect(kubeadmApiName("k8s")).toBe("flotilla-api.k8s.internal");
+        expect(kubeadmApiName("My_Cluster.prod")).toBe("flotilla-api.my-cluster-prod.internal");
+        expect(kubeadmApiName("__")).toBe("flotilla-api.cluster.internal");
+        const long = kubeadmApiName(`${"a".repeat(62)}-b${"c".repeat(10)}`);
+        expect(long).toBe(`flotilla-api.${"a".repeat(62)}.internal`);
+        for (const n of [kubeadmApiName("k8s"), kubeadmApiName("My_Cluster.prod"), long]) {
+            expect(n.split(".").every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l))).toBe(true);
+        }
+    });
+
+    test("init adopts or refuses, never inits twice; deleting it resets nothing; a single control-plane node's init follows its machine", async () => {
+        await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(1), workers: nodes(1, "w", 10) })));
+        const init = byName("k-init");
+        expect([init.alternates, init.triggers]).toEqual([undefined, expect.arrayContaining([expect.any(String)])]);
+        expect(init.environment.OTHER_APIS).toBe("");
+        // The only control-plane node's own resource runs on it (itself as its alternate: always a cluster script).
+        expect([byName("k-node-c0").connection.host, byName("k-node-c0").alternates.value.map((a: any) => a.connection.host)]).toEqual(["10.0.0.2", ["10.0.0.2"]]);
+        const text = bundledScriptText(init.scriptRef);
+        expect(text).toContain("adopting it (no kubeadm init)");
+        expect(text).toContain("kubeadm init never runs on a cluster that exists");
+        expect(text).toContain('[ "$FLOTILLA_PHASE" = create ] ||');
+        expect(text).toMatch(/delete\) log "the cluster goes with its control-plane nodes/);
+        expect(text).not.toMatch(/delete\) reset_node/);
+        // The join of every node (the first's too) resets it when deleted; the last control-plane
+        // node's removal leaves the cluster alone.
+        expect(bundledScriptText(byName("k-join-c0").scriptRef)).toMatch(/delete\) reset_node/);
+        expect(bundledScriptText(byName("k-node-c0").scriptRef)).toContain("is the last control-plane node: the cluster goes with it");
+    });
+
+    test("the first control-plane node removed and a new one added ([c0, c1, c2] → [c1, c2, c3]): only c0's resources go, c3's come, the rest are updated, never replaced", async () => {
+        const all = nodes(4);
+        const worker = nodes(1, "w", 10);
+        await settle(new KubernetesCluster("k", kubeadm({ controlPlane: all.slice(0, 3), workers: worker })));
+        const before = taken();
+        const cluster = new KubernetesCluster("k", kubeadm({ controlPlane: all.slice(1, 4), workers: worker }));
+        await settle(cluster);
+        const after = taken();
+        expect([...before.keys()].filter((n) => !after.has(n)).sort()).toEqual(["k-join-c0", "k-node-c0", "k-token-c0"]);
+        expect([...after.keys()].filter((n) => !before.has(n)).sort()).toEqual(["k-join-c3", "k-node-c3", "k-token-c3"]);
+        for (const name of [...before.keys()].filter((n) => after.has(n) && n !== "k")) {
+            expect([name, (await providerDiff(before.get(name)!, after.get(name)!)).replaces]).toEqual([name, []]);
+        }
+        // The init moves to c1 by an update (it adopts the cluster there: same CA, no second init).
+        const init = after.get("k-init")!;
+        expect([init.connection.host, init.alternates.value.map((a: any) => a.connection.host), init.environment.NODE_NAME]).toEqual(["10.0.0.3", ["10.0.0.4", "10.0.0.5"], "c1"]);
+        expect(init.environment.OTHER_APIS).toBe("10.0.0.4:6443 10.0.0.5:6443");
+        expect((await providerDiff(before.get("k-init")!, init)).changes).toBe(true);
+        // The API name does not move on the control plane; the worker's follows c1 (an update of its join, before c0's removal).
+        expect(after.get("k-init")!.environment.CONFIG).toContain('controlPlaneEndpoint: "flotilla-api.k.internal:6443"');
+        for (const n of ["k-join-c1", "k-join-c2"]) expect([n, (await providerDiff(before.get(n)!, after.get(n)!)).changes]).toEqual([n, false]);
+        expect([before.get("k-join-w0")!.environment.API_ADDRESS, after.get("k-join-w0")!.environment.API_ADDRESS]).toEqual(["10.0.0.2", "10.0.0.3"]);
+        expect(await providerDiff(before.get("k-join-w0")!, after.get("k-join-w0")!)).toEqual({ changes: true, replaces: [] });
+        // The new node's join secrets come from a survivor (c1, else c2); it points the name at itself.
+        const t3 = after.get("k-token-c3")!;
+        expect([t3.connection.host, t3.alternates.value.map((a: any) => a.connection.host), t3.environment.ROLE]).toEqual(["10.0.0.3", ["10.0.0.4"], "control-plane"]);
+        expect(after.get("k-join-c3")!.environment.API_ADDRESS).toBe("10.0.0.5");
+        // c0's removal (drain, etcd member) runs on the control-plane nodes there were (c1, else c2); its join's delete resets it.
+        const n0 = before.get("k-node-c0")!;
+        expect([n0.connection.host, n0.alternates.value.map((a: any) => a.connection.host), n0.environment.ROLE]).toEqual(["10.0.0.3", ["10.0.0.4"], "control-plane"]);
+        expect(before.get("k-join-c0")!.connection.host).toBe("10.0.0.2");
+        // Clients follow: the kubeconfig names c1 now.
+        expect(await valueOf(cluster.apiEndpoint)).toBe("10.0.0.3");
+        expect(await valueOf(cluster.kubeconfig)).toContain("server: https://10.0.0.3:6443");
+    });
+
+    test("the control plane shrinking to one node and growing again ([c1, c2, c3] → [c1] → [c1, c2, c3]): the survivor's resources are updated, never replaced", async () => {
+        const all = nodes(4);
+        const worker = nodes(1, "w", 10);
+        const program = (cp: number[]) => settle(new KubernetesCluster("k", kubeadm({ controlPlane: cp.map((i) => all[i]), workers: worker })));
+        await program([1, 2, 3]);
+        const three = taken();
+        await program([1]);
+        const one = taken();
+        await program([1, 2, 3]);
+        const again = taken();
+        for (const name of ["k-token-c1", "k-join-c1", "k-node-c1", "k-token-w0", "k-join-w0", "k-node-w0"]) {
+            expect([name, (await providerDiff(three.get(name)!, one.get(name)!)).replaces]).toEqual([name, []]);
+            expect([name, (await providerDiff(one.get(name)!, again.get(name)!)).replaces]).toEqual([name, []]);
+        }
+        // c1's node resource runs on c1 itself once it is alone (a replace would run the old copy's
+        // delete on c2: c1 drained and its etcd member removed).
+        expect(one.get("k-node-c1")!.connection.host).toBe("10.0.0.3");
+        // The init follows the single node's machine from then on (a replace: it adopts, deleting it resets nothing).
+        expect((await providerDiff(three.get("k-init")!, one.get("k-init")!)).replaces).toEqual(["triggers"]);
     });
 
     const T = 'flotilla:cluster:KubernetesCluster "k": invalid';

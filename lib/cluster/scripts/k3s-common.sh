@@ -38,14 +38,27 @@ write_if_changed() {
     return 0
 }
 
-# Writes the config (and the token file when a token is given); returns 0 when anything changed.
+# True when this node already runs k3s and is Ready (a member of the cluster).
+k3s_member() { systemctl is-active --quiet "$(k3s_unit)" && node_is_ready "$NODE_NAME"; }
+
+# A config without the lines k3s reads only to create or join the cluster (server, cluster-init,
+# token-file): what a member's restart depends on.
+k3s_settled_config() { grep -v -e '^server:' -e '^cluster-init:' -e '^token-file:' <<<"$1" || true; }
+
+# Writes the config (and the token file when a token is given); returns 0 when k3s must restart.
+# On a member, only a change outside the create/join lines counts: the server it joined through
+# may change (the first server removed) without restarting anything.
 k3s_write_config() {
-    local changed=1 config=${CONFIG:?}
+    local changed=1 config=${CONFIG:?} old="" member=false
+    if k3s_member; then member=true; fi
+    [ ! -f "$K3S_CONFIG" ] || old=$(cat "$K3S_CONFIG")
     if [ -n "${CLUSTER_TOKEN:-}" ]; then
-        write_if_changed "$K3S_TOKEN_FILE" "$CLUSTER_TOKEN" && changed=0
+        if write_if_changed "$K3S_TOKEN_FILE" "$CLUSTER_TOKEN" && [ "$member" = false ]; then changed=0; fi
         config="$config"$'\n'"token-file: $K3S_TOKEN_FILE"
     fi
-    write_if_changed "$K3S_CONFIG" "$config" && changed=0
+    if write_if_changed "$K3S_CONFIG" "$config"; then
+        if [ "$member" = false ] || [ "$(k3s_settled_config "$old")" != "$(k3s_settled_config "$config")" ]; then changed=0; fi
+    fi
     return "$changed"
 }
 

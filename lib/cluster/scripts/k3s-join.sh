@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Joins this node to the k3s cluster as a server (embedded etcd member) or an agent
+# Joins this node to the k3s cluster as a server (embedded etcd member; the server that ran
+# cluster-init too, a no-op) or an agent
 # (create/update), checks it (read: k3s active and the node Ready), or removes k3s (delete: after
 # the node resource drained and deleted it). Idempotent: a node already running this version and
 # configuration is left alone. Waits (bounded) for the node to be Ready. Prints, as its last line,
 # JSON with the node name and the cgroup driver.
-# Environment: see k3s-common.sh (CONFIG names the first server with `server:`); READY_TIMEOUT;
+# Environment: see k3s-common.sh (CONFIG names the server to join through with `server:`, the first
+# listed other than the node; a member is not restarted when only that changes); READY_TIMEOUT;
 # secret: CLUSTER_TOKEN.
 set -euo pipefail
 export LOG_TAG=k3s

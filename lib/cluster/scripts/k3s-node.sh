@@ -5,14 +5,15 @@
 # cordoned, drained (bounded: `kubectl drain --ignore-daemonsets --delete-emptydir-data`) and
 # deleted from the node list (k3s then removes its etcd member). A node that is not Ready (its
 # machine stopped or gone) is drained with --force and deleted even when its pods never report
-# gone. The first server is never removed (the cluster dies with it). The node itself uninstalls
-# k3s afterwards (its join resource is deleted after this one).
+# gone. The first server is removed like any other; the last one is left alone (the cluster goes
+# with it). The node itself uninstalls k3s afterwards (its join resource is deleted after this one).
+# Runs on a server other than the node itself (itself when it is the only server).
 # Environment: NODE_NAME, ROLE (server|agent), LABELS (lines of key=value), TAINTS (lines of
-# key=value:Effect), BOOTSTRAP (true for the first server), DRAIN_TIMEOUT (seconds).
+# key=value:Effect), DRAIN_TIMEOUT (seconds).
 set -euo pipefail
 export LOG_TAG=k3s
 # flotilla:include common.sh
-: "${FLOTILLA_PHASE:?}" "${NODE_NAME:?}" "${ROLE:?}" "${BOOTSTRAP:?}" "${DRAIN_TIMEOUT:?}"
+: "${FLOTILLA_PHASE:?}" "${NODE_NAME:?}" "${ROLE:?}" "${DRAIN_TIMEOUT:?}"
 
 kc() { k3s kubectl "$@"; }
 # flotilla:include kubernetes-node-common.sh
@@ -27,7 +28,10 @@ case "$FLOTILLA_PHASE" in
         [ "$(ready_status "$NODE_NAME")" = True ] || exit 3
         ;;
     delete)
-        [ "$BOOTSTRAP" = true ] && exit 0
+        if [ "$ROLE" = server ] && last_member node-role.kubernetes.io/etcd=true; then
+            log "$NODE_NAME is the last server: the cluster goes with it, nothing to remove"
+            exit 0
+        fi
         node_exists || { log "$NODE_NAME is not in the cluster any more"; exit 0; }
         [ "$ROLE" != server ] || check_quorum node-role.kubernetes.io/etcd=true "server" "servers"
         node_remove

@@ -14,6 +14,8 @@
 #   GUARD_CIDRS      the Service and pod networks (space-separated), routed to an empty bridge
 #                    inside a container machine (see docs/kubernetes-lab.md, failure 5)
 #   NODE_NAME, NODE_IP
+#   API_NAME         the cluster's controlPlaneEndpoint name when no apiEndpoint is given (every node
+#                    resolves it through a line flotilla manages in /etc/hosts), else unset
 #   READY_TIMEOUT    seconds each bounded wait may take (default 300)
 # Secret: CRI_CONFIG (containerd's CRI plugin section with the registry credentials, placeholders
 #   __SYSTEMD_CGROUP__, __IN_CONTAINER__), BUNDLE_AUTH (curl config line `user = "name:password"`
@@ -369,6 +371,82 @@ wait_ready() {
     log "node $NODE_NAME is Ready"
 }
 
+# ---- the API name (controlPlaneEndpoint without a load balancer) --------------------------------
+
+readonly API_ENDPOINT_STATE=/etc/flotilla/api-endpoint
+readonly API_ENDPOINT_HELPER=/usr/local/sbin/flotilla-api-endpoint
+readonly API_ENDPOINT_UNIT=/etc/systemd/system/flotilla-api-endpoint.service
+
+# api_endpoint_point ADDRESS: API_NAME resolves to ADDRESS on this machine, through a marked line of
+# /etc/hosts (written in place: in a container machine it is a bind mount) that a oneshot unit
+# restores at every boot (Docker and cloud-init may rewrite /etc/hosts), also in the hosts files of
+# the host-network pods (kube-proxy's is a copy made when the pod started). No-op without API_NAME.
+api_endpoint_point() {
+    [ -n "${API_NAME:-}" ] || return 0
+    local address=$1 changed=1
+    [ -n "$address" ] || die "no address for the API name $API_NAME"
+    printf '%s %s\n' "$address" "$API_NAME" | put "$API_ENDPOINT_STATE" 0644 && changed=0
+    put "$API_ENDPOINT_HELPER" 0755 <<'EOF' && changed=0
+#!/bin/sh
+# Written by flotilla (KubernetesCluster, kubeadm): the cluster's API name in /etc/hosts (and in the
+# host-network pods' copies of it), from /etc/flotilla/api-endpoint ("address name").
+set -eu
+state=/etc/flotilla/api-endpoint
+mark='# flotilla-api-endpoint'
+[ -s "$state" ] || exit 0
+line="$(cat "$state") $mark"
+for f in /etc/hosts /var/lib/kubelet/pods/*/etc-hosts; do
+    [ -f "$f" ] || continue
+    if [ "$f" != /etc/hosts ] && ! grep -qF "$mark" "$f"; then continue; fi
+    if grep -qxF "$line" "$f" && [ "$(grep -cF "$mark" "$f")" = 1 ]; then continue; fi
+    rest=$(grep -vF "$mark" "$f" || true)
+    # In place (not a rename): a bind-mounted file keeps its inode.
+    printf '%s\n%s\n' "$rest" "$line" >"$f"
+done
+EOF
+    put "$API_ENDPOINT_UNIT" 0644 <<'EOF' && changed=0
+[Unit]
+Description=flotilla: the Kubernetes API name in /etc/hosts (KubernetesCluster, kubeadm)
+DefaultDependencies=no
+After=local-fs.target cloud-init.service
+Before=kubelet.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/flotilla-api-endpoint
+
+[Install]
+WantedBy=multi-user.target
+EOF
+    if [ "$changed" = 0 ]; then
+        systemctl daemon-reload
+        systemctl enable --quiet flotilla-api-endpoint.service
+    fi
+    "$API_ENDPOINT_HELPER" || die "cannot write $API_NAME into /etc/hosts"
+    getent hosts "$API_NAME" | grep -q "^$address " || die "$API_NAME does not resolve to $address after writing /etc/hosts: $(getent hosts "$API_NAME" || echo nothing)"
+    [ "$changed" = 1 ] || log "$API_NAME resolves to $address on this machine"
+}
+
+# Removes the API name line, its unit and helper (the machine leaves the cluster).
+api_endpoint_remove() {
+    [ -e "$API_ENDPOINT_STATE" ] || [ -e "$API_ENDPOINT_HELPER" ] || return 0
+    systemctl disable --quiet flotilla-api-endpoint.service >/dev/null 2>&1 || true
+    rm -f "$API_ENDPOINT_UNIT" "$API_ENDPOINT_HELPER" "$API_ENDPOINT_STATE"
+    systemctl daemon-reload || true
+    if grep -qF '# flotilla-api-endpoint' /etc/hosts; then
+        local rest
+        rest=$(grep -vF '# flotilla-api-endpoint' /etc/hosts || true)
+        printf '%s\n' "$rest" >/etc/hosts
+    fi
+}
+
+# This machine's node name when it is a node (its kubelet's client certificate), else empty.
+kubelet_node_name() {
+    openssl x509 -noout -subject -in /var/lib/kubelet/pki/kubelet-client-current.pem 2>/dev/null |
+        sed -n 's/.*CN *= *system:node:\([^,/]*\).*/\1/p'
+}
+
 # Leaves the cluster on this machine: kubeadm reset (the etcd member, if any, was removed by the
 # node resource on a surviving control-plane node), CNI state and the kubelet stopped.
 reset_node() {
@@ -380,6 +458,7 @@ reset_node() {
     ip link delete cni0 >/dev/null 2>&1 || true
     ip link delete flannel.1 >/dev/null 2>&1 || true
     rm -rf "$KUBEADM_STATE"
+    api_endpoint_remove
     log "left the cluster (kubeadm reset)"
 }
 

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Creates the Kubernetes cluster on its first control-plane node with `kubeadm init`
-# (FLOTILLA_PHASE create/update), after preparing the node (kubeadm-common.sh); applies the pod
-# network (flannel DaemonSet; the per-node CNI configuration is written by each node), makes
+# The kubeadm cluster (FLOTILLA_PHASE create/update), run on the first listed control-plane node
+# that answers. On a control-plane node of the cluster (it ran init before, or joined it) it ADOPTS
+# the cluster: no kubeadm init. Otherwise, when an API server answers on another control-plane
+# address (OTHER_APIS), it refuses (a node new to the cluster joins; it must not be listed first);
+# else, in the create phase only, it creates the cluster with `kubeadm init` on this node (after
+# preparing it, kubeadm-common.sh; API_NAME, when set, resolving to this node first). Then it applies
+# the pod network (flannel DaemonSet; the per-node CNI configuration is written by each node), makes
 # CoreDNS serve cluster names only when the node's resolver is a loopback address (it would loop),
-# and waits (bounded) until the node is Ready. Idempotent: a node that is already the control
-# plane is not initialised again. Prints, as its last line, JSON with the admin kubeconfig, the CA
-# public key hash (for CA-pinned joins) and the kubelet's cgroup driver (the component keeps that
-# line secret). read: the kubelet runs and the node is Ready. delete: kubeadm reset (the cluster
-# dies with its last control-plane node).
+# and waits (bounded) until the node is Ready. Prints, as its last line, JSON with the admin
+# kubeconfig, the CA public key hash (for CA-pinned joins) and the kubelet's cgroup driver (the
+# component keeps that line secret). read: a control-plane node's kubelet runs, its node Ready.
+# delete: nothing (the cluster goes with its control-plane nodes: each one's join resource resets it).
 # Environment: see kubeadm-common.sh; CONFIG (kubeadm's InitConfiguration + ClusterConfiguration +
-# KubeletConfiguration + KubeProxyConfiguration), CNI (flannel|none), CNI_MANIFEST (flannel's).
+# KubeletConfiguration + KubeProxyConfiguration of the first listed node: NODE_NAME, NODE_IP),
+# CNI (flannel|none), CNI_MANIFEST (flannel's), OTHER_APIS (host:port of the other control-plane
+# nodes' API servers, space-separated).
 set -euo pipefail
 export LOG_TAG=kubeadm
 # flotilla:include common.sh
@@ -38,10 +43,37 @@ fix_coredns() {
     log "CoreDNS: the node's resolver is loopback ($nameservers): serving cluster names only (no forward, no loop)"
 }
 
+# True when this machine is a control-plane node (kubeadm init or a control-plane join ran here).
+control_plane_member() { [ -s "$ADMIN_KUBECONFIG" ] && [ -f /etc/kubernetes/manifests/kube-apiserver.yaml ]; }
+
+# The first of OTHER_APIS where something listens (an API server: the cluster exists), else empty.
+answering_api() {
+    local a
+    for a in ${OTHER_APIS:-}; do
+        if timeout 5 bash -c "exec 3<>/dev/tcp/${a%:*}/${a##*:}" 2>/dev/null; then
+            echo "$a"
+            return 0
+        fi
+    done
+}
+
 case "$FLOTILLA_PHASE" in
     create | update)
         prepare_node
-        if [ ! -s "$ADMIN_KUBECONFIG" ]; then
+        if control_plane_member; then
+            NODE_NAME=$(kubelet_node_name)
+            [ -n "$NODE_NAME" ] || kubeadm_die "this control-plane machine has no kubelet client certificate (/var/lib/kubelet/pki/kubelet-client-current.pem)"
+            log "$NODE_NAME is a control-plane node of the cluster: adopting it (no kubeadm init)"
+            [ ! -x "$API_ENDPOINT_HELPER" ] || "$API_ENDPOINT_HELPER" || log "could not restore the API name in /etc/hosts"
+        else
+            other=$(answering_api)
+            [ -z "$other" ] ||
+                die "the cluster already runs (an API server answers on $other) but this machine ($(hostname)) is none of its control-plane nodes: list a control-plane node that is in the cluster first (a node new to it joins; kubeadm init never runs on a cluster that exists)"
+            [ "$FLOTILLA_PHASE" = create ] ||
+                die "this machine ($(hostname)) is no control-plane node of the cluster and no other control-plane node answers (${OTHER_APIS:-none}): list a surviving control-plane node first"
+            ip -4 -o addr show | grep -qF " $NODE_IP/" ||
+                die "kubeadm init must run on $NODE_NAME ($NODE_IP): this machine ($(hostname)) has no such address (did $NODE_NAME not answer?)"
+            api_endpoint_point "$NODE_IP"
             write_config "$KUBEADM_STATE/init.yaml"
             log "kubeadm init (log: $KUBEADM_LOG)"
             (umask 077 && : >>"$KUBEADM_LOG")
@@ -49,8 +81,6 @@ case "$FLOTILLA_PHASE" in
             timeout 900 kubeadm init --config "$KUBEADM_STATE/init.yaml" $(preflight_flags) >>"$KUBEADM_LOG" 2>&1 ||
                 kubeadm_die "kubeadm init failed"
             log "kubeadm init done"
-        else
-            log "$NODE_NAME already runs the control plane"
         fi
         wait_until "$READY_TIMEOUT" "the API server answering on $NODE_NAME" admin get --raw /readyz
         # kubeadm init makes a default bootstrap token (valid 24 h, printed in its log); every join
@@ -71,9 +101,9 @@ case "$FLOTILLA_PHASE" in
         ;;
     read)
         systemctl is-active --quiet kubelet || exit 3
-        joined || exit 3
-        [ "$(ready_of "$NODE_NAME")" = True ] || exit 3
+        control_plane_member || exit 3
+        [ "$(ready_of "$(kubelet_node_name)")" = True ] || exit 3
         ;;
-    delete) reset_node ;;
+    delete) log "the cluster goes with its control-plane nodes (each one is reset by its join's delete)" ;;
     *) die "unknown FLOTILLA_PHASE '$FLOTILLA_PHASE'" ;;
 esac

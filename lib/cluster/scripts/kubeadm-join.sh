@@ -4,13 +4,18 @@
 # cluster's kubeadm-certs Secret via the certificate key), after preparing it (kubeadm-common.sh).
 # Discovery is CA-pinned (caCertHashes). The bootstrap token and the certificate key come from a
 # surviving control-plane node (kubeadm-token.sh) through the secret environment and are written
-# into a root-only file only. Writes the per-node CNI configuration and waits (bounded) until the
-# node is Ready. Idempotent: a machine that is already a node is not joined again. Prints, as its
-# last line, JSON with the node name and the kubelet's cgroup driver.
+# into a root-only file only. With API_NAME (no load balancer), the API name resolves to the
+# discovery node during the join, then to API_ADDRESS (a control-plane node's own address; on a
+# worker the first listed control-plane node's: a changed API_ADDRESS is an update that rewrites
+# it). Writes the per-node CNI configuration and waits (bounded) until the node is Ready.
+# Idempotent: a machine that is already a node (the control-plane node that ran kubeadm init too)
+# is not joined again. Prints, as its last line, JSON with the node name and the kubelet's cgroup
+# driver.
 # read: the kubelet runs with its kubeconfig. delete: kubeadm reset (after the node resource
 # drained and deleted the node and removed its etcd member).
 # Environment: see kubeadm-common.sh; CONFIG (JoinConfiguration with the placeholders __TOKEN__,
-# __CA_CERT_HASH__, __CERTIFICATE_KEY__, __DISCOVERY_ENDPOINT__). Secret: JOIN (JSON from
+# __CA_CERT_HASH__, __CERTIFICATE_KEY__, __DISCOVERY_ENDPOINT__), API_ADDRESS (with API_NAME).
+# Secret: JOIN (JSON from
 # kubeadm-token.sh: token, certificateKey, caCertHash, endpoint).
 set -euo pipefail
 export LOG_TAG=kubeadm
@@ -32,6 +37,8 @@ case "$FLOTILLA_PHASE" in
             CA_CERT_HASH=$(python3 -c 'import json,os; print(json.loads(os.environ["JOIN"])["caCertHash"])')
             DISCOVERY_ENDPOINT=$(python3 -c 'import json,os; print(json.loads(os.environ["JOIN"])["endpoint"])')
             write_config "$KUBEADM_STATE/join.yaml"
+            # The join reaches the API at the cluster's endpoint (cluster-info): the discovery node.
+            api_endpoint_point "${DISCOVERY_ENDPOINT%:*}"
             log "kubeadm join through $DISCOVERY_ENDPOINT (log: $KUBEADM_LOG)"
             (umask 077 && : >>"$KUBEADM_LOG")
             # shellcheck disable=SC2046  # preflight_flags prints zero or one flag
@@ -44,6 +51,7 @@ case "$FLOTILLA_PHASE" in
         else
             log "$NODE_NAME is already a node of the cluster"
         fi
+        api_endpoint_point "${API_ADDRESS:-$NODE_IP}"
         write_cni_config
         wait_ready
         node_result

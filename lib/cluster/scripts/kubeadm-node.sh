@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Runs on a control-plane node (the first, else any other that answers; never the node itself) and
-# looks after one node of the kubeadm cluster: its labels and taints, uncordoned (create/update),
-# whether it is still Ready (read), and its orderly removal (delete): a control-plane node is
-# refused when the etcd members left Ready would be no quorum of the smaller cluster; the node is
-# cordoned, drained (bounded: `kubectl drain --ignore-daemonsets --delete-emptydir-data`), deleted
-# from the node list, and a control-plane node's etcd member removed (etcd's v3 JSON gateway, with
-# the API server's etcd client certificate). A node that is not Ready (its machine stopped or gone)
-# is drained with --force and deleted even when its pods never report gone. The first
-# control-plane node is never removed (the cluster dies with it). The machine itself runs
-# `kubeadm reset` afterwards (its join resource is deleted after this one).
+# Runs on a control-plane node (any other than the node itself that answers; itself when it is the
+# only one) and looks after one node of the kubeadm cluster: its labels and taints, uncordoned
+# (create/update), whether it is still Ready (read), and its orderly removal (delete): a
+# control-plane node is refused when the etcd members left Ready would be no quorum of the smaller
+# cluster; the node is cordoned, drained (bounded: `kubectl drain --ignore-daemonsets
+# --delete-emptydir-data`), deleted from the node list, and a control-plane node's etcd member
+# removed (etcd's v3 JSON gateway, with the API server's etcd client certificate). A node that is not
+# Ready (its machine stopped or gone) is drained with --force and deleted even when its pods never
+# report gone. The first control-plane node is removed like any other; the last one is left alone
+# (the cluster goes with it). The machine itself runs `kubeadm reset` afterwards (its join resource
+# is deleted after this one).
 # Environment: NODE_NAME, ROLE (control-plane|worker), LABELS (lines of key=value), TAINTS (lines of
-# key=value:Effect), BOOTSTRAP (true for the first control-plane node), DRAIN_TIMEOUT (seconds).
+# key=value:Effect), DRAIN_TIMEOUT (seconds).
 set -euo pipefail
 export LOG_TAG=kubeadm
 # flotilla:include common.sh
-: "${FLOTILLA_PHASE:?}" "${NODE_NAME:?}" "${ROLE:?}" "${BOOTSTRAP:?}" "${DRAIN_TIMEOUT:?}"
+: "${FLOTILLA_PHASE:?}" "${NODE_NAME:?}" "${ROLE:?}" "${DRAIN_TIMEOUT:?}"
+# The admin kubeconfig names the cluster's API name (no load balancer): make sure it resolves here.
+[ ! -x /usr/local/sbin/flotilla-api-endpoint ] || /usr/local/sbin/flotilla-api-endpoint || true
 
 kc() { kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=30s "$@"; }
 # flotilla:include kubernetes-node-common.sh
@@ -50,7 +53,10 @@ case "$FLOTILLA_PHASE" in
         [ "$(ready_status "$NODE_NAME")" = True ] || exit 3
         ;;
     delete)
-        [ "$BOOTSTRAP" = true ] && exit 0
+        if [ "$ROLE" = control-plane ] && last_member node-role.kubernetes.io/control-plane; then
+            log "$NODE_NAME is the last control-plane node: the cluster goes with it, nothing to remove"
+            exit 0
+        fi
         if node_exists; then
             [ "$ROLE" != control-plane ] || check_quorum node-role.kubernetes.io/control-plane "control-plane node" "control-plane machines"
             node_remove

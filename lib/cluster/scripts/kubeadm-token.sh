@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs on a control-plane node (the first, else any other that answers) for one node about to
-# join: a fresh bootstrap token (TTL 2 h) and, for a control-plane join, the control-plane
+# Runs on a control-plane node (the first listed one, else any other that answers) for one node
+# about to join (the control-plane node that ran kubeadm init gets its secrets too, unused): a fresh bootstrap token (TTL 2 h) and, for a control-plane join, the control-plane
 # certificates uploaded again with a new certificate key (kubeadm deletes them after 2 h). So a
 # later join (a scale-up, a replaced machine) never depends on what `kubeadm init` made, nor on the
 # first node. Prints, as its last line, JSON with the token, the certificate key, the CA public key
@@ -13,6 +13,9 @@ export LOG_TAG=kubeadm
 : "${FLOTILLA_PHASE:?}" "${ROLE:?}" "${NODE_NAME:?}"
 
 readonly ADMIN=/etc/kubernetes/admin.conf
+# The admin kubeconfig names the cluster's API name (no load balancer): make sure it resolves here
+# (the line is restored at boot too; this covers a machine restarted moments ago).
+[ ! -x /usr/local/sbin/flotilla-api-endpoint ] || /usr/local/sbin/flotilla-api-endpoint || true
 
 case "$FLOTILLA_PHASE" in
     create | update)

@@ -24,6 +24,14 @@ check_quorum() {
     log "etcd quorum kept: $others of $after members left are Ready ($quorum needed)"
 }
 
+# True when NODE_NAME is the only node with the label selector $1 (the last etcd member: the
+# cluster goes with it).
+last_member() {
+    local members
+    members=$(kc get nodes -l "$1" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}') || return 1
+    [ "$members" = "$NODE_NAME" ]
+}
+
 # create/update: waits for the node to register, sets its labels and taints, uncordons it.
 node_apply_metadata() {
     local labels=() taints=() kv t

@@ -6,23 +6,28 @@
  * (the registry listed as insecure: plain HTTP) joined into one KubernetesCluster that pulls
  * everything from the registry with credentials.
  * Config (namespace `test`): poolName, subnet, controlPlane, workers, cache (the
- * kubernetes-build.sh cache dir), demoImage (a local image reference), keepControlPlane (how many of
- * the control-plane machines are in the cluster; default all). Machines 1.. are the nodes,
- * control plane first, so removing a worker removes the last machine.
+ * kubernetes-build.sh cache dir), demoImage (a local image reference), spare (machines added after
+ * the workers; default 0), controlPlaneMachines (the machines of the cluster's control plane, in
+ * order, e.g. "2,3,5"; default 1..controlPlane). Machines 1.. are the nodes, control plane first,
+ * then the workers, then the spare ones, so removing a worker (without spares) removes the last
+ * machine.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Containerd, KubernetesCluster, LabHostPool, LabRegistry } from "flotilla";
 
 const config = new pulumi.Config("test");
 const controlPlane = config.requireNumber("controlPlane");
-// How many of the control-plane machines are in the cluster (removing control-plane nodes keeps the machines).
-const keepControlPlane = config.getNumber("keepControlPlane") ?? controlPlane;
 const workers = config.requireNumber("workers");
+const spare = config.getNumber("spare") ?? 0;
+// The control plane's machines (pool indices; removing control-plane nodes keeps the machines).
+const controlPlaneMachines = (config.get("controlPlaneMachines") ?? Array.from({ length: controlPlane }, (_, i) => i + 1).join(","))
+    .split(",")
+    .map((i) => Number(i));
 const cache = config.require("cache");
 const version = "v1.37.2";
 
 const lab = new LabHostPool("lab", {
-    size: 1 + controlPlane + workers,
+    size: 1 + controlPlane + workers + spare,
     poolName: config.require("poolName"),
     subnet: config.require("subnet"),
     kubernetes: true,
@@ -52,7 +57,7 @@ const cluster = new KubernetesCluster("k8s", {
     imageRepository: pulumi.all([registry.address, everythingPushed]).apply(([address]) => `${address}/k8s`),
     flannelImage: registry.imageRef("k8s/flannel:v0.28.10"),
     registryCredentials: [{ registry: registry.address, username: registry.username, password: registry.password }],
-    controlPlane: nodes.slice(0, keepControlPlane),
+    controlPlane: controlPlaneMachines.map((i) => nodes[i - 1]),
     workers: nodes.slice(controlPlane, controlPlane + workers),
     nodeLabels: { env: "test" },
     drainTimeoutSeconds: 120,
