@@ -7,8 +7,9 @@
  * static hostPath PersistentVolume the program applies through the cluster (test set-up standing
  * in for a storage provisioner: test/lab/programs/kubernetes-app/).
  * Proven here: the demo web app answers through its NodePort on every node, its image pulled from
- * the registry by pods carrying the app's pull secret (holding the registry's credentials); the
- * secret reached the pods only, and neither it nor the registry password is in the state in plain
+ * the registry by pods carrying the app's pull secret (holding the registry's credentials), and
+ * with a wrong password in that secret the pull of a new image is refused although the nodes' own
+ * CRI credentials are right (web rolled back); the greeting secret reached the pods only, and neither it nor the registry password is in the state in plain
  * text; web reaches db by service name and a row written on db's claim is read back, also after
  * db's pod was replaced; a second up changes nothing; a rolling image update under continuous
  * requests fails none; an unhealthy image fails the up with the pods' events and is rolled back; a
@@ -49,6 +50,8 @@ const TAG = `k8a${process.pid}`;
 const V1 = `flotilla-demo:${TAG}-v1`;
 const V2 = `flotilla-demo:${TAG}-v2`;
 const BAD = `flotilla-demo:${TAG}-bad`;
+/** Pushed, and pulled by no node before the wrong-credentials step. */
+const V3 = `flotilla-demo:${TAG}-v3`;
 
 let stack: Stack | undefined;
 let ids: string[] = [];
@@ -83,7 +86,7 @@ beforeAll(async () => {
     removeStaleTestPools();
     const cache = sh("bash", [`${ROOT}/scripts/kubernetes-build.sh`]).trim().split("\n").pop() as string;
     // The demo images, built locally and pushed into the LabRegistry by the program (`images`).
-    expect([demoImage(`${TAG}-v1`), demoImage(`${TAG}-v2`), demoImage(`${TAG}-bad`, "unhealthy")]).toEqual([V1, V2, BAD]);
+    expect([demoImage(`${TAG}-v1`), demoImage(`${TAG}-v2`), demoImage(`${TAG}-bad`, "unhealthy"), demoImage(`${TAG}-v3`)]).toEqual([V1, V2, BAD, V3]);
     stack = await testProgramStack(
         "kubernetes-app",
         `k8sapp-${process.pid}`,
@@ -91,7 +94,7 @@ beforeAll(async () => {
             "test:poolName": pool,
             "test:subnet": SUBNET,
             "test:cache": cache,
-            "test:images": JSON.stringify([V1, V2, BAD]),
+            "test:images": JSON.stringify([V1, V2, BAD, V3]),
             "test:image": V1,
             "test:nodePort": String(NODE_PORT),
         },
@@ -105,7 +108,7 @@ afterAll(async () => {
         await stack.destroy().catch(() => undefined);
         await removeStack(stack);
     }
-    childProcess.spawnSync("docker", ["rmi", V1, V2, BAD]);
+    childProcess.spawnSync("docker", ["rmi", V1, V2, BAD, V3]);
 });
 
 describe("KubernetesApp on LabHostPool → Containerd → KubernetesCluster (kubeadm) → LabRegistry", () => {
@@ -246,6 +249,42 @@ describe("KubernetesApp on LabHostPool → Containerd → KubernetesCluster (kub
         await stack!.removeConfig("test:rolloutTimeout");
         const up = await stack!.up();
         expect(up.outputs.services.value).toEqual({ web: { ready: 2, desired: 2 }, db: { ready: 1, desired: 1 } });
+    });
+
+    test("a wrong password in the app's pull secret: the pull of a new image is refused (the nodes' own credentials do not stand in) and web is rolled back; with the right one it is pulled", async () => {
+        // The nodes' CRI configuration holds the right credentials for the same registry; when the
+        // kubelet sends a pod's pull-secret credentials, containerd uses those alone. So a wrong
+        // pull secret failing the pull shows that the app's secret is what authenticates its pulls.
+        const wrong = `wrong-${process.pid}-password`;
+        await stack!.setConfig("test:image", { value: V3 });
+        await stack!.setConfig("test:pullPassword", { value: wrong, secret: true });
+        await stack!.setConfig("test:rolloutTimeout", { value: "60" });
+        const error = await stack!.up().then(
+            () => new Error("up succeeded"),
+            (e: Error) => e,
+        );
+        expect(error.message).toMatch(/deployment\/web: rollout not finished within 60s \(rolled back to the previous version\)/);
+        expect(error.message).toMatch(/ErrImagePull|ImagePullBackOff|Failed to pull image/);
+        expect(error.message.includes(wrong)).toBe(false);
+        expect(error.message.includes(registry.password)).toBe(false);
+        // The web pods' pull failures of the new image, as the kubelet reported them (containerd:
+        // "pull access denied, repository does not exist or may require authorization: ...
+        // authorization failed" when the registry refuses the credentials).
+        const events = kubectl("-n", "demo", "get", "events", "-o", 'jsonpath={range .items[*]}{.involvedObject.name} {.reason} {.message}{"\\n"}{end}');
+        const pulls = events.split("\n").filter((l) => l.startsWith("web-") && l.includes(`${registry.address}/${V3}`) && / Failed /.test(l));
+        console.log(`web's pull of the new image with the wrong pull secret: ${pulls[0]}`);
+        expect(pulls).toEqual(expect.arrayContaining([expect.stringMatching(/authorization failed|401 Unauthorized|unauthorized/i)]));
+        for (const address of ADDRESSES) {
+            expect(await get(address)).toEqual([200, expect.stringContaining(`flotilla-demo ${TAG}-v2`)]);
+        }
+        // The same image with the right pull secret: pulled, rolled out (so the refusal was the credentials').
+        await stack!.removeConfig("test:pullPassword");
+        await stack!.removeConfig("test:rolloutTimeout");
+        const up = await stack!.up();
+        expect(up.outputs.services.value).toEqual({ web: { ready: 2, desired: 2 }, db: { ready: 1, desired: 1 } });
+        for (const address of ADDRESSES) {
+            await until(`v3 through ${address}`, 60, async () => (await get(address).catch(() => [0, ""]))[1].includes(`flotilla-demo ${TAG}-v3`));
+        }
     });
 
     test("a worker stopped: its web pods run on the other worker and the NodePort keeps answering", async () => {

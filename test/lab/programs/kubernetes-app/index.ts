@@ -15,7 +15,8 @@
  *
  * Config (namespace `test`): poolName, subnet, cache (scripts/kubernetes-build.sh's cache dir),
  * images (JSON list of local demo image references pushed to the registry), image (the one of
- * them web and db run), nodePort, greeting (secret), rolloutTimeout (s, default 240).
+ * them web and db run), nodePort, greeting (secret), rolloutTimeout (s, default 240), pullPassword
+ * (secret; default the registry's password: another one makes the app's pull secret wrong).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Containerd, KubernetesApp, KubernetesCluster, LabHostPool, LabRegistry, RemoteScript } from "flotilla";
@@ -111,7 +112,8 @@ const app = new KubernetesApp(
     {
         cluster,
         // The app's pull secret, not the nodes' CRI credentials: what a team deploying to a shared cluster has.
-        registryAuth: { server: registry.address, username: registry.username, password: registry.password },
+        // (`pullPassword` replaces the password in this secret only, to show the nodes' credentials are not what pulls.)
+        registryAuth: { server: registry.address, username: registry.username, password: config.getSecret("pullPassword") ?? registry.password },
         rolloutTimeoutSeconds: config.getNumber("rolloutTimeout") ?? 240,
         secrets: { greeting: config.requireSecret("greeting") },
         volumes: { data: { size: "64Mi", class: "flotilla-lab" } },
