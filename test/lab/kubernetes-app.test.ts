@@ -283,7 +283,7 @@ describe("KubernetesApp on LabHostPool → Containerd → KubernetesCluster (kub
         const up = await stack!.up();
         expect(up.outputs.services.value).toEqual({ web: { ready: 2, desired: 2 }, db: { ready: 1, desired: 1 } });
         for (const address of ADDRESSES) {
-            await until(`v3 through ${address}`, 60, async () => (await get(address).catch(() => [0, ""]))[1].includes(`flotilla-demo ${TAG}-v3`));
+            await until(`v3 through ${address}`, 60, async () => (await get(address).catch((): [number, string] => [0, ""]))[1].includes(`flotilla-demo ${TAG}-v3`));
         }
     });
 
