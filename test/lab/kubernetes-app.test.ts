@@ -267,13 +267,15 @@ describe("KubernetesApp on LabHostPool → Containerd → KubernetesCluster (kub
         expect(error.message).toMatch(/ErrImagePull|ImagePullBackOff|Failed to pull image/);
         expect(error.message.includes(wrong)).toBe(false);
         expect(error.message.includes(registry.password)).toBe(false);
-        // The web pods' pull failures of the new image, as the kubelet reported them (containerd:
-        // "pull access denied, repository does not exist or may require authorization: ...
-        // authorization failed" when the registry refuses the credentials).
+        // The web pods' pull failures of the new image, as the kubelet reported them. containerd
+        // names the last registry host it tried: the plain-HTTP host refused the credentials, then
+        // the https default answered "server gave HTTP response to HTTPS client" (seen in the lab),
+        // so the message does not name the refusal. What shows it is the next up: only the pull
+        // secret differs, and the same image is pulled.
         const events = kubectl("-n", "demo", "get", "events", "-o", 'jsonpath={range .items[*]}{.involvedObject.name} {.reason} {.message}{"\\n"}{end}');
-        const pulls = events.split("\n").filter((l) => l.startsWith("web-") && l.includes(`${registry.address}/${V3}`) && / Failed /.test(l));
+        const pulls = events.split("\n").filter((l) => l.startsWith("web-") && l.includes(`Failed to pull image "${registry.address}/${V3}"`));
         console.log(`web's pull of the new image with the wrong pull secret: ${pulls[0]}`);
-        expect(pulls).toEqual(expect.arrayContaining([expect.stringMatching(/authorization failed|401 Unauthorized|unauthorized/i)]));
+        expect(pulls.length).toBeGreaterThan(0);
         for (const address of ADDRESSES) {
             expect(await get(address)).toEqual([200, expect.stringContaining(`flotilla-demo ${TAG}-v2`)]);
         }
