@@ -829,11 +829,27 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
             const runtime: RuntimeInfo = { ...host.runtime, kind: "containerd", criSocket: CONTAINERD_CRI_SOCKET, cgroupDriver, liveRestore: false, swarmReady: false };
             return { ...host, runtime, ready: [node] };
         };
-        return {
-            controlPlane: k.controlPlane.map((h, i) => member(h, "control-plane", cpJoins[i])),
-            workers: k.workers.map((h, i) => member(h, "worker", workerJoins[i])),
-            kubeconfig,
-        };
+        const controlPlaneMembers = k.controlPlane.map((h, i) => member(h, "control-plane", cpJoins[i]));
+        const workerMembers = k.workers.map((h, i) => member(h, "worker", workerJoins[i]));
+        // Deleted first when the whole cluster goes (it depends on every node): marks the teardown
+        // so the node deletes skip drains, Node deletes and etcd member removals (a control-plane
+        // node already out of etcd could not run the next one); each machine resets with its join.
+        new RemoteScript(
+            `${name}-teardown`,
+            {
+                ...anyControlPlane,
+                script: bundledScript("cluster", "kubeadm-teardown.sh"),
+                target: `the kubeadm cluster's removal (on its first control-plane node that answers, ${first.name} first)`,
+                timeoutSeconds: 240,
+            },
+            {
+                parent: this,
+                dependsOn: [...controlPlaneMembers, ...workerMembers].flatMap((m) => m.ready),
+                // Replaced (a single control-plane node re-created): the old mark is written, then removed.
+                deleteBeforeReplace: true,
+            },
+        );
+        return { controlPlane: controlPlaneMembers, workers: workerMembers, kubeconfig };
     }
 }
 

@@ -68,6 +68,8 @@ const k3s = (extra: Partial<KubernetesClusterArgs> & Pick<KubernetesClusterArgs,
 async function settle(cluster: KubernetesCluster) {
     await valueOf(cluster.kubeconfig);
     await Promise.all([...cluster.controlPlane, ...cluster.workers].flatMap((h) => h.ready.map((r) => valueOf(r.urn))));
+    // The teardown resource registers once every node resource has (it depends on them all).
+    await new Promise((r) => setTimeout(r, 100));
 }
 const byName = (name: string) => {
     const r = registered.find((x) => x.name === name);
@@ -383,7 +385,7 @@ describe("KubernetesCluster (kubeadm)", () => {
     test("1 control plane + 2 workers: init, a token + join + node resource per node (the first control-plane node's too)", async () => {
         await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(1), workers: nodes(2, "w", 10) })));
         expect(registered.map((r) => r.name).sort()).toEqual(
-            ["k", "k-init", "k-token-c0", "k-join-c0", "k-token-w0", "k-join-w0", "k-token-w1", "k-join-w1", "k-node-c0", "k-node-w0", "k-node-w1"].sort(),
+            ["k", "k-init", "k-token-c0", "k-join-c0", "k-token-w0", "k-join-w0", "k-token-w1", "k-join-w1", "k-node-c0", "k-node-w0", "k-node-w1", "k-teardown"].sort(),
         );
     });
 
@@ -393,6 +395,7 @@ describe("KubernetesCluster (kubeadm)", () => {
             [
                 "k",
                 "k-init",
+                "k-teardown",
                 "k-token-c0",
                 "k-join-c0",
                 "k-token-c1",
@@ -608,6 +611,18 @@ describe("KubernetesCluster (kubeadm)", () => {
         // node's removal leaves the cluster alone.
         expect(bundledScriptText(byName("k-join-c0").scriptRef)).toMatch(/delete\) reset_node/);
         expect(bundledScriptText(byName("k-node-c0").scriptRef)).toContain("is the last control-plane node: the cluster goes with it");
+    });
+
+    test("a teardown resource after every node resource: its delete marks the whole cluster's removal, and the node deletes then skip drains and etcd removals", async () => {
+        await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(3), workers: nodes(2, "w", 10) })));
+        const teardown = byName("k-teardown");
+        expect([teardown.connection.host, teardown.alternates.value.map((a: any) => a.connection.host)]).toEqual(["10.0.0.2", ["10.0.0.3", "10.0.0.4"]]);
+        const text = bundledScriptText(teardown.scriptRef);
+        expect(text).toContain('create configmap "$MARK"');
+        expect(text).toContain('delete configmap "$MARK"');
+        const node = bundledScriptText(byName("k-node-c0").scriptRef);
+        expect(node.indexOf("get configmap flotilla-teardown")).toBeGreaterThan(-1);
+        expect(node.indexOf("get configmap flotilla-teardown")).toBeLessThan(node.indexOf("etcd_member_id)"));
     });
 
     test("the first control-plane node removed and a new one added ([c0, c1, c2] → [c1, c2, c3]): only c0's resources go, c3's come, the rest are updated, never replaced", async () => {
