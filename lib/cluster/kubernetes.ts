@@ -649,6 +649,21 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
         };
         this.controlPlane = controlPlane.map((h, i) => member(h, "server", serverJoins[i]));
         this.workers = workers.map((h, i) => member(h, "agent", agentJoins[i]));
+        // Deleted first when the whole cluster goes (it depends on every node): marks the teardown
+        // so the node deletes skip drains and Node deletes (a server already out of etcd could not
+        // run the next one); each machine uninstalls k3s with its join.
+        new RemoteScript(
+            `${name}-teardown`,
+            {
+                connection: controlPlane[0].connection,
+                alternates: controlPlane.slice(1).map((m) => m.connection),
+                script: bundledScript("cluster", "kubernetes-teardown.sh"),
+                environment: { DISTRIBUTION: "k3s" },
+                target: `the k3s cluster's removal (on its first server that answers, ${controlPlane[0].name} first)`,
+                timeoutSeconds: 240,
+            },
+            { parent: this, dependsOn: [...this.controlPlane, ...this.workers].flatMap((m) => m.ready), deleteBeforeReplace: true },
+        );
 
         this.registerOutputs({
             distribution: this.distribution,
@@ -838,7 +853,8 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
             `${name}-teardown`,
             {
                 ...anyControlPlane,
-                script: bundledScript("cluster", "kubeadm-teardown.sh"),
+                script: bundledScript("cluster", "kubernetes-teardown.sh"),
+                environment: { DISTRIBUTION: "kubeadm" },
                 target: `the kubeadm cluster's removal (on its first control-plane node that answers, ${first.name} first)`,
                 timeoutSeconds: 240,
             },

@@ -81,15 +81,25 @@ describe("KubernetesCluster (k3s)", () => {
     test("1 server + 2 agents: init, a join per agent, a node resource per node", async () => {
         await settle(new KubernetesCluster("k", k3s({ controlPlane: hosts(1), workers: hosts(2, "w", 10) })));
         // The server that ran cluster-init has a join too (a no-op): no server is special afterwards.
-        expect(registered.map((r) => r.name).sort()).toEqual(["k", "k-init", "k-join-s0", "k-join-w0", "k-join-w1", "k-node-s0", "k-node-w0", "k-node-w1"].sort());
+        expect(registered.map((r) => r.name).sort()).toEqual(["k", "k-init", "k-join-s0", "k-join-w0", "k-join-w1", "k-node-s0", "k-node-w0", "k-node-w1", "k-teardown"].sort());
         expect(registered.find((r) => r.name === "k")?.type).toBe("flotilla:cluster:KubernetesCluster");
     });
 
     test("3 servers + 1 agent: the exact resources", async () => {
         await settle(new KubernetesCluster("k", k3s({ controlPlane: hosts(3), workers: hosts(1, "w", 10) })));
         expect(registered.map((r) => r.name).sort()).toEqual(
-            ["k", "k-init", "k-join-s0", "k-join-s1", "k-join-s2", "k-join-w0", "k-node-s0", "k-node-s1", "k-node-s2", "k-node-w0"].sort(),
+            ["k", "k-init", "k-join-s0", "k-join-s1", "k-join-s2", "k-join-w0", "k-node-s0", "k-node-s1", "k-node-s2", "k-node-w0", "k-teardown"].sort(),
         );
+        // The whole cluster's removal: the teardown mark first, then the node deletes skip their drains.
+        const teardown = byName("k-teardown");
+        expect([teardown.connection.host, teardown.alternates.value.map((a: any) => a.connection.host), teardown.environment.DISTRIBUTION]).toEqual([
+            "10.0.0.2",
+            ["10.0.0.3", "10.0.0.4"],
+            "k3s",
+        ]);
+        const node = bundledScriptText(byName("k-node-s0").scriptRef);
+        expect(node.indexOf("if torn_down; then")).toBeGreaterThan(-1);
+        expect(node.indexOf("if torn_down; then")).toBeLessThan(node.lastIndexOf("node_remove"));
     });
 
     test("init: cluster-init, tls-san for the endpoint and every server, CIDRs; no token given → none sent, k3s generates it", async () => {
@@ -618,11 +628,15 @@ describe("KubernetesCluster (kubeadm)", () => {
         const teardown = byName("k-teardown");
         expect([teardown.connection.host, teardown.alternates.value.map((a: any) => a.connection.host)]).toEqual(["10.0.0.2", ["10.0.0.3", "10.0.0.4"]]);
         const text = bundledScriptText(teardown.scriptRef);
+        expect(teardown.environment.DISTRIBUTION).toBe("kubeadm");
         expect(text).toContain('create configmap "$MARK"');
         expect(text).toContain('delete configmap "$MARK"');
         const node = bundledScriptText(byName("k-node-c0").scriptRef);
-        expect(node.indexOf("get configmap flotilla-teardown")).toBeGreaterThan(-1);
-        expect(node.indexOf("get configmap flotilla-teardown")).toBeLessThan(node.indexOf("etcd_member_id)"));
+        expect(node).toContain("get configmap flotilla-teardown");
+        // The mark is looked at before any drain, Node delete or etcd member removal.
+        expect(node.indexOf("if torn_down; then")).toBeGreaterThan(-1);
+        expect(node.indexOf("if torn_down; then")).toBeLessThan(node.indexOf("etcd_member_id)"));
+        expect(node.indexOf("if torn_down; then")).toBeLessThan(node.lastIndexOf("node_remove"));
     });
 
     test("the first control-plane node removed and a new one added ([c0, c1, c2] → [c1, c2, c3]): only c0's resources go, c3's come, the rest are updated, never replaced", async () => {

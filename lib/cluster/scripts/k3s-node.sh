@@ -6,7 +6,7 @@
 # deleted from the node list (k3s then removes its etcd member). A node that is not Ready (its
 # machine stopped or gone) is drained with --force and deleted even when its pods never report
 # gone. The first server is removed like any other; the last one is left alone (the cluster goes
-# with it). The node itself uninstalls k3s afterwards (its join resource is deleted after this one).
+# with it), and so is every node once the teardown mark is there (kubernetes-teardown.sh). The node itself uninstalls k3s afterwards (its join resource is deleted after this one).
 # Runs on a server other than the node itself (itself when it is the only server).
 # Environment: NODE_NAME, ROLE (server|agent), LABELS (lines of key=value), TAINTS (lines of
 # key=value:Effect), DRAIN_TIMEOUT (seconds).
@@ -28,6 +28,10 @@ case "$FLOTILLA_PHASE" in
         [ "$(ready_status "$NODE_NAME")" = True ] || exit 3
         ;;
     delete)
+        if torn_down; then
+            log "the whole cluster is being removed (teardown mark): $NODE_NAME is not drained or removed, k3s is uninstalled from it"
+            exit 0
+        fi
         if [ "$ROLE" = server ] && last_member node-role.kubernetes.io/etcd=true; then
             log "$NODE_NAME is the last server: the cluster goes with it, nothing to remove"
             exit 0

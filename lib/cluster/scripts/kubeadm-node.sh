@@ -9,7 +9,7 @@
 # Ready (its machine stopped or gone) is drained with --force and deleted even when its pods never
 # report gone. The first control-plane node is removed like any other; the last one is left alone
 # (the cluster goes with it), and so is every node once the teardown mark is there (the whole
-# cluster is being removed: kubeadm-teardown.sh). The machine itself runs `kubeadm reset` afterwards (its join resource
+# cluster is being removed: kubernetes-teardown.sh). The machine itself runs `kubeadm reset` afterwards (its join resource
 # is deleted after this one).
 # Environment: NODE_NAME, ROLE (control-plane|worker), LABELS (lines of key=value), TAINTS (lines of
 # key=value:Effect), DRAIN_TIMEOUT (seconds).
@@ -54,7 +54,7 @@ case "$FLOTILLA_PHASE" in
         [ "$(ready_status "$NODE_NAME")" = True ] || exit 3
         ;;
     delete)
-        if kc -n kube-system get configmap flotilla-teardown >/dev/null 2>&1; then
+        if torn_down; then
             log "the whole cluster is being removed (teardown mark): $NODE_NAME is not drained or removed, its machine resets"
             exit 0
         fi

@@ -3,6 +3,8 @@
 # script includes common.sh, defines `kc` (kubectl with its cluster's admin credentials) and sets
 # NODE_NAME, LABELS, TAINTS and DRAIN_TIMEOUT.
 
+# True when the whole cluster is being removed (the mark kubernetes-teardown.sh writes).
+torn_down() { kc -n kube-system get configmap flotilla-teardown >/dev/null 2>&1; }
 node_exists() { kc get node "$NODE_NAME" >/dev/null 2>&1; }
 ready_status() { kc get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || echo Unknown; }
 
