@@ -156,6 +156,17 @@ export function removeStaleTestPools(): void {
     if (networks.length > 0) docker("network", "rm", ...networks);
 }
 
+/** Removes whatever a failed test left of a lab pool: its containers, then volumes and networks. */
+export function removePool(pool: string): void {
+    const of = (kind: string[], format: string) => docker(...kind, "--filter", `label=flotilla.pool=${pool}`, "--format", format);
+    const containers = of(["ps", "-a"], "{{.Names}}");
+    if (containers.length > 0) docker("rm", "-f", ...containers);
+    const volumes = of(["volume", "ls"], "{{.Name}}");
+    if (volumes.length > 0) docker("volume", "rm", ...volumes);
+    const networks = of(["network", "ls"], "{{.Name}}");
+    if (networks.length > 0) docker("network", "rm", ...networks);
+}
+
 /** Everything the Docker engine holds for a lab pool: containers, volumes, networks. */
 export function poolLeftovers(pool: string): string[] {
     return [

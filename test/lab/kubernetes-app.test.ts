@@ -26,6 +26,7 @@ import {
     httpGet,
     LoadStats,
     poolLeftovers,
+    removePool,
     removeStack,
     removeStaleTestPools,
     reportLoad,
@@ -108,6 +109,8 @@ afterAll(async () => {
         await stack.destroy().catch(() => undefined);
         await removeStack(stack);
     }
+    // What a failed destroy left (containers, volumes, the network: it would block this subnet).
+    removePool(pool);
     childProcess.spawnSync("docker", ["rmi", V1, V2, BAD, V3]);
 });
 

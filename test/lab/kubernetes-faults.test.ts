@@ -28,7 +28,7 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { Stack, UpResult } from "@pulumi/pulumi/automation";
-import { ROOT, docker, httpGet, LoadStats, poolLeftovers, removeStack, removeStaleTestPools, reportLoad, requestLoop, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
+import { ROOT, docker, httpGet, LoadStats, poolLeftovers, removePool, removeStack, removeStaleTestPools, reportLoad, requestLoop, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
 
 jest.setTimeout(60 * 60 * 1000);
 
@@ -325,8 +325,8 @@ afterAll(async () => {
         await stack.destroy().catch(() => undefined);
         await removeStack(stack);
     }
-    const left = docker("ps", "-a", "--filter", `label=flotilla.pool=${pool}`, "--format", "{{.Names}}");
-    if (left.length > 0) docker("rm", "-f", ...left);
+    // What a failed destroy left (containers, volumes, the network: it would block this subnet).
+    removePool(pool);
     childProcess.spawnSync("docker", ["rmi", `flotilla-demo:${DEMO_TAG}`]);
     fs.rmSync(tmp, { recursive: true, force: true });
     console.log(`kubernetes faults test file: ${seconds(started)}s in all`);
