@@ -10,6 +10,7 @@ import { Login } from "./ssh";
 import {
     RUNTIME_POOL_PREFIX,
     holdAptLocks,
+    releaseAptLocks,
     loginsFrom,
     onMachine,
     removeStaleRuntimePools,
@@ -21,7 +22,7 @@ jest.setTimeout(10 * 60 * 1000);
 
 const pool = `${RUNTIME_POOL_PREFIX}d${process.pid}`;
 const PASSWORD = "reg-pass-7c1e9f-secret";
-const LOCK_SECONDS = 60;
+const LOCK_SECONDS = 20;
 const DOCKER_IO = "20.10.24+dfsg1-1+deb12u1+b6";
 let stack: Stack;
 let logins: Login[];
@@ -69,10 +70,23 @@ describe("DockerEngine in the lab", () => {
     });
 
     test(`installed on each, though the dpkg lock is held for ${LOCK_SECONDS} s on one when the install starts`, async () => {
-        await holdAptLocks(logins[0], LOCK_SECONDS);
+        // Held until the install is seen waiting for it, then LOCK_SECONDS more (bounded: 900 s).
+        await holdAptLocks(logins[0], 900);
         await stack.setConfig("test:runtime", { value: "docker" });
         const started = Date.now();
-        const up = await stack.up();
+        const running = stack.up();
+        let settled = false;
+        running.then(
+            () => (settled = true),
+            () => (settled = true),
+        );
+        const waitingLine = /waiting for the apt\/dpkg lock \(held by process \d+ \(python3\)/;
+        while (!settled && !waitingLine.test(await onMachine(logins[0], "cat /var/log/flotilla/runtime-docker.log 2>/dev/null || true"))) {
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+        await new Promise((r) => setTimeout(r, LOCK_SECONDS * 1000));
+        await releaseAptLocks(logins[0]);
+        const up = await running;
         console.log(`install on 2 machines (one waiting ${LOCK_SECONDS}s for the dpkg lock): ${seconds(started)}s`);
         expect(up.summary.resourceChanges).toEqual({ same: 8, create: 3 });
         expect(up.outputs.source.value).toBe("distro");

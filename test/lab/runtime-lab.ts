@@ -77,6 +77,8 @@ export const removeStaleRuntimePools = removeStaleTestPools;
  * to /run/flotilla-test-lock.
  */
 export async function holdAptLocks(login: Login, seconds: number): Promise<void> {
+    // Held until releaseAptLocks (or `seconds` at the most), so a loaded machine cannot let the
+    // hold run out before the install even starts.
     const py = [
         "import fcntl, time",
         "def now(): return time.strftime('%Y-%m-%d %H:%M:%S')",
@@ -84,10 +86,12 @@ export async function holdAptLocks(login: Login, seconds: number): Promise<void>
         "held = [open(p, 'a') for p in paths]",
         "[fcntl.lockf(h, fcntl.LOCK_EX) for h in held]",
         "open('/run/flotilla-test-lock', 'w').write('acquired ' + now() + '\\n')",
-        `time.sleep(${seconds})`,
+        "import os",
+        `deadline = time.time() + ${seconds}`,
+        "while time.time() < deadline and not os.path.exists('/run/flotilla-test-lock.release'): time.sleep(0.2)",
         "open('/run/flotilla-test-lock', 'a').write('released ' + now() + '\\n')",
     ].join("\n");
-    await onMachine(login, "cat >/run/flotilla-test-lock.py && rm -f /run/flotilla-test-lock", py);
+    await onMachine(login, "cat >/run/flotilla-test-lock.py && rm -f /run/flotilla-test-lock /run/flotilla-test-lock.release", py);
     await onMachine(login, "systemd-run --quiet --collect --unit flotilla-test-lock python3 /run/flotilla-test-lock.py");
     for (let i = 0; i < 50; i++) {
         const state = await onMachine(login, "cat /run/flotilla-test-lock 2>/dev/null || true");
@@ -95,4 +99,9 @@ export async function holdAptLocks(login: Login, seconds: number): Promise<void>
         await new Promise((r) => setTimeout(r, 200));
     }
     throw new Error(`the apt/dpkg locks were not taken on ${login.host}`);
+}
+
+/** Releases the locks {@link holdAptLocks} holds (its holder then writes "released <time>"). */
+export async function releaseAptLocks(login: Login): Promise<void> {
+    await onMachine(login, "touch /run/flotilla-test-lock.release");
 }
