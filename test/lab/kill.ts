@@ -5,6 +5,8 @@
  * still descendants).
  */
 import * as fs from "fs";
+import { Stack } from "@pulumi/pulumi/automation";
+import { lockFiles } from "./harness";
 
 /** pid → parent pid of every process visible in /proc. */
 function parents(): Map<number, number> {
@@ -122,4 +124,28 @@ export function inContainer(pid: number, containerId: string): boolean {
     } catch {
         return false;
     }
+}
+
+/**
+ * After a killed run: the next `up` is refused for the lock it left, then the one operator command
+ * (`pulumi cancel`), then no lock. Returns the refusal.
+ */
+export async function clearLock(stack: Stack): Promise<string> {
+    expect(lockFiles(stack)).toHaveLength(1);
+    const refused = await stack.up().then(
+        () => "the up ran",
+        (err: Error) => err.message,
+    );
+    expect(refused).toMatch(/the stack is currently locked by 1 lock\(s\)/);
+    await stack.cancel();
+    expect(lockFiles(stack)).toEqual([]);
+    return refused;
+}
+
+/** The pending operations the stored state holds, as "<type> <resource name>". */
+export async function pendingOperations(stack: Stack): Promise<string[]> {
+    const deployment = (await stack.exportStack()).deployment as {
+        pending_operations?: Array<{ type: string; resource: { urn: string } }>;
+    };
+    return (deployment.pending_operations ?? []).map((op) => `${op.type} ${op.resource.urn.split("::").pop()}`).sort();
 }

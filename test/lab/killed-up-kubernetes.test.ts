@@ -19,8 +19,8 @@
  */
 import * as childProcess from "child_process";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { ROOT, docker, lockFiles, poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
-import { engineProcess, freezeTree, inContainer, killFrozen, processesRunning } from "./kill";
+import { ROOT, docker, poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { clearLock, engineProcess, freezeTree, inContainer, killFrozen, processesRunning, pendingOperations } from "./kill";
 
 jest.setTimeout(40 * 60 * 1000);
 
@@ -63,27 +63,6 @@ const readyNodes = () =>
         .split("\n")
         .filter((l) => l !== "")
         .sort();
-
-/** Lock refusal, then the one operator command (`pulumi cancel`), then no lock. */
-async function clearLock(): Promise<string> {
-    expect(lockFiles(stack)).toHaveLength(1);
-    const refused = await stack.up().then(
-        () => "the up ran",
-        (err: Error) => err.message,
-    );
-    expect(refused).toMatch(/the stack is currently locked by 1 lock\(s\)/);
-    await stack.cancel();
-    expect(lockFiles(stack)).toEqual([]);
-    return refused;
-}
-
-/** The pending operations the stored state holds, as "<type> <resource name>". */
-async function pendingOperations(): Promise<string[]> {
-    const deployment = (await stack.exportStack()).deployment as {
-        pending_operations?: Array<{ type: string; resource: { urn: string } }>;
-    };
-    return (deployment.pending_operations ?? []).map((op) => `${op.type} ${op.resource.urn.split("::").pop()}`).sort();
-}
 
 beforeAll(async () => {
     removeStaleTestPools();
@@ -174,11 +153,11 @@ describe("a kubeadm up killed during the worker's join, run again", () => {
         expect(error).not.toBe("the up finished before the kill point");
         expect(killed.some((p) => /pulumi up/.test(p))).toBe(true);
         expect(uidAtKill).toMatch(/^[0-9a-f-]{36}$/);
-        const pending = await pendingOperations();
+        const pending = await pendingOperations(stack);
         console.log(`pending operations after the kill: ${JSON.stringify(pending)}`);
         expect(pending).toContain(`creating k8s-join-${worker}`);
         expect(pending.every((p) => p.startsWith("creating "))).toBe(true);
-        const refused = await clearLock();
+        const refused = await clearLock(stack);
         console.log(`the up after the kill refused: ${refused.split("\n").find((l) => /locked/.test(l))}`);
     });
 
@@ -210,14 +189,14 @@ describe("a kubeadm up killed during the worker's join, run again", () => {
         expect(inMachine(worker, "test", "-e", "/etc/flotilla/kubeadm/join.yaml")).toBeUndefined();
         // The engine keeps pending CREATEs until an operator resolves them (see killed-up.test.ts):
         // `pulumi refresh --clear-pending-creates --yes`.
-        const stale = await pendingOperations();
+        const stale = await pendingOperations(stack);
         console.log(`pending operations after the converging up: ${JSON.stringify(stale)}`);
         expect(stale.length).toBeGreaterThan(0);
         const refreshStarted = Date.now();
         const refresh = await stack.refresh({ clearPendingCreates: true });
         console.log(`refresh --clear-pending-creates: ${seconds(refreshStarted)}s, ${JSON.stringify(refresh.summary.resourceChanges)}`);
         expect(refresh.summary.result).toBe("succeeded");
-        expect(await pendingOperations()).toEqual([]);
+        expect(await pendingOperations(stack)).toEqual([]);
         // One resource per URN in the state.
         const urns = ((await stack.exportStack()).deployment as { resources: Array<{ urn: string }> }).resources.map((r) => r.urn);
         expect(new Set(urns).size).toBe(urns.length);

@@ -32,8 +32,8 @@
  * Durations and kill points are printed, not asserted.
  */
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { docker, lockFiles, poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
-import { engineProcess, freezeTree, killFrozen, killTree, processesRunning } from "./kill";
+import { docker, poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { clearLock, engineProcess, freezeTree, killFrozen, killTree, processesRunning, pendingOperations } from "./kill";
 import { Login, sshRun } from "./ssh";
 
 jest.setTimeout(30 * 60 * 1000);
@@ -112,27 +112,6 @@ async function upKilled(
     return { after, processes, output, error };
 }
 
-/** Lock refusal, then the one operator command (`pulumi cancel`), then no lock. */
-async function clearLock(): Promise<string> {
-    expect(lockFiles(stack)).toHaveLength(1);
-    const refused = await stack.up().then(
-        () => "the up ran",
-        (err: Error) => err.message,
-    );
-    expect(refused).toMatch(/the stack is currently locked by 1 lock\(s\)/);
-    await stack.cancel();
-    expect(lockFiles(stack)).toEqual([]);
-    return refused;
-}
-
-/** The pending operations the stored state holds, as "<type> <resource name>". */
-async function pendingOperations(): Promise<string[]> {
-    const deployment = (await stack.exportStack()).deployment as {
-        pending_operations?: Array<{ type: string; resource: { urn: string } }>;
-    };
-    return (deployment.pending_operations ?? []).map((op) => `${op.type} ${op.resource.urn.split("::").pop()}`).sort();
-}
-
 beforeAll(async () => {
     removeStaleTestPools();
     stack = await testProgramStack("swarm", stackName, {
@@ -175,11 +154,11 @@ describe("an up killed midway, run again", () => {
         expect(killed.error).not.toBe("the up finished before the kill point");
         expect(killed.processes.some((p) => /pulumi up/.test(p))).toBe(true);
         expect(atFirstKill.some((m) => m.endsWith(" running"))).toBe(true);
-        const pending = await pendingOperations();
+        const pending = await pendingOperations(stack);
         console.log(`pending operations after kill (a): ${JSON.stringify(pending)}`);
         expect(pending.length).toBeGreaterThan(0);
         expect(pending.every((p) => p.startsWith("creating "))).toBe(true);
-        const refused = await clearLock();
+        const refused = await clearLock(stack);
         console.log(`the up after kill (a) refused: ${refused.split("\n").find((l) => /locked/.test(l))}`);
     });
 
@@ -226,10 +205,10 @@ describe("an up killed midway, run again", () => {
             const [name, id] = m.split(" ");
             expect(now).toContain(`${name} ${id} running`);
         }
-        const pending = await pendingOperations();
+        const pending = await pendingOperations(stack);
         console.log(`pending operations after kill (b): ${JSON.stringify(pending)}`);
         expect(pending.some((p) => /swarm-join-/.test(p))).toBe(true);
-        await clearLock();
+        await clearLock(stack);
     });
 
     test("run again: converges, exactly 3 machines, 3 nodes, nothing orphaned, no pending operations", async () => {
@@ -252,14 +231,14 @@ describe("an up killed midway, run again", () => {
         // carries them into every new state, even after the same resource was created): each up
         // warns again. The one command, now that the up made those resources for real:
         // `pulumi refresh --clear-pending-creates --yes`.
-        const stale = await pendingOperations();
+        const stale = await pendingOperations(stack);
         console.log(`pending operations after the converging up: ${JSON.stringify(stale)}`);
         expect(stale.length).toBeGreaterThan(0);
         const refreshStarted = Date.now();
         const refresh = await stack.refresh({ clearPendingCreates: true });
         console.log(`refresh --clear-pending-creates: ${seconds(refreshStarted)}s, ${JSON.stringify(refresh.summary.resourceChanges)}`);
         expect(refresh.summary.result).toBe("succeeded");
-        expect(await pendingOperations()).toEqual([]);
+        expect(await pendingOperations(stack)).toEqual([]);
         const out = up.outputs;
         const login: Login = {
             host: (out.addresses.value as string[])[0],

@@ -623,7 +623,7 @@ describe("KubernetesCluster (kubeadm)", () => {
         expect(bundledScriptText(byName("k-node-c0").scriptRef)).toContain("is the last control-plane node: the cluster goes with it");
     });
 
-    test("a teardown resource after every node resource: its delete marks the whole cluster's removal, and the node deletes then skip drains and etcd removals", async () => {
+    test("a teardown resource on the control plane: its delete marks the whole cluster's removal, and the node deletes look at the mark before any drain or etcd removal", async () => {
         await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(3), workers: nodes(2, "w", 10) })));
         const teardown = byName("k-teardown");
         expect([teardown.connection.host, teardown.alternates.value.map((a: any) => a.connection.host)]).toEqual(["10.0.0.2", ["10.0.0.3", "10.0.0.4"]]);
