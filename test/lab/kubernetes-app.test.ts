@@ -16,12 +16,19 @@
  * stopped worker's web pods run on the other worker within the app's 30 s toleration (+ the node
  * monitor's grace) and the NodePort keeps answering; destroy removes the app and its namespace and
  * leaves nothing on the Docker engine (containers, volumes, network, the kubelets' cgroups).
+ * Security (the Kubernetes side of test/lab/security.test.ts, scans shared in ./secret-scan): no
+ * management port answers from outside the pool's network, none is published; inside, no anonymous
+ * access to kubelets, API secrets or etcd, no read-only kubelet port; the nodes' credentials are
+ * root's, mode 600; no token, key or password is in clear in the backend, the export, the engine's
+ * output or the machines' logs.
  */
 import * as childProcess from "child_process";
 import * as fs from "fs";
-import { Stack } from "@pulumi/pulumi/automation";
+import * as https from "https";
+import { Stack, UpResult } from "@pulumi/pulumi/automation";
 import {
     ROOT,
+    backendDir,
     docker,
     httpGet,
     LoadStats,
@@ -36,6 +43,7 @@ import {
     TEST_POOL_PREFIX,
     until,
 } from "./harness";
+import { allFiles, leaks, logScanCommand, openOnes, probeAllHere, probeOutside, scanInput, stackExport } from "./secret-scan";
 
 jest.setTimeout(50 * 60 * 1000);
 
@@ -58,6 +66,15 @@ let stack: Stack | undefined;
 let ids: string[] = [];
 let registry = { address: "", username: "", password: "" };
 const secs = (t0: number) => ((Date.now() - t0) / 1000).toFixed(1);
+/** Everything the engine printed over the file's ups (the security test scans it). */
+let engineOutput = "";
+/** The secrets the security test looks for in clear: name → value. */
+let secrets: Record<string, string> = {};
+
+/** An up of the test stack, its output kept for the scans. */
+function runUp(): Promise<UpResult> {
+    return stack!.up({ onOutput: (o) => (engineOutput += o) });
+}
 
 function sh(command: string, args: string[], input?: string): string {
     return childProcess.execFileSync(command, args, { encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 });
@@ -79,6 +96,24 @@ function pods(service: string): string[] {
         "-o", 'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.phase} {.status.containerStatuses[0].ready} {.metadata.deletionTimestamp}{"\\n"}{end}',
     );
     return out.split("\n").filter((l) => l.trim() !== "");
+}
+/** A shell command as root on lab machine `name` (stdin `input`). */
+function onMachine(name: string, command: string, input?: Buffer | string): string {
+    return childProcess.execFileSync("docker", ["exec", "-i", name, "sh", "-c", command], { encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+}
+/**
+ * An HTTPS GET without credentials (the server's certificate not checked: who answers is not the
+ * question): "HTTP <status>", or "refused: <the TLS or connection error>".
+ */
+function anonymousGet(url: string): Promise<string> {
+    return new Promise((resolve) => {
+        const req = https.get(url, { rejectUnauthorized: false, timeout: 5000 }, (res) => {
+            res.resume();
+            resolve(`HTTP ${res.statusCode}`);
+        });
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", (e: NodeJS.ErrnoException) => resolve(`refused: ${e.code ?? e.message}`));
+    });
 }
 const cgroupLeftovers = (machines: string[]) =>
     machines.flatMap((id) => fs.readdirSync("/sys/fs/cgroup").map((h) => `/sys/fs/cgroup/${h}/docker/${id}`).filter((d) => fs.existsSync(d)));
@@ -126,7 +161,7 @@ describe("KubernetesApp on LabHostPool → Containerd → KubernetesCluster (kub
                 await new Promise((r) => setTimeout(r, 500));
             }
         })();
-        const up = await stack!.up();
+        const up = await runUp();
         const upDone = Date.now();
         await until("HTTP 200 through the NodePort", 60, async () => (await get(ADDRESSES[0]).catch(() => [0, ""]))[0] === 200);
         done = true;
@@ -208,8 +243,117 @@ describe("KubernetesApp on LabHostPool → Containerd → KubernetesCluster (kub
     });
 
     test("a second up changes nothing", async () => {
-        const up = await stack!.up();
+        const up = await runUp();
         expect(Object.keys(up.summary.resourceChanges ?? {})).toEqual(["same"]);
+    });
+
+    test("security: from outside the pool's network no Kubernetes management port answers; inside, no anonymous access and no read-only port", async () => {
+        const nodes = [CP, ...WORKERS];
+        // API server, etcd (client, peer), kubelet, its read-only port, controller manager, scheduler.
+        const management = [6443, 2379, 2380, 10250, 10255, 10257, 10259];
+        const targets = [...ADDRESSES.flatMap((a) => [22, NODE_PORT, ...management].map((p) => `${a}:${p}`)), registry.address];
+        const started = Date.now();
+        const outside = probeOutside(pool, targets);
+        const inside = await probeAllHere(targets);
+        console.log(`probe (${secs(started)}s) from outside (a container on Docker's bridge network), open: ${JSON.stringify(openOnes(outside))}`);
+        console.log(`probe from inside (the pool network's gateway), open: ${JSON.stringify(openOnes(inside))}`);
+        expect(outside).toHaveLength(targets.length);
+        expect(openOnes(outside).filter((t) => management.includes(Number(t.split(":")[1])))).toEqual([]);
+        // The control: from inside the probe sees the API server, etcd and every kubelet, sshd and NodePort.
+        const open = openOnes(inside);
+        const cp = ADDRESSES[0];
+        expect(open).toEqual(
+            expect.arrayContaining([`${cp}:6443`, `${cp}:2379`, `${cp}:2380`, ...ADDRESSES.flatMap((a) => [`${a}:10250`, `${a}:22`, `${a}:${NODE_PORT}`]), registry.address]),
+        );
+        // Not even inside: the kubelet's unauthenticated read-only port, the controller manager's and
+        // the scheduler's ports (on 127.0.0.1 only); on workers no API server or etcd.
+        expect(open.filter((t) => /:(10255|10257|10259)$/.test(t))).toEqual([]);
+        expect(open.filter((t) => t !== `${cp}:6443` && t !== `${cp}:2379` && t !== `${cp}:2380` && /:(6443|2379|2380)$/.test(t))).toEqual([]);
+        // Nothing reaches a machine through the host's other addresses: no published port.
+        for (const name of [`${pool}-0`, ...nodes]) {
+            expect([name, docker("inspect", "--format", "{{json .HostConfig.PortBindings}}|{{json .NetworkSettings.Ports}}", name)[0]]).toEqual([name, "{}|{}"]);
+        }
+        // Without credentials: every kubelet refuses (anonymous auth off), the API server lets
+        // system:anonymous read no secret, etcd wants a client certificate.
+        const anonymous = {
+            ...Object.fromEntries(await Promise.all(ADDRESSES.map(async (a) => [`kubelet ${a}`, await anonymousGet(`https://${a}:10250/pods`)]))),
+            "API secrets": await anonymousGet(`https://${cp}:6443/api/v1/namespaces/kube-system/secrets`),
+            "etcd members": await anonymousGet(`https://${cp}:2379/v3/cluster/member/list`),
+        };
+        console.log(`anonymous requests: ${JSON.stringify(anonymous)}`);
+        expect(anonymous).toEqual({
+            ...Object.fromEntries(ADDRESSES.map((a) => [`kubelet ${a}`, "HTTP 401"])),
+            "API secrets": expect.stringMatching(/^HTTP 40[13]$/),
+            "etcd members": expect.stringMatching(/^refused: /),
+        });
+        // The credentials on the nodes: root's, and no one else's.
+        const files: Record<string, string[]> = {
+            [CP]: ["/etc/kubernetes/admin.conf", "/etc/kubernetes/kubelet.conf", "/etc/kubernetes/pki/ca.key", "/etc/kubernetes/pki/sa.key", "/etc/kubernetes/pki/etcd/ca.key", "/etc/containerd/conf.d/50-flotilla-kubeadm.toml"],
+            [WORKERS[0]]: ["/etc/kubernetes/kubelet.conf", "/etc/containerd/conf.d/50-flotilla-kubeadm.toml"],
+            [WORKERS[1]]: ["/etc/kubernetes/kubelet.conf", "/etc/containerd/conf.d/50-flotilla-kubeadm.toml"],
+        };
+        for (const [name, paths] of Object.entries(files)) {
+            const modes = onMachine(name, `stat -c '%n %U %a' ${paths.join(" ")}`).trim().split("\n");
+            expect(modes).toEqual(paths.map((p) => `${p} root 600`));
+        }
+    });
+
+    test("security: no secret in clear in the backend's files, stack export, engine output or the machines' logs", async () => {
+        const shown = stackExport(stack!, true);
+        // What the cluster made: bootstrap tokens and certificate keys (in the token resources' secret
+        // results; kubeadm lists the tokens that are still valid), a line of the CA's and of the
+        // service-account signing key's body, a line of the admin kubeconfig's client key.
+        const tokens = new Set([...shown.matchAll(/token\\?":\\?"([a-z0-9]{6}\.[a-z0-9]{16})/g)].map((m) => m[1]));
+        for (const line of onMachine(CP, "kubeadm token list").split("\n").slice(1)) {
+            if (/^[a-z0-9]{6}\.[a-z0-9]{16}\s/.test(line)) tokens.add(line.split(/\s+/)[0]);
+        }
+        const certificateKeys = [...new Set([...shown.matchAll(/certificateKey\\?":\\?"([0-9a-f]{64})/g)].map((m) => m[1]))];
+        const keyLine = (file: string) => onMachine(CP, `sed -n 2p ${file}`).trim();
+        const clientKey = /client-key-data: (\S+)/.exec(onMachine(CP, "cat /etc/kubernetes/admin.conf"))?.[1] ?? "";
+        secrets = {
+            "the registry password": registry.password,
+            "the registry password as Basic auth": Buffer.from(`${registry.username}:${registry.password}`).toString("base64"),
+            "the greeting secret": GREETING,
+            "the greeting secret in base64": Buffer.from(GREETING).toString("base64"),
+            ...Object.fromEntries([...tokens].map((t, i) => [`bootstrap token ${i + 1}`, t])),
+            ...Object.fromEntries(certificateKeys.map((k, i) => [`certificate key ${i + 1}`, k])),
+            "a line of the cluster CA's key": keyLine("/etc/kubernetes/pki/ca.key"),
+            "a line of the service-account key": keyLine("/etc/kubernetes/pki/sa.key"),
+            "a part of the admin kubeconfig's client key": clientKey.slice(64, 128),
+        };
+        console.log(`looking for ${tokens.size} bootstrap tokens, ${certificateKeys.length} certificate key(s) and ${Object.keys(secrets).length - tokens.size - certificateKeys.length} other secrets`);
+        // 3 nodes joined (the first's own join included), 1 control-plane join: a certificate key.
+        expect(tokens.size).toBeGreaterThanOrEqual(3);
+        expect(certificateKeys.length).toBeGreaterThanOrEqual(1);
+        expect(Object.values(secrets).every((v) => v.length >= 20)).toBe(true);
+
+        const backend = allFiles(backendDir(stack!));
+        const exported = stackExport(stack!, false);
+        // On every machine: the journal, cloud-init's logs, flotilla's script logs and every container's log.
+        const logs = "journalctl --no-pager -o cat; cat /var/log/cloud-init.log /var/log/cloud-init-output.log /tmp/flotilla-*.err /var/log/pods/*/*/*.log";
+        const onMachines = Object.fromEntries([`${pool}-0`, CP, ...WORKERS].map((m) => [m, onMachine(m, logScanCommand(logs), scanInput(secrets)).trim().split(" ")]));
+        // The control: the same scan finds the secrets where they must be.
+        const control = onMachine(CP, logScanCommand("cat /etc/kubernetes/admin.conf /etc/kubernetes/pki/ca.key"), scanInput(secrets)).trim().split(" ");
+        console.log(`control scan of admin.conf and ca.key on ${CP} (secret lines, pattern lines, lines): ${JSON.stringify(control)}`);
+        expect(Number(control[0])).toBeGreaterThanOrEqual(2);
+        expect(Number(control[1])).toBeGreaterThanOrEqual(2);
+        console.log(
+            `scanned: ${backend.count} backend files (${backend.text.length} bytes), export ${exported.length} bytes, engine output ${engineOutput.length} bytes, ` +
+                `machine logs (secret lines, pattern lines, lines): ${JSON.stringify(onMachines)}`,
+        );
+        expect({
+            backend: leaks(backend.text, secrets),
+            export: leaks(exported, secrets),
+            engineOutput: leaks(engineOutput, secrets),
+            machineLogs: Object.entries(onMachines).filter(([, [secretLines, patternLines]]) => secretLines !== "0" || patternLines !== "0"),
+        }).toEqual({ backend: [], export: [], engineOutput: [], machineLogs: [] });
+        expect(exported).toContain('"ciphertext"');
+        // The control: with --show-secrets the scan finds what flotilla keeps as secrets.
+        const found = leaks(shown, secrets);
+        console.log(`stack export --show-secrets: the scan finds ${JSON.stringify(found)}`);
+        expect(found).toEqual(
+            expect.arrayContaining(["the registry password", "bootstrap token 1", "certificate key 1", "a part of the admin kubeconfig's client key", "a kubeconfig client key"]),
+        );
     });
 
     test("image v1 -> v2: a rolling update under continuous requests fails none", async () => {
@@ -221,7 +365,7 @@ describe("KubernetesApp on LabHostPool → Containerd → KubernetesCluster (kub
         const started = Date.now();
         let stats: LoadStats;
         try {
-            const up = await stack!.up();
+            const up = await runUp();
             expect(up.summary.resourceChanges).toMatchObject({ update: 1 });
         } finally {
             stats = await load.stop();
@@ -237,7 +381,7 @@ describe("KubernetesApp on LabHostPool → Containerd → KubernetesCluster (kub
     test("an image that never gets ready fails the up with the pods' events and is rolled back", async () => {
         await stack!.setConfig("test:image", { value: BAD });
         await stack!.setConfig("test:rolloutTimeout", { value: "60" });
-        const error = await stack!.up().then(
+        const error = await runUp().then(
             () => new Error("up succeeded"),
             (e: Error) => e,
         );
@@ -250,7 +394,7 @@ describe("KubernetesApp on LabHostPool → Containerd → KubernetesCluster (kub
         }
         await stack!.setConfig("test:image", { value: V2 });
         await stack!.removeConfig("test:rolloutTimeout");
-        const up = await stack!.up();
+        const up = await runUp();
         expect(up.outputs.services.value).toEqual({ web: { ready: 2, desired: 2 }, db: { ready: 1, desired: 1 } });
     });
 
@@ -262,7 +406,7 @@ describe("KubernetesApp on LabHostPool → Containerd → KubernetesCluster (kub
         await stack!.setConfig("test:image", { value: V3 });
         await stack!.setConfig("test:pullPassword", { value: wrong, secret: true });
         await stack!.setConfig("test:rolloutTimeout", { value: "60" });
-        const error = await stack!.up().then(
+        const error = await runUp().then(
             () => new Error("up succeeded"),
             (e: Error) => e,
         );
@@ -285,7 +429,7 @@ describe("KubernetesApp on LabHostPool → Containerd → KubernetesCluster (kub
         // The same image with the right pull secret: pulled, rolled out (so the refusal was the credentials').
         await stack!.removeConfig("test:pullPassword");
         await stack!.removeConfig("test:rolloutTimeout");
-        const up = await stack!.up();
+        const up = await runUp();
         expect(up.outputs.services.value).toEqual({ web: { ready: 2, desired: 2 }, db: { ready: 1, desired: 1 } });
         for (const address of ADDRESSES) {
             await until(`v3 through ${address}`, 60, async () => (await get(address).catch((): [number, string] => [0, ""]))[1].includes(`flotilla-demo ${TAG}-v3`));
@@ -334,7 +478,9 @@ describe("KubernetesApp on LabHostPool → Containerd → KubernetesCluster (kub
         expect(kubectl("get", "namespaces", "-o", "name").split("\n")).not.toContain("namespace/demo");
         expect(kubectl("get", "deployments,services,pvc,secrets", "-A", "-l", "app.kubernetes.io/part-of=demo", "-o", "name")).toBe("");
         const t1 = Date.now();
-        const result = await stack!.destroy();
+        const result = await stack!.destroy({ onOutput: (o) => (engineOutput += o) });
+        // Nothing the engine printed over the file's ups (failed ones included) and destroy holds a secret.
+        expect(leaks(engineOutput, secrets)).toEqual([]);
         console.log(`destroy of the rest (PV, cluster, containerd, registry, machines): ${secs(t1)}s`);
         expect(result.summary.result).toBe("succeeded");
         expect(poolLeftovers(pool)).toEqual([]);

@@ -8,7 +8,10 @@
  *     machine stopped the API answers through another; the first control-plane node replaced by a
  *     new machine in one up keeps the cluster (same CA, same kube-system namespace, etcd of the
  *     new three, the worker's kubelet following the API name to a surviving node, no second
- *     kubeadm init); removing control-plane nodes removes their etcd members.
+ *     kubeadm init); removing control-plane nodes removes their etcd members; a destroy with the
+ *     worker's machine stopped converges and leaves nothing.
+ * In (a), a worker's machine deleted outside Pulumi moments before an up that drops it (the API
+ * still lists it Ready): the up converges without refresh, its Node removed.
  */
 import * as childProcess from "child_process";
 import * as fs from "fs";
@@ -230,6 +233,30 @@ describe("KubernetesCluster (kubeadm) in the lab: 1 control plane + 2 workers", 
         expect(events).toMatch(new RegExp(`NodeNotSchedulable ${leaver}|RemovingNode ${leaver}`));
     });
 
+    test("the last worker's machine deleted outside Pulumi: an up without it (workers 1 -> 0) converges without refresh; its Node is removed", async () => {
+        const gone = `${pool}-2`;
+        // Moments ago: the API still lists it Ready (the node monitor's grace period), its web pod running.
+        docker("rm", "-f", gone);
+        docker("volume", "rm", `${gone}-docker`, `${gone}-containerd`);
+        expect(readyNodes(kc)).toContain(`${gone} True`);
+        await stack.setConfig("test:workers", { value: "0" });
+        const t0 = Date.now();
+        const up = await stack.up();
+        console.log(`up removing the vanished worker ${gone} (no refresh): ${secs(t0)}s`);
+        expect(up.summary.result).toBe("succeeded");
+        console.log(`  changes: ${JSON.stringify(up.summary.resourceChanges)}`);
+        // Its Node (through the control plane), its join secrets, its join, its containerd install and the machine: none left in the state.
+        expect(up.summary.resourceChanges).toMatchObject({ delete: expect.any(Number) });
+        const left = (await stack.exportStack()).deployment.resources.map((r: { urn: string }) => r.urn).filter((urn: string) => urn.includes(gone));
+        expect(left).toEqual([]);
+        const output = up.stdout + up.stderr;
+        expect(output).toMatch(new RegExp(`kubeadm join of ${gone} as a worker: cannot connect: .*taken for gone`));
+        expect(readyNodes(kc)).toEqual([`${pool}-1 True`]);
+        expect(poolLeftovers(pool).filter((l) => l.includes(gone))).toEqual([]);
+        const again = await stack.up();
+        expect(again.summary.resourceChanges).toEqual({ same: expect.any(Number) });
+    });
+
     test("destroy leaves nothing behind (containers, volumes, networks, cgroups)", async () => {
         const t0 = Date.now();
         const result = await stack.destroy();
@@ -395,9 +422,13 @@ describe("KubernetesCluster (kubeadm) in the lab: 3 control-plane nodes + 1 work
         }
     });
 
-    test("destroy leaves nothing behind", async () => {
+    test("destroy with the worker's machine stopped: the whole cluster goes, the stopped machine's scripts are forgotten, nothing is left", async () => {
+        docker("stop", m(4));
+        const t0 = Date.now();
         const result = await stack.destroy();
+        console.log(`destroy with the worker ${m(4)} stopped: ${secs(t0)}s`);
         expect(result.summary.result).toBe("succeeded");
+        expect(result.stdout + result.stderr).toMatch(new RegExp(`kubeadm join of ${m(4)} as a worker: cannot connect: .*taken for gone`));
         expect(poolLeftovers(pool)).toEqual([]);
         expect(cgroupLeftovers(ids)).toEqual([]);
     });

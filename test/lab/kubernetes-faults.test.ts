@@ -143,7 +143,12 @@ const time = (t: string | undefined) => (t ? Date.parse(t.replace(/(\.\d{3})\d+/
 
 /** A service's pods, sorted by name; `running`: phase Running, container ready, not being deleted. */
 async function pods(service: string, via = CONTROL_PLANE): Promise<Pod[]> {
-    const items = JSON.parse(await kubectl(["-n", "shop", "get", "pods", "-l", `app.kubernetes.io/name=${service}`, "-o", "json"], via)).items as {
+    return podsBy("shop", `app.kubernetes.io/name=${service}`, via);
+}
+
+/** The pods in `namespace` that `selector` picks, as `pods` reads them. */
+async function podsBy(namespace: string, selector: string, via = CONTROL_PLANE): Promise<Pod[]> {
+    const items = JSON.parse(await kubectl(["-n", namespace, "get", "pods", "-l", selector, "-o", "json"], via)).items as {
         metadata: { name: string; deletionTimestamp?: string };
         spec: { nodeName?: string };
         status: { phase: string; containerStatuses?: { ready: boolean; restartCount: number; containerID?: string; state: { running?: { startedAt: string } } }[] };
@@ -191,7 +196,8 @@ function get(address: string): Promise<[number, string]> {
  * Bounded wait until the cluster is whole: every node Ready and its kubelet's Lease renewed after
  * `since` (a status from before the fault is not taken for one after it), etcd healthy with its 3
  * members on every control-plane node, web ready on both workers and db on its worker (with
- * `restartedSince`: their containers started after it), the NodePort answering on every node.
+ * `restartedSince`: their containers and CoreDNS's started after it), CoreDNS ready and web reading
+ * db's rows by its service name, the NodePort answering on every node.
  */
 async function clusterHealthy(what: string, bound: number, since: number, restartedSince = false): Promise<number> {
     return until(what, bound, async () => {
@@ -205,6 +211,11 @@ async function clusterHealthy(what: string, bound: number, since: number, restar
         const web = (await pods("web")).filter((p) => p.running && (!restartedSince || p.startedAt > since));
         const db = (await pods("db")).filter((p) => p.running && (!restartedSince || p.startedAt > since));
         if (web.length !== 2 || db.length !== 1 || db[0].node !== names[DB_NODE]) return false;
+        // The cluster's DNS: every CoreDNS pod ready (with `restartedSince`, started after it), and
+        // web resolving and reaching db by its service name (the app is whole only then).
+        const dns = await podsBy("kube-system", "k8s-app=kube-dns");
+        if (dns.length === 0 || !dns.every((p) => p.running && (!restartedSince || p.startedAt > since))) return false;
+        await readRows();
         for (const i of NODES) {
             const [status, body] = await get(addresses[i]);
             if (status !== 200 || !body.includes(`flotilla-demo ${DEMO_TAG}`)) return false;

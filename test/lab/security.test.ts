@@ -26,14 +26,11 @@
  *    key in clear; the control: the same scan finds them in `stack export --show-secrets`.
  * Findings and figures are printed.
  */
-import * as childProcess from "child_process";
 import * as crypto from "crypto";
-import * as fs from "fs";
-import * as net from "net";
-import * as path from "path";
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { Stack } from "@pulumi/pulumi/automation";
 import { AuthenticationType, Client } from "ssh2";
-import { backendDir, docker, engineBin, poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { backendDir, docker, poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { allFiles, leaks as leaksOf, logScanCommand, openOnes, probeAllHere, probeOutside, scanInput, stackExport } from "./secret-scan";
 import { Login, sshRun } from "./ssh";
 
 jest.setTimeout(25 * 60 * 1000);
@@ -48,75 +45,10 @@ let names: string[];
 let secrets: Record<string, string>;
 /** Everything the engine printed, over all runs. */
 let engineOutput = "";
+/** The secrets in clear that `text` holds (the known values of this stack and the patterns). */
+const leaks = (text: string) => leaksOf(text, secrets);
 
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
-
-/** Secrets in clear that `text` contains (names of the known values and patterns found). */
-function leaks(text: string): string[] {
-    const found = Object.entries(secrets)
-        .filter(([, value]) => text.includes(value))
-        .map(([name]) => name);
-    const patterns: Record<string, RegExp> = {
-        "a PEM/OpenSSH private key": /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
-        "a swarm join token": /SWMTKN-1-[0-9a-z]{20}/,
-        "a kubeconfig client key": /client-key-data:\s*"?[A-Za-z0-9+/=]{20}/,
-    };
-    for (const [name, re] of Object.entries(patterns)) if (re.test(text)) found.push(name);
-    return found;
-}
-
-/** `pulumi stack export` of the test stack, run as an operator would (`--show-secrets` or not). */
-function stackExport(showSecrets: boolean): string {
-    const ws = stack.workspace as LocalWorkspace;
-    return childProcess.execFileSync(
-        path.join(engineBin(), "pulumi"),
-        ["stack", "export", "--stack", stackName, ...(showSecrets ? ["--show-secrets"] : [])],
-        { cwd: ws.workDir, env: { ...process.env, ...ws.envVars }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
-    );
-}
-
-/** Every file under `dir`, concatenated. */
-function allFiles(dir: string): { count: number; text: string } {
-    let count = 0;
-    let text = "";
-    const walk = (d: string) => {
-        for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-            const p = path.join(d, entry.name);
-            if (entry.isDirectory()) walk(p);
-            else if (entry.isFile()) {
-                count++;
-                text += fs.readFileSync(p, "utf8") + "\n";
-            }
-        }
-    };
-    walk(dir);
-    return { count, text };
-}
-
-/** Opens a TCP connection to host:port from the machine running Pulumi: "open" or "closed". */
-function probeHere(host: string, port: number): Promise<string> {
-    return new Promise((resolve) => {
-        const socket = net.connect({ host, port, timeout: 3000 });
-        const done = (state: string) => {
-            socket.destroy();
-            resolve(`${host}:${port} ${state}`);
-        };
-        socket.on("connect", () => done("open"));
-        socket.on("timeout", () => done("closed"));
-        socket.on("error", () => done("closed"));
-    });
-}
-
-/** The same probe from a container on Docker's default bridge network (outside the pool's). */
-function probeOutside(targets: string[]): string[] {
-    const probe =
-        'for t in "$@"; do (if timeout 3 bash -c "exec 3<>/dev/tcp/${t%:*}/${t#*:}" 2>/dev/null; ' +
-        'then echo "$t open"; else echo "$t closed"; fi) & done; wait';
-    return docker(
-        "run", "--rm", "--network", "bridge", "--label", `flotilla.pool=${pool}`, "--name", `${pool}-outside`,
-        "--entrypoint", "bash", "flotilla-lab:debian12", "-c", probe, "probe", ...targets,
-    ).sort();
-}
 
 /**
  * One real SSH login attempt: resolves `in` when the server accepts it, else `refused (<the
@@ -212,14 +144,14 @@ describe("security checks on a lab stack (Swarm of 3 + LabRegistry)", () => {
         const ports = [22, 2375, 2376, 2377, 5000, 7946];
         const targets = logins.flatMap((l) => ports.map((p) => `${l.host}:${p}`));
         const started = Date.now();
-        const outside = probeOutside(targets);
-        const inside = (await Promise.all(targets.map((t) => probeHere(t.split(":")[0], Number(t.split(":")[1]))))).sort();
+        const outside = probeOutside(pool, targets);
+        const inside = await probeAllHere(targets);
         console.log(`probe (${seconds(started)}s) from outside (a container on Docker's bridge network), open: ${JSON.stringify(outside.filter((l) => l.endsWith(" open")))}`);
         console.log(`probe from inside (the pool network's gateway), open: ${JSON.stringify(inside.filter((l) => l.endsWith(" open")))}`);
         expect(outside).toHaveLength(targets.length);
         expect(outside.filter((l) => /:(2375|2376|2377) open$/.test(l))).toEqual([]);
         // The control: from inside the probe sees the managers' 2377, the registry and every sshd.
-        const open = inside.filter((l) => l.endsWith(" open")).map((l) => l.replace(/ open$/, ""));
+        const open = openOnes(inside);
         expect(open).toEqual(
             expect.arrayContaining([...logins.slice(0, 3).map((l) => `${l.host}:2377`), registryAddress, ...logins.map((l) => `${l.host}:22`)]),
         );
@@ -291,16 +223,11 @@ describe("security checks on a lab stack (Swarm of 3 + LabRegistry)", () => {
 
     test("no secret in clear in the backend's files, stack export, engine output or the machines' logs", async () => {
         const backend = allFiles(backendDir(stack));
-        const exported = stackExport(false);
-        const shown = stackExport(true);
+        const exported = stackExport(stack, false);
+        const shown = stackExport(stack, true);
         const onMachines: Record<string, string[]> = {};
-        // The values to look for go in on stdin (a sudo command line is logged in the journal),
-        // and the patterns are written so that they do not match their own text there.
-        const needles = Buffer.from(Object.values(secrets).join("\n") + "\n");
-        const scan = (files: string) =>
-            "bash -c 'f=$(mktemp); cat >\"$f\"; " +
-            `{ ${files}; } >"$f.log" 2>/dev/null; ` +
-            "echo \"$(grep -c -F -f \"$f\" \"$f.log\") $(grep -c -E \"BEGIN [A-Z ]*PRIVATE KEY|SWMTKN-1-[0-9a-z]{20}|client-key-data:[[:space:]]*[A-Za-z0-9+/=]{20}\" \"$f.log\") $(wc -l <\"$f.log\")\"; rm -f \"$f\" \"$f.log\"'";
+        const needles = scanInput(secrets);
+        const scan = logScanCommand;
         for (let i = 0; i < logins.length; i++) {
             const count = await sudo(i, scan("journalctl --no-pager -o cat; cat /var/log/cloud-init.log /var/log/cloud-init-output.log /tmp/flotilla-*.err"), needles);
             onMachines[names[i]] = count.trim().split(" ");

@@ -45,16 +45,37 @@ node_apply_metadata() {
     retry 5 2 kc uncordon "$NODE_NAME" >/dev/null
 }
 
-# delete: cordons, drains (bounded; a node that is not Ready is drained with --force, its pods never
-# report gone) and deletes the node from the node list.
+# True when the kubelet of node $1 answers on its port (10250) at the node's InternalIP, as the API
+# lists it. A machine deleted moments ago is still Ready for the node monitor's grace period (40 s by
+# default): its kubelet's port is what tells it is gone.
+kubelet_answers() {
+    local ip
+    ip=$(kc get node "$1" -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}' 2>/dev/null) || return 1
+    [ -n "$ip" ] || return 1
+    local try
+    for try in 1 2 3; do
+        if timeout 5 bash -c "exec 3<>/dev/tcp/$ip/10250" 2>/dev/null; then return 0; fi
+        [ "$try" -eq 3 ] || sleep 2
+    done
+    return 1
+}
+
+# delete: cordons, drains (bounded; a node that is not Ready, or whose kubelet does not answer, is
+# drained with --force: its pods never report gone) and deletes the node from the node list.
 node_remove() {
     retry 5 2 kc cordon "$NODE_NAME" >/dev/null || die "cannot cordon $NODE_NAME"
-    if [ "$(ready_status "$NODE_NAME")" = True ]; then
+    local ready
+    ready=$(ready_status "$NODE_NAME")
+    if [ "$ready" = True ] && ! kubelet_answers "$NODE_NAME"; then
+        log "$NODE_NAME is listed Ready but its kubelet does not answer on port 10250: taken for gone"
+        ready=Gone
+    fi
+    if [ "$ready" = True ]; then
         log "draining $NODE_NAME (at most ${DRAIN_TIMEOUT}s)"
         kc drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${DRAIN_TIMEOUT}s" >&2 ||
             die "$NODE_NAME could not be drained within ${DRAIN_TIMEOUT}s (a PodDisruptionBudget?); it stays cordoned"
     else
-        log "$NODE_NAME is not Ready (its machine stopped or gone): draining without waiting for its pods"
+        log "$NODE_NAME is not Ready ($ready: its machine stopped or gone): draining without waiting for its pods"
         kc drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --force --disable-eviction \
             --grace-period=0 --timeout=60s >&2 || log "$NODE_NAME: drain incomplete; deleting it anyway"
     fi

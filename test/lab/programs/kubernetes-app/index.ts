@@ -145,3 +145,5 @@ export const pvNodeName = pulumi.output(pvNode.name);
 export const registryAddress = registry.address;
 export const registryUsername = registry.username;
 export const registryPassword = registry.password;
+/** The admin kubeconfig (a secret output): the security test looks for its client key in clear. */
+export const kubeconfig = cluster.kubeconfig;
