@@ -95,10 +95,19 @@ images_ok() {
 }
 # The kubeadm-side versions (etcd image tag, CoreDNS, pause) are read from the built kubeadm's
 # source, so they always match what kubeadm will ask for.
+# The kubernetes module's directory in the module cache (empty while it is not downloaded).
+kubernetes_module_dir() {
+    (cd "$tools" && GOFLAGS=-mod=readonly GOTOOLCHAIN=local go list -m -f '{{.Dir}}' k8s.io/kubernetes)
+}
 constants() {
     local dir
-    dir=$(cd "$tools" && GOFLAGS=-mod=readonly GOTOOLCHAIN=local go list -m -f '{{.Dir}}' k8s.io/kubernetes) ||
-        fail "go list -m k8s.io/kubernetes failed (run go mod download in $tools)"
+    dir=$(kubernetes_module_dir) || fail "go list -m k8s.io/kubernetes failed in $tools"
+    # A cold module cache: `go list -m` names no directory until the module is downloaded.
+    if [[ -z "$dir" ]]; then
+        run "download-kubernetes-$k8s_version" 1800 env -C "$tools" go mod download k8s.io/kubernetes
+        dir=$(kubernetes_module_dir) || fail "go list -m k8s.io/kubernetes failed in $tools"
+    fi
+    [[ -n "$dir" && -d "$dir" ]] || fail "k8s.io/kubernetes $k8s_version is not in the Go module cache after go mod download (dir '$dir')"
     kubeadm_constants="$dir/cmd/kubeadm/app/constants/constants.go"
     pause_source="$dir/build/pause/linux/pause.c"
     etcd_tag=$(sed -n 's/^\tDefaultEtcdVersion = "\(.*\)"$/\1/p' "$kubeadm_constants")
