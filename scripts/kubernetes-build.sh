@@ -95,19 +95,21 @@ images_ok() {
 }
 # The kubeadm-side versions (etcd image tag, CoreDNS, pause) are read from the built kubeadm's
 # source, so they always match what kubeadm will ask for.
-# The kubernetes module's directory in the module cache (empty while it is not downloaded).
-kubernetes_module_dir() {
-    (cd "$tools" && GOFLAGS=-mod=readonly GOTOOLCHAIN=local go list -m -f '{{.Dir}}' k8s.io/kubernetes)
+# module_dir DIR MODULE: MODULE's directory in the Go module cache, as the go.mod in DIR requires
+# it; on a cold module cache (`go list -m` names no directory until then) it is downloaded first.
+module_dir() {
+    local dir
+    dir=$(cd "$1" && go list -m -f '{{.Dir}}' "$2") || fail "go list -m $2 failed in $1"
+    if [[ -z "$dir" ]]; then
+        run "download-${2##*/}" 1800 env -C "$1" go mod download "$2"
+        dir=$(cd "$1" && go list -m -f '{{.Dir}}' "$2") || fail "go list -m $2 failed in $1"
+    fi
+    [[ -n "$dir" && -d "$dir" ]] || fail "$2 is not in the Go module cache after go mod download in $1 (dir '$dir')"
+    printf '%s' "$dir"
 }
 constants() {
     local dir
-    dir=$(kubernetes_module_dir) || fail "go list -m k8s.io/kubernetes failed in $tools"
-    # A cold module cache: `go list -m` names no directory until the module is downloaded.
-    if [[ -z "$dir" ]]; then
-        run "download-kubernetes-$k8s_version" 1800 env -C "$tools" go mod download k8s.io/kubernetes
-        dir=$(kubernetes_module_dir) || fail "go list -m k8s.io/kubernetes failed in $tools"
-    fi
-    [[ -n "$dir" && -d "$dir" ]] || fail "k8s.io/kubernetes $k8s_version is not in the Go module cache after go mod download (dir '$dir')"
+    dir=$(module_dir "$tools" k8s.io/kubernetes)
     kubeadm_constants="$dir/cmd/kubeadm/app/constants/constants.go"
     pause_source="$dir/build/pause/linux/pause.c"
     etcd_tag=$(sed -n 's/^\tDefaultEtcdVersion = "\(.*\)"$/\1/p' "$kubeadm_constants")
@@ -220,8 +222,7 @@ build_binaries() {
     # the UDP backend (cgo), compiled as package flotilla.local/kubernetes/flannel/flanneld through
     # an overlay: nothing is written into the repository.
     local fdir main
-    fdir=$(cd "$tools/flannel" && go list -m -f '{{.Dir}}' github.com/flannel-io/flannel) ||
-        fail "go list -m github.com/flannel-io/flannel failed"
+    fdir=$(module_dir "$tools/flannel" github.com/flannel-io/flannel)
     mkdir -p "$work/flannel"
     main="$work/flannel/main.go"
     grep -v -e '"github.com/flannel-io/flannel/pkg/backend/tencentvpc"' \
