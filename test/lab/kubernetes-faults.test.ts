@@ -196,8 +196,9 @@ function get(address: string): Promise<[number, string]> {
  * Bounded wait until the cluster is whole: every node Ready and its kubelet's Lease renewed after
  * `since` (a status from before the fault is not taken for one after it), etcd healthy with its 3
  * members on every control-plane node, web ready on both workers and db on its worker (with
- * `restartedSince`: their containers and CoreDNS's started after it), CoreDNS ready and web reading
- * db's rows by its service name, the NodePort answering on every node.
+ * `restartedSince`: their containers and CoreDNS's started after it), CoreDNS ready and web
+ * reaching db by its service name (db's page, not its rows: there may be none yet), the NodePort
+ * answering on every node.
  */
 async function clusterHealthy(what: string, bound: number, since: number, restartedSince = false): Promise<number> {
     return until(what, bound, async () => {
@@ -215,7 +216,8 @@ async function clusterHealthy(what: string, bound: number, since: number, restar
         // web resolving and reaching db by its service name (the app is whole only then).
         const dns = await podsBy("kube-system", "k8s-app=kube-dns");
         if (dns.length === 0 || !dns.every((p) => p.running && (!restartedSince || p.startedAt > since))) return false;
-        await readRows();
+        const fromWeb = await kubectl(["-n", "shop", "exec", "ds/web", "--", "/bin/busybox", "wget", "-q", "-O-", "http://db:8080/"]);
+        if (!fromWeb.includes(`flotilla-demo ${DEMO_TAG}`)) return false;
         for (const i of NODES) {
             const [status, body] = await get(addresses[i]);
             if (status !== 200 || !body.includes(`flotilla-demo ${DEMO_TAG}`)) return false;
