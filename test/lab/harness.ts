@@ -143,22 +143,21 @@ export function removeStaleTestPools(): void {
             return (err as NodeJS.ErrnoException).code === "EPERM";
         }
     };
-    const stale = (kind: string[], format: string) =>
-        docker(...kind, "--filter", "label=flotilla.pool", "--format", format)
-            .map((l) => l.split(" "))
-            .filter(([, pool]) => pool.startsWith(TEST_POOL_PREFIX) && !alive(pool))
-            .map(([name]) => name);
-    const containers = stale(["ps", "-a"], '{{.Names}} {{.Label "flotilla.pool"}}');
-    if (containers.length > 0) docker("rm", "-f", ...containers);
-    const volumes = stale(["volume", "ls"], '{{.Name}} {{.Label "flotilla.pool"}}');
-    if (volumes.length > 0) docker("volume", "rm", ...volumes);
-    const networks = stale(["network", "ls"], '{{.Name}} {{.Label "flotilla.pool"}}');
-    if (networks.length > 0) docker("network", "rm", ...networks);
+    removePoolsWhere((pool) => pool.startsWith(TEST_POOL_PREFIX) && !alive(pool));
 }
 
 /** Removes whatever a failed test left of a lab pool: its containers, then volumes and networks. */
 export function removePool(pool: string): void {
-    const of = (kind: string[], format: string) => docker(...kind, "--filter", `label=flotilla.pool=${pool}`, "--format", format);
+    removePoolsWhere((p) => p === pool);
+}
+
+/** Removes the containers, then the volumes and networks, labelled with a pool that `pick` picks. */
+function removePoolsWhere(pick: (pool: string) => boolean): void {
+    const of = (kind: string[], format: string) =>
+        docker(...kind, "--filter", "label=flotilla.pool", "--format", `${format} {{.Label "flotilla.pool"}}`)
+            .map((l) => l.split(" "))
+            .filter(([, pool]) => pick(pool))
+            .map(([name]) => name);
     const containers = of(["ps", "-a"], "{{.Names}}");
     if (containers.length > 0) docker("rm", "-f", ...containers);
     const volumes = of(["volume", "ls"], "{{.Name}}");

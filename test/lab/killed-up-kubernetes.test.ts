@@ -19,7 +19,7 @@
  */
 import * as childProcess from "child_process";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { ROOT, docker, poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { ROOT, docker, poolLeftovers, removePool, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
 import { clearLock, engineProcess, freezeTree, inContainer, killFrozen, processesRunning, pendingOperations } from "./kill";
 
 jest.setTimeout(40 * 60 * 1000);
@@ -83,12 +83,7 @@ afterAll(async () => {
         await removeStack(stack);
     }
     // Whatever a failed test left.
-    const left = docker("ps", "-a", "--filter", `label=flotilla.pool=${pool}`, "--format", "{{.Names}}");
-    if (left.length > 0) docker("rm", "-f", ...left);
-    const volumes = docker("volume", "ls", "--filter", `label=flotilla.pool=${pool}`, "--format", "{{.Name}}");
-    if (volumes.length > 0) docker("volume", "rm", ...volumes);
-    const networks = docker("network", "ls", "--filter", `label=flotilla.pool=${pool}`, "--format", "{{.Name}}");
-    if (networks.length > 0) docker("network", "rm", ...networks);
+    removePool(pool);
 });
 
 describe("a kubeadm up killed during the worker's join, run again", () => {

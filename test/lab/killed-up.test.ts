@@ -32,7 +32,7 @@
  * Durations and kill points are printed, not asserted.
  */
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { docker, poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { docker, poolLeftovers, removePool, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
 import { clearLock, engineProcess, freezeTree, killFrozen, killTree, processesRunning, pendingOperations } from "./kill";
 import { Login, sshRun } from "./ssh";
 
@@ -130,12 +130,7 @@ afterAll(async () => {
         await removeStack(stack);
     }
     // Whatever a failed test left.
-    const left = docker("ps", "-a", "--filter", `label=flotilla.pool=${pool}`, "--format", "{{.Names}}");
-    if (left.length > 0) docker("rm", "-f", ...left);
-    const volumes = docker("volume", "ls", "--filter", `label=flotilla.pool=${pool}`, "--format", "{{.Name}}");
-    if (volumes.length > 0) docker("volume", "rm", ...volumes);
-    const networks = docker("network", "ls", "--filter", `label=flotilla.pool=${pool}`, "--format", "{{.Name}}");
-    if (networks.length > 0) docker("network", "rm", ...networks);
+    removePool(pool);
 });
 
 describe("an up killed midway, run again", () => {

@@ -29,7 +29,7 @@
 import * as crypto from "crypto";
 import { Stack } from "@pulumi/pulumi/automation";
 import { AuthenticationType, Client } from "ssh2";
-import { backendDir, docker, poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { backendDir, docker, poolLeftovers, removePool, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
 import { allFiles, leaks as leaksOf, logScanCommand, openOnes, probeAllHere, probeOutside, scanInput, stackExport } from "./secret-scan";
 import { Login, sshRun } from "./ssh";
 
@@ -109,10 +109,8 @@ afterAll(async () => {
         await stack.destroy().catch(() => undefined);
         await removeStack(stack);
     }
-    for (const [kind, format] of [["ps", "-a"], ["volume", "ls"], ["network", "ls"]]) {
-        const left = docker(kind, format, "--filter", `label=flotilla.pool=${pool}`, "--format", kind === "ps" ? "{{.Names}}" : "{{.Name}}");
-        if (left.length > 0) docker(...(kind === "ps" ? ["rm", "-f"] : [kind, "rm"]), ...left);
-    }
+    // Whatever a failed test left.
+    removePool(pool);
 });
 
 describe("security checks on a lab stack (Swarm of 3 + LabRegistry)", () => {

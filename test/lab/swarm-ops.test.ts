@@ -16,7 +16,7 @@
  */
 import * as childProcess from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
-import { docker, poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
+import { docker, poolLeftovers, removePool, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
 import { testImageTarball, TEST_IMAGE } from "./runtime-lab";
 import { Login, sshRun } from "./ssh";
 
@@ -78,10 +78,8 @@ afterAll(async () => {
         await stack.destroy().catch(() => undefined);
         await removeStack(stack);
     }
-    const left = docker("ps", "-a", "--filter", `label=flotilla.pool=${pool}`, "--format", "{{.Names}}");
-    if (left.length > 0) docker("rm", "-f", ...left);
-    const volumes = docker("volume", "ls", "--filter", `label=flotilla.pool=${pool}`, "--format", "{{.Name}}");
-    if (volumes.length > 0) docker("volume", "rm", ...volumes);
+    // Whatever a failed test left.
+    removePool(pool);
 });
 
 describe("Swarm operations", () => {
