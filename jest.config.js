@@ -13,6 +13,8 @@ module.exports = {
   // 5 s default failed one under load): a bound against hangs, not a speed check. Lab tests set
   // their own.
   testTimeout: 60000,
+  // Lab files that need the Kubernetes build run after the others (test/sequencer.js).
+  testSequencer: "<rootDir>/test/sequencer.js",
   projects: [
     {
       displayName: "unit",
@@ -20,6 +22,8 @@ module.exports = {
       roots: ["<rootDir>/test/unit"],
       testMatch: ["**/*.test.ts"],
       transform: { "^.+\\.ts$": tsJest },
+      // Every refusal message a unit test produces is scanned for the secrets of its file.
+      setupFilesAfterEnv: ["<rootDir>/test/unit/guard/secret-guard.ts"],
       // Examples import the library as a user does; their unit tests evaluate them against this checkout's source.
       moduleNameMapper: { "^flotilla$": "<rootDir>/lib/index.ts", "^flotilla/(aws|azure|proxmox)$": "<rootDir>/lib/hosts/$1.ts", "^flotilla/kubernetes$": "<rootDir>/lib/workload/pulumi-kubernetes/index.ts" },
     },

@@ -18,4 +18,6 @@ function walk(dir) {
     }
 }
 walk(path.join(root, "lib"));
+// The build's stamp: scripts/setup.sh rebuilds dist/ only when a file under lib/ is newer.
+fs.writeFileSync(path.join(root, "dist", ".built"), `${new Date().toISOString()}\n`);
 console.log(`copied ${copied} scripts into dist/`);

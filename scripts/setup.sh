@@ -6,6 +6,8 @@
 #   4. the Pulumi engine (scripts/engine.sh; built offline once, then cached)
 #   5. the lab machine image (lib/hosts/scripts/lab-image.sh; built once, then cached)
 #   6. the demo web image (scripts/demo-image.sh)
+#   7. the library's dist/ (the root program imports `flotilla` by package name, as users do), when
+#      missing or older than any file under lib/
 # The Kubernetes build (scripts/kubernetes-build.sh) is the test suite's (scripts/test.sh): the root
 # program does not need it.
 set -euo pipefail
@@ -43,4 +45,12 @@ bash scripts/engine.sh
 image=$(bash lib/hosts/scripts/lab-image.sh | tail -n 1)
 # 6. The demo web image the root program runs (tiny, built locally from Debian's busybox-static).
 demo=$(bash scripts/demo-image.sh v1 | tail -n 1)
+# 7. The library as the root program loads it: node_modules/flotilla -> .. -> dist/lib.
+stamp=dist/.built
+if [ ! -f "$stamp" ] || [ -n "$(find lib package.json tsconfig.json tsconfig.build.json -newer "$stamp" -print -quit)" ]; then
+    say "building the library (dist/)"
+    rm -rf dist
+    "$node22" node_modules/typescript/bin/tsc -p tsconfig.build.json || die "the library does not compile (tsc -p tsconfig.build.json)"
+    "$node22" scripts/copy-assets.js >/dev/null
+fi
 say "setup done in $((SECONDS - start))s (node $("$node22" --version), engine $(cat "$FLOTILLA_CACHE_DIR/engine/current"), lab image $image, demo image $demo)"

@@ -12,6 +12,10 @@
  *   a host pool or runtime given where its `hosts` are expected ({@link Validator.hostList}).
  * - A value that may be an `Output` is validated when it resolves ({@link Validator.later}); a
  *   secret's value is never printed, only its length.
+ * - No message ever shows a secret: the value of a property whose name says it grants access
+ *   ({@link isSecretName}: passwords, tokens, keys, credentials, kubeconfigs) is shown by its length
+ *   only, wherever it appears (as the property at fault or inside an object shown); a private key is
+ *   never shown under any name; an unknown property's value is shown by its type only.
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -47,10 +51,60 @@ export function secretShown(value: unknown): Described {
     return new Described(typeof value === "string" ? `a secret of ${value.length} characters` : `a secret ${typeof value}`);
 }
 
-/** Renders a received value for an error message (short, unambiguous, never huge, never an Output's insides). */
+/**
+ * True for a property name whose value grants access (convention 9): a password, passphrase, token,
+ * secret, private or SSH key, credentials, registry auth or kubeconfig. Such a value is never shown in
+ * a message. `property` may be a path (`registryCredentials[0].password`): its last name decides.
+ */
+export function isSecretName(property: string): boolean {
+    const names = property.split(".");
+    const last = names[names.length - 1].replace(/\[\d+\]$/, "");
+    // A member of an app's `secrets` map (`secrets.<name>`) holds a secret's value; a service's
+    // `secrets` list (`secrets[0]`) only names them.
+    if (names.length >= 2 && names[names.length - 2] === "secrets" && !/\[\d+\]$/.test(names[names.length - 1])) return true;
+    return SECRET_NAME.test(last);
+}
+
+/** Names that hold a value granting access (matched at the end: `clusterToken`, not `joinTokenRotation`; `secret`, not `secrets`). */
+const SECRET_NAME = /(password|passwd|passphrase|secret|token|credentials?|privatekey|sshkey|apikey|accesskey|^key|auth|kubeconfig)$/i;
+
+/** True for text holding a PEM or OpenSSH private key (shown under no name). */
+export function looksLikePrivateKey(text: string): boolean {
+    return /PRIVATE KEY-----/.test(text) || /^ed25519:[A-Za-z0-9+/]{43}=$/.test(text.trim());
+}
+
+/** How a value is shown when it must not be: its length (a string) or its kind, never its content. */
+export function hidden(value: unknown): Described {
+    if (typeof value === "string") return secretShown(value);
+    if (value === undefined || value === null) return new Described(String(value));
+    if (pulumi.Output.isInstance(value)) return new Described("an Output");
+    return new Described(`a secret ${Array.isArray(value) ? "list" : typeof value}`);
+}
+
+/**
+ * A value for a message that need not show its content (the value of a property that does not
+ * exist, which may be a misspelt secret): a number, boolean or null as it is, a string by its
+ * length, a list by its length, an object by its keys.
+ */
+export function kindOf(value: unknown): unknown {
+    if (value === null || value === undefined || typeof value === "number" || typeof value === "boolean") return value;
+    if (typeof value === "string") return new Described(`a string of ${value.length} character${value.length === 1 ? "" : "s"}`);
+    if (pulumi.Output.isInstance(value)) return new Described("an Output");
+    if (Array.isArray(value)) return new Described(`a list of ${value.length}`);
+    if (isPlainObject(value)) {
+        const keys = Object.keys(value);
+        return new Described(keys.length === 0 ? "an empty object" : `an object with ${keys.slice(0, 5).join(", ")}${keys.length > 5 ? ", ..." : ""}`);
+    }
+    return new Described(`a ${typeof value}`);
+}
+
+/** Renders a received value for an error message (short, unambiguous, never huge, never an Output's insides, never a secret). */
 export function show(value: unknown): string {
     if (value instanceof Described) {
         return value.text;
+    }
+    if (typeof value === "string" && looksLikePrivateKey(value)) {
+        return "a private key (not shown)";
     }
     if (value === undefined) {
         return "undefined";
@@ -87,10 +141,15 @@ function shallowCopy(value: unknown, depth: number): unknown {
     if (pulumi.Output.isInstance(value)) return "<Output>";
     if (pulumi.Resource.isInstance(value)) return `<${value.constructor?.name ?? "resource"}>`;
     if (value instanceof Described) return value.text;
+    if (typeof value === "string" && looksLikePrivateKey(value)) return "<private key>";
     if (typeof value !== "object" || value === null) return value;
     if (depth <= 0) return Array.isArray(value) ? "[...]" : "{...}";
     if (Array.isArray(value)) return value.slice(0, 20).map((v) => shallowCopy(v, depth - 1));
-    return Object.fromEntries(Object.entries(value).slice(0, 30).map(([k, v]) => [k, shallowCopy(v, depth - 1)]));
+    return Object.fromEntries(
+        Object.entries(value)
+            .slice(0, 30)
+            .map(([k, v]) => [k, isSecretName(k) && v !== undefined ? `<${hidden(v).text}>` : shallowCopy(v, depth - 1)]),
+    );
 }
 
 /** Levenshtein distance (small strings: property names). */
@@ -145,9 +204,13 @@ export class Validator {
         readonly resourceName: string,
     ) {}
 
-    /** Throws an {@link InvalidArgumentError} for `property`. */
+    /**
+     * Throws an {@link InvalidArgumentError} for `property`. The value of a secret-named property
+     * ({@link isSecretName}) is shown by its length only.
+     */
     fail(property: string, received: unknown, expected: string): never {
-        throw new InvalidArgumentError(this.construct, this.resourceName, property, received, expected);
+        const shown = isSecretName(property) && !(received instanceof Described) ? hidden(received) : received;
+        throw new InvalidArgumentError(this.construct, this.resourceName, property, shown, expected);
     }
 
     /**
@@ -173,7 +236,7 @@ export class Validator {
                 const near = closestName(key, known);
                 this.fail(
                     path,
-                    (obj as Record<string, unknown>)[key],
+                    kindOf((obj as Record<string, unknown>)[key]),
                     `no such property${near ? ` (did you mean "${near}"?)` : ""}; known: ${known.join(", ")}`,
                 );
             }
@@ -204,25 +267,24 @@ export class Validator {
         check: (resolved: T) => R | Reason,
         opts: { secret?: boolean } = {},
     ): pulumi.Output<R> {
-        const apply = (resolved: T): R => {
+        const apply = (resolved: T, secret: boolean): R => {
             const result = check(resolved);
             if (result instanceof Reason) {
-                this.fail(
-                    property,
-                    opts.secret ? secretShown(resolved) : resolved,
-                    result.text ? `${expected} (${result.text})` : expected,
-                );
+                this.fail(property, secret ? secretShown(resolved) : resolved, result.text ? `${expected} (${result.text})` : expected);
             }
             return result;
         };
         if (!pulumi.Output.isInstance(value) && !isPromiseLike(value)) {
-            const checked = apply(value as T);
+            const checked = apply(value as T, opts.secret ?? false);
             return (opts.secret ? pulumi.secret(checked) : pulumi.output(checked)) as unknown as pulumi.Output<R>;
         }
         // Mark the source secret before checking (a failing check then rejects one Output, not a
-        // secret wrapper whose own promises nobody awaits).
+        // secret wrapper whose own promises nobody awaits). An Output the caller marked secret is
+        // never shown either, whatever its property's name.
         const source = opts.secret ? pulumi.secret(value) : pulumi.output(value);
-        return source.apply((v) => apply(v as T)) as unknown as pulumi.Output<R>;
+        return pulumi
+            .all([source, pulumi.isSecret(source)])
+            .apply(([v, secret]) => apply(v as T, (opts.secret ?? false) || secret)) as unknown as pulumi.Output<R>;
     }
 
     /** An integer in [min, max]. */

@@ -25,7 +25,7 @@ import { ClusterPort } from "../core/cluster";
 import { Host, HostArchitecture, HostLabels, HostPlatform, SshConnection } from "../core/host";
 import { Ipv4Subnet, formatIpv4, isPrivate, parseCidr } from "../core/ipv4";
 import { Described, Validator, hasOwn, isPlainObject } from "../core/validate";
-import { checkCidrs, checkClusterKinds, checkPorts, clusterPorts, machineUserData, poolKeys } from "./cloud-common";
+import { checkAppPorts, checkCidrs, checkSuppliedKey, checkClusterKinds, clusterPorts, machineUserData, poolKeys } from "./cloud-common";
 import { checkUserData, gzipBase64, hostnameUserData } from "./user-data";
 
 /** Type token of {@link AwsHostPool}. */
@@ -342,13 +342,7 @@ export class AwsHostPool extends pulumi.ComponentResource {
         if (typeof sshUser !== "string" || !/^[a-z_][a-z0-9_-]{0,31}$/.test(sshUser) || sshUser === "root") {
             v.fail("sshUser", sshUser, "a Linux user name other than root ([a-z_][a-z0-9_-], at most 32)");
         }
-        if (args.sshKey !== undefined) {
-            if (!isPlainObject(args.sshKey)) v.fail("sshKey", args.sshKey, "{ privateKey, publicKey }");
-            v.known("sshKey", args.sshKey, ["privateKey", "publicKey"]);
-            if (args.sshKey.privateKey === undefined || args.sshKey.publicKey === undefined) {
-                v.fail("sshKey", new Described(`an object with ${Object.keys(args.sshKey).join(", ") || "no keys"}`), "{ privateKey, publicKey }");
-            }
-        }
+        const sshKey = checkSuppliedKey(v, "sshKey", args.sshKey);
         const userTags = checkTags(v, args.tags);
         const userLabels = v.labels("labels", args.labels);
         for (const reserved of ["provider", "pool", "region", "zone"]) {
@@ -360,7 +354,7 @@ export class AwsHostPool extends pulumi.ComponentResource {
         const adminCidrs = checkCidrs(v, "adminCidrs", args.adminCidrs, { required: true, worldOptIn: { allowed: allowWorldSsh, property: "allowWorldSsh" } });
         const kinds = checkClusterKinds(v, "clusterPorts", args.clusterPorts);
         const peerCidrs = checkCidrs(v, "clusterPeerCidrs", args.clusterPeerCidrs, { neverWorld: "cluster ports are never open to the world" });
-        const appPorts = checkPorts(v, "appPorts", args.appPorts);
+        const appPorts = checkAppPorts(v, "appPorts", args.appPorts);
         const appCidrs = checkCidrs(v, "appCidrs", args.appCidrs);
         if (appPorts.length > 0 && appCidrs.length === 0) v.fail("appCidrs", args.appCidrs, "at least one CIDR block the appPorts are open from");
         if (appCidrs.length > 0 && appPorts.length === 0) v.fail("appPorts", args.appPorts, "at least one port to open from appCidrs");
@@ -386,7 +380,7 @@ export class AwsHostPool extends pulumi.ComponentResource {
         // Every resource waits until the Output parts of userData passed their check (through its tags).
         const tags = (role: string) => extraParts.apply(() => ({ ...userTags, "flotilla:pool": poolName, Name: `${poolName}-${role}` }));
 
-        const keys = poolKeys(name, poolName, owner, this, args.sshKey);
+        const keys = poolKeys(name, poolName, owner, this, sshKey);
         const keyPair = new KeyPair(`${name}-key`, { publicKey: keys.publicKey, tags: tags("key"), ...where }, parent);
 
         // Network.

@@ -14,7 +14,7 @@ import { claimName } from "../core/claims";
 import { Host, HostArchitecture, HostLabels, HostPlatform } from "../core/host";
 import { isPrivate, parseCidr, formatIpv4 } from "../core/ipv4";
 import { Described, Reason, Validator, hasOwn, isPlainObject } from "../core/validate";
-import { ClusterKind, checkCidrs, checkClusterKinds, checkPorts, clusterPorts, machineUserData, poolKeys } from "./cloud-common";
+import { ClusterKind, checkAppPorts, checkCidrs, checkSuppliedKey, checkClusterKinds, clusterPorts, machineUserData, poolKeys } from "./cloud-common";
 import { checkUserData, gzipBase64 } from "./user-data";
 
 /** Type token of {@link AzureHostPool}. */
@@ -275,7 +275,7 @@ export class AzureHostPool extends pulumi.ComponentResource {
             worldAliases: AZURE_WORLD_ALIASES,
             neverWorld: "cluster ports are never open to the world",
         });
-        const appPorts = checkPorts(v, "appPorts", args.appPorts);
+        const appPorts = checkAppPorts(v, "appPorts", args.appPorts);
         const appCidrs = checkCidrs(v, "appCidrs", args.appCidrs, { worldAliases: AZURE_WORLD_ALIASES });
         if (appPorts.length > 0 && appCidrs.length === 0) {
             v.fail("appCidrs", args.appCidrs, 'at least one CIDR block the appPorts are open from, e.g. ["0.0.0.0/0"]');
@@ -292,7 +292,7 @@ export class AzureHostPool extends pulumi.ComponentResource {
         const encryptionAtHost = v.boolean("encryptionAtHost", args.encryptionAtHost, false);
         const trustedLaunch = v.boolean("trustedLaunch", args.trustedLaunch, false);
         const sshUser = checkUser(v, args.sshUser ?? DEFAULT_AZURE_SSH_USER);
-        const sshKey = checkSshKey(v, args.sshKey);
+        const sshKey = checkSuppliedKey(v, "sshKey", args.sshKey);
         const userTags = checkTags(v, args.tags);
         const userLabels = v.labels("labels", args.labels);
         for (const reserved of ["provider", "pool", "region", "zone"]) {
@@ -695,19 +695,6 @@ function checkUser(v: Validator, value: unknown): string {
         );
     }
     return value;
-}
-
-function checkSshKey(v: Validator, value: unknown): { privateKey: pulumi.Input<string>; publicKey: pulumi.Input<string> } | undefined {
-    if (value === undefined) return undefined;
-    if (!isPlainObject(value)) v.fail("sshKey", value, "{ privateKey, publicKey } (OpenSSH)");
-    v.known("sshKey", value, ["privateKey", "publicKey"]);
-    const key = value as { privateKey?: pulumi.Input<string>; publicKey?: pulumi.Input<string> };
-    if (key.privateKey === undefined) v.fail("sshKey.privateKey", undefined, "an OpenSSH private key (a secret)");
-    if (key.publicKey === undefined) v.fail("sshKey.publicKey", undefined, 'an OpenSSH public key line ("ssh-ed25519 AAAA...")');
-    const publicKey = v.later("sshKey.publicKey", key.publicKey, 'an OpenSSH public key line ("ssh-ed25519 AAAA..." or "ssh-rsa AAAA...")', (k) =>
-        typeof k === "string" && /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$/.test(k.trim()) ? k.trim() : new Reason(),
-    );
-    return { privateKey: key.privateKey, publicKey };
 }
 
 function checkTags(v: Validator, value: unknown): Record<string, string> {

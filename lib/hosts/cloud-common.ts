@@ -7,8 +7,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterPort, KUBERNETES_PORTS, SWARM_PORTS } from "../core/cluster";
 import { parseCidr } from "../core/ipv4";
-import { Reason, Validator } from "../core/validate";
+import { Described, Reason, Validator, looksLikePrivateKey } from "../core/validate";
 import { multipartUserData } from "../shared/cloud-init";
+import { keyPairMismatch, publicKeyLine } from "../shared/ssh-key-check";
 import { SshKeyPair } from "../shared/ssh-key-pair";
 import { checkPrivateKey } from "./existing";
 import { DerivedHostKey, derivedHostKey, hostUserData } from "./user-data";
@@ -103,6 +104,40 @@ export function checkPorts(v: Validator, property: string, value: unknown): numb
     return [...new Set(list.map((p, i) => v.integer(`${property}[${i}]`, p, 1, 65535)))];
 }
 
+/**
+ * TCP ports that give control of a machine or a cluster: SSH, the Docker API and every TCP port an
+ * orchestrator uses between its nodes (Swarm's, Kubernetes' API server, etcd, kubelet, ...). They are
+ * opened only from `adminCidrs` (SSH, the Kubernetes API) or inside the pool, never as app ports.
+ */
+export const ADMIN_TCP_PORTS: readonly ClusterPort[] = [
+    { port: 22, protocol: "tcp", purpose: "SSH" },
+    { port: 2375, toPort: 2376, protocol: "tcp", purpose: "the Docker API" },
+    ...[...SWARM_PORTS, ...KUBERNETES_PORTS].filter((p) => p.protocol === "tcp"),
+];
+
+/**
+ * Checks `appPorts` (a plain list of TCP ports, deduplicated): an admin or cluster port
+ * ({@link ADMIN_TCP_PORTS}) is refused, whatever `appCidrs` say, so that a world-open app rule can
+ * never open SSH or a cluster's control ports (SSH to the world takes `allowWorldSsh`).
+ */
+export function checkAppPorts(v: Validator, property: string, value: unknown): number[] {
+    const ports = checkPorts(v, property, value);
+    ports.forEach((port) => {
+        const admin = ADMIN_TCP_PORTS.find((p) => port >= p.port && port <= (p.toPort ?? p.port));
+        if (admin) {
+            const at = (value as unknown[]).indexOf(port);
+            v.fail(
+                `${property}[${at}]`,
+                port,
+                `a port an app publishes, not ${admin.purpose} (${port}): admin and cluster ports (` +
+                    `${ADMIN_TCP_PORTS.map((p) => (p.toPort ? `${p.port}-${p.toPort}` : p.port)).join(", ")}) are never app ports; ` +
+                    "SSH and the Kubernetes API are opened from adminCidrs, cluster ports only between the pool's machines",
+            );
+        }
+    });
+    return ports;
+}
+
 /** The SSH keys of a pool: the client key its user logs in with, and the seed of the machines' host keys. */
 export interface PoolKeys {
     /** Private key of the login user (secret): generated, or the one supplied. */
@@ -169,11 +204,14 @@ export interface SuppliedSshKey {
 /** Expected text of a public key line. */
 export const PUBLIC_KEY_EXPECTED =
     'an SSH public key line such as "ssh-ed25519 AAAA... comment" (ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp256/384/521)';
-const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,2}( .*)?$/;
 
 /**
  * Checks a pool's `sshKey` (undefined: the pool generates one): a plain `{ privateKey, publicKey }`
- * whose values may be Outputs (checked when they resolve; the private key never printed).
+ * whose values may be Outputs, checked when they resolve, the private key never printed. Both halves
+ * are checked for their shape (a file path, a public line given as the private key, a private key
+ * given as the public line, a passphrase-protected key are refused) and for being one pair: the
+ * returned `publicKey` resolves only after that check, so a private key can never reach a resource's
+ * plain `publicKey` input (e.g. an EC2 key pair's, stored unencrypted in the state).
  */
 export function checkSuppliedKey(v: Validator, property: string, value: unknown): SuppliedSshKey | undefined {
     if (value === undefined) return undefined;
@@ -184,10 +222,23 @@ export function checkSuppliedKey(v: Validator, property: string, value: unknown)
     v.known(property, value, ["privateKey", "publicKey"]);
     const pair = value as Partial<SuppliedSshKey>;
     if (pair.publicKey === undefined || pair.publicKey === "") v.fail(`${property}.publicKey`, pair.publicKey, PUBLIC_KEY_EXPECTED);
+    const privateKey = checkPrivateKey(v, `${property}.privateKey`, pair.privateKey);
+    const publicLine = v.later(`${property}.publicKey`, pair.publicKey, PUBLIC_KEY_EXPECTED, (k: unknown) => {
+        if (typeof k === "string" && looksLikePrivateKey(k)) return new Reason("this is a private key: are privateKey and publicKey swapped?");
+        return typeof k === "string" && publicKeyLine(k) ? k.trim() : new Reason();
+    });
+    const matched = (priv: string, pub: string): string => {
+        const why = keyPairMismatch(priv, pub);
+        if (why !== undefined) v.fail(`${property}.publicKey`, new Described("a public key line"), `the public half of ${property}.privateKey (${why})`);
+        return pub;
+    };
+    if (typeof pair.privateKey === "string" && typeof pair.publicKey === "string") {
+        // Both plain: refused now, before any resource exists.
+        matched(pair.privateKey, pair.publicKey.trim());
+    }
     return {
-        privateKey: checkPrivateKey(v, `${property}.privateKey`, pair.privateKey),
-        publicKey: v.later(`${property}.publicKey`, pair.publicKey, PUBLIC_KEY_EXPECTED, (k: unknown) =>
-            typeof k === "string" && PUBLIC_KEY.test(k.trim()) ? k.trim() : new Reason(),
-        ),
+        privateKey,
+        // The match reads the secret private key; the public half it returns is not secret.
+        publicKey: pulumi.unsecret(pulumi.all([privateKey, publicLine]).apply(([priv, pub]) => matched(priv, pub))),
     };
 }

@@ -3,6 +3,7 @@ import { HOST_ARCHITECTURES, Host, HostArchitecture, HostLabels, HostPlatform, P
 import { Reason, Validator, hasOwn, isPlainObject } from "../core/validate";
 import { RemoteScript, bareKey } from "../shared/remote-script";
 import { bundledScript } from "../shared/scripts";
+import { KeyProblem, inspectPrivateKey } from "../shared/ssh-key-check";
 
 /** Type token of {@link ExistingHosts}. */
 export const EXISTING_HOSTS_TYPE = "flotilla:hosts:ExistingHosts";
@@ -242,7 +243,7 @@ const HOST_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-
 /** Expected text of a host key. */
 export const HOST_KEY_EXPECTED = 'an SSH public host key line such as "ssh-ed25519 AAAA..." (ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp256/384/521)';
 /** Expected text of a private key. */
-export const PRIVATE_KEY_EXPECTED = "an unencrypted OpenSSH or PEM private key (-----BEGIN ... PRIVATE KEY-----)";
+export const PRIVATE_KEY_EXPECTED = "the text of an unencrypted private key in OpenSSH's format or PEM (RSA, EC)";
 
 function checkLabels(v: Validator, property: string, value: unknown): Record<string, string> {
     const labels = v.labels(property, value);
@@ -273,14 +274,21 @@ function checkUser(v: Validator, property: string, value: unknown): string {
     return value;
 }
 
-/** Checks an SSH private key (plain now, an Output when it resolves), never printing it. Returns it as a secret. */
+/**
+ * Checks an SSH private key (plain now, an Output when it resolves) as flotilla's SSH client reads it
+ * ({@link inspectPrivateKey}: a file path, a public key line, a passphrase-protected key are each
+ * refused with their reason), never printing it. Returns it as a secret.
+ */
 export function checkPrivateKey(v: Validator, property: string, value: unknown): pulumi.Output<string> {
     if (value === undefined || value === null || value === "") v.fail(property, value, PRIVATE_KEY_EXPECTED);
     return v.later(
         property,
         value as pulumi.Input<string>,
         PRIVATE_KEY_EXPECTED,
-        (k: unknown) => (typeof k === "string" && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(k) ? k : new Reason()),
+        (k: unknown) => {
+            const info = inspectPrivateKey(k);
+            return info instanceof KeyProblem ? new Reason(`this is ${info.why}`) : (k as string);
+        },
         { secret: true },
     );
 }

@@ -107,8 +107,7 @@ import {
 } from "./app-spec";
 import { ClusterCapabilities, FULL_CAPABILITIES } from "../core/cluster";
 import { REGISTRY_EXPECTED, parseRegistryAddress } from "../core/image-ref";
-import { Validator, isPlainObject, secretShown } from "../core/validate";
-import { knownHidden } from "./registry-auth";
+import { Described, Validator, isPlainObject, secretShown } from "../core/validate";
 
 /** Type token in the messages of {@link renderKubernetes}'s checks. */
 export const KUBERNETES_RENDER_TYPE = "flotilla:workload:kubernetes";
@@ -486,7 +485,7 @@ export function checkKubernetesApp(
     if (!isPlainObject(opts)) {
         v.fail("options", opts, "an object with at least appName and namespace");
     }
-    knownHidden(v, "", opts, [
+    v.known("", opts, [
         "appName",
         "namespace",
         "createNamespace",
@@ -536,7 +535,7 @@ export function checkKubernetesApp(
         if (!isDns1123Subdomain(`${appName}-${secret}-${"0".repeat(HASH_LENGTH)}`)) {
             v.fail(
                 `secrets.${secret}`,
-                secret,
+                new Described(`the name ${JSON.stringify(secret)}`),
                 "a secret name Kubernetes object names can hold: lower-case letters, digits, '-' and '.', each '.' " +
                     "between letters or digits (no '_')",
             );
@@ -658,7 +657,7 @@ function checkRegistryAuth(v: Validator, auth: ResolvedRegistryAuth): void {
     if (!isPlainObject(auth)) {
         v.fail("registryAuth", auth, "an object { server, username, password }");
     }
-    knownHidden(v, "registryAuth", auth, ["server", "username", "password"]);
+    v.known("registryAuth", auth, ["server", "username", "password"]);
     const server = parseRegistryAddress(auth.server);
     if (typeof server === "string") {
         v.fail("registryAuth.server", auth.server, `${REGISTRY_EXPECTED} (${server})`);

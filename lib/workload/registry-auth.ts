@@ -1,7 +1,7 @@
 /** Private registry credentials of a workload deployer ({@link SwarmApp}, {@link KubernetesApp}), and their check. */
 import * as pulumi from "@pulumi/pulumi";
 import { REGISTRY_EXPECTED, parseRegistryAddress } from "../core/image-ref";
-import { Described, Reason, Validator, closestName } from "../core/validate";
+import { Reason, Validator } from "../core/validate";
 
 /** Credentials for a private registry the nodes pull from. */
 export interface RegistryAuth {
@@ -28,7 +28,7 @@ export function checkRegistryAuth(v: Validator, auth: RegistryAuth): { server: p
     if (typeof auth !== "object" || auth === null || Array.isArray(auth)) {
         v.fail("registryAuth", auth, "an object { server, username, password }");
     }
-    knownHidden(v, "registryAuth", auth, REGISTRY_AUTH_KEYS);
+    v.known("registryAuth", auth, REGISTRY_AUTH_KEYS);
     for (const key of REGISTRY_AUTH_KEYS) {
         if ((auth as unknown as Record<string, unknown>)[key] === undefined) {
             v.fail(`registryAuth.${key}`, undefined, key === "password" ? "a password or token (a string or a secret Output)" : key === "server" ? REGISTRY_EXPECTED : "a user name");
@@ -49,22 +49,4 @@ export function checkRegistryAuth(v: Validator, auth: RegistryAuth): { server: p
         { secret: true },
     );
     return { server, username, password };
-}
-
-/**
- * Like {@link Validator.known}, but an unknown property's value is shown as its type only: a
- * misspelt `registryAuth` (or `password`) may hold a password.
- */
-export function knownHidden(v: Validator, at: string, obj: object, known: readonly string[]): void {
-    for (const key of Object.keys(obj)) {
-        if (!known.includes(key)) {
-            const value: unknown = (obj as Record<string, unknown>)[key];
-            const near = closestName(key, known);
-            v.fail(
-                at === "" ? key : `${at}.${key}`,
-                new Described(`a value (${value === null ? "null" : Array.isArray(value) ? "a list" : typeof value}, not shown: it may be secret)`),
-                `no such property${near ? ` (did you mean "${near}"?)` : ""}; known: ${known.join(", ")}`,
-            );
-        }
-    }
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { recordResources, valueOf } from "./mocks";
+import { recordResources, rejectionOf, valueOf } from "./mocks";
 import {
     AppSpec,
     ServiceSpec,
@@ -13,7 +13,6 @@ import {
     resolveAppSpec,
 } from "../../lib/workload/app-spec";
 import { messageOf } from "./mocks";
-import { InvalidArgumentError } from "../../lib/core/validate";
 
 const registered = recordResources();
 
@@ -482,7 +481,7 @@ describe("normalizeAppSpec rejects bad input, naming the property, the value and
         [
             "a secret name with upper case",
             { ...shop(), secrets: { DbPassword: "x" } },
-            "secrets.DbPassword: received \"DbPassword\"; expected a secret name of 1 to 63 lower-case letters, digits, '-', '_' and '.', starting and ending with a letter or digit.",
+            "secrets.DbPassword: received the name \"DbPassword\"; expected a secret name of 1 to 63 lower-case letters, digits, '-', '_' and '.', starting and ending with a letter or digit.",
         ],
         ["a secret value that is not a string", { ...shop(), secrets: { "db-password": bad(1234) } }, 'secrets.db-password: received a secret number; expected a non-empty string (or an Output of one).'],
         // volumes
@@ -530,7 +529,7 @@ describe("normalizeAppSpec rejects bad input, naming the property, the value and
         ["a command that is a string", web((s) => (s.entrypoint = bad("sh -c x"))), 'services.web.entrypoint: received "sh -c x"; expected a non-empty list of strings.'],
         ["a reserved label", web((s) => (s.labels = { "flotilla.app": "x" })), 'services.web.labels.flotilla.app: received "flotilla.app"; expected a label name not starting with "flotilla." (reserved).'],
         ["a misspelt service property", web((s) => Object.assign(s, { replica: 3 })), `services.web.replica: received 3; expected no such property (did you mean "replicas"?); known: ${serviceKeys}.`],
-        ["a misspelt app property", { ...shop(), service: {} } as AppSpec, 'service: received {}; expected no such property (did you mean "services"?); known: publishMode, secrets, services, volumes.'],
+        ["a misspelt app property", { ...shop(), service: {} } as AppSpec, 'service: received an empty object; expected no such property (did you mean "services"?); known: publishMode, secrets, services, volumes.'],
         ["a misspelt port property", web((s) => (s.ports = [bad({ target: 80, host: 80 })])), "services.web.ports[0].host: received 80; expected no such property; known: mode, protocol, published, target."],
     ])("%s", (_what, spec, message) => {
         expect(messageOf(() => normalizeAppSpec(TYPE, "shop", spec))).toBe(PREFIX + message);
@@ -571,23 +570,6 @@ describe("resolveAppSpec", () => {
     });
 });
 
-/**
- * The message of the InvalidArgumentError an Output fails with when it resolves (fails the test if
- * it resolves). Its isKnown and isSecret promises reject too: they are handled here, or Jest would
- * report them as unhandled rejections.
- */
-async function rejectionOf(output: pulumi.Output<unknown>): Promise<string> {
-    const o = output as unknown as { promise(): Promise<unknown>; isKnown: Promise<boolean>; isSecret: Promise<boolean> };
-    o.isKnown.catch(() => undefined);
-    o.isSecret.catch(() => undefined);
-    try {
-        await o.promise();
-    } catch (err) {
-        expect(err).toBeInstanceOf(InvalidArgumentError);
-        return (err as Error).message;
-    }
-    throw new Error("expected the Output to fail when it resolves");
-}
 
 describe("units are own keys, never the object prototype's", () => {
     test.each(["1constructor", "1toString", "2valueOf", "1__proto__"])("parseMemory(%p) is an unknown unit", (text) => {
@@ -703,14 +685,14 @@ describe("the validation contract: closest known name, own keys, Outputs checked
     test.each<[string, AppSpec, string]>([
         // the closest known name, at every level
         ["a misspelt port property", web((s) => (s.ports = [bad({ target: 80, publshed: 81 })])), 'services.web.ports[0].publshed: received 81; expected no such property (did you mean "published"?); known: mode, protocol, published, target.'],
-        ["a misspelt resources property", web((s) => (s.resources = bad({ limit: {} }))), 'services.web.resources.limit: received {}; expected no such property (did you mean "limits"?); known: limits, reservations.'],
+        ["a misspelt resources property", web((s) => (s.resources = bad({ limit: {} }))), 'services.web.resources.limit: received an empty object; expected no such property (did you mean "limits"?); known: limits, reservations.'],
         ["a misspelt mount property", db((s) => (s.volumes = { "db-data": bad({ path: "/data", readonly: true }) })), 'services.db.volumes.db-data.readonly: received true; expected no such property (did you mean "readOnly"?); known: path, readOnly.'],
-        ["a misspelt health check property", web((s) => (s.healthcheck = bad({ command: "true", intervall: "1s" }))), 'services.web.healthcheck.intervall: received "1s"; expected no such property (did you mean "interval"?); known: command, interval, retries, startPeriod, timeout.'],
+        ["a misspelt health check property", web((s) => (s.healthcheck = bad({ command: "true", intervall: "1s" }))), 'services.web.healthcheck.intervall: received a string of 2 characters; expected no such property (did you mean "interval"?); known: command, interval, retries, startPeriod, timeout.'],
         ["a misspelt update property", web((s) => (s.update = bad({ maxsurge: 1 }))), 'services.web.update.maxsurge: received 1; expected no such property (did you mean "maxSurge"?); known: delay, failureAction, maxSurge, maxUnavailable, monitor, order, parallelism.'],
-        ["a misspelt service property", web((s) => Object.assign(s, { exposes: [80] })), 'services.web.exposes: received [80]; expected no such property (did you mean "expose"?); known: command, entrypoint, env, expose, healthcheck, image, labels, liveness, mode, placement, ports, readiness, replicas, resources, secrets, update, volumes.'],
-        ["a misspelt app property", { ...shop(), volume: {} } as AppSpec, 'volume: received {}; expected no such property (did you mean "volumes"?); known: publishMode, secrets, services, volumes.'],
-        ["a misspelt volume property", { ...shop(), volumes: { "db-data": bad({ sise: "1Gi" }) } }, 'volumes.db-data.sise: received "1Gi"; expected no such property (did you mean "size"?); known: class, size.'],
-        ["a misspelt expose property", db((s) => (s.expose = [bad({ port: 5432, proto: "tcp" })])), 'services.db.expose[0].proto: received "tcp"; expected no such property; known: port, protocol.'],
+        ["a misspelt service property", web((s) => Object.assign(s, { exposes: [80] })), 'services.web.exposes: received a list of 1; expected no such property (did you mean "expose"?); known: command, entrypoint, env, expose, healthcheck, image, labels, liveness, mode, placement, ports, readiness, replicas, resources, secrets, update, volumes.'],
+        ["a misspelt app property", { ...shop(), volume: {} } as AppSpec, 'volume: received an empty object; expected no such property (did you mean "volumes"?); known: publishMode, secrets, services, volumes.'],
+        ["a misspelt volume property", { ...shop(), volumes: { "db-data": bad({ sise: "1Gi" }) } }, 'volumes.db-data.sise: received a string of 3 characters; expected no such property (did you mean "size"?); known: class, size.'],
+        ["a misspelt expose property", db((s) => (s.expose = [bad({ port: 5432, proto: "tcp" })])), 'services.db.expose[0].proto: received a string of 3 characters; expected no such property; known: port, protocol.'],
         // secrets: own keys only, never empty, never shown
         ...["constructor", "toString", "hasOwnProperty", "__proto__"].map(
             (name): [string, AppSpec, string] => [
@@ -782,13 +764,14 @@ describe("the validation contract: closest known name, own keys, Outputs checked
     });
 
     test.each([
-        ["an Output", () => pulumi.output(badImage)],
-        ["a promise", () => Promise.resolve(badImage)],
-        ["a secret Output", () => pulumi.secret(badImage)],
-    ])("an image given as %s is checked when it resolves, with the same message", async (_what, image) => {
+        ["an Output", () => pulumi.output(badImage), badImageMessage],
+        ["a promise", () => Promise.resolve(badImage), badImageMessage],
+        // Marked secret by the caller: never shown, only its length.
+        ["a secret Output", () => pulumi.secret(badImage), badImageMessage.replace(`"${badImage}"`, `a secret of ${badImage.length} characters`)],
+    ])("an image given as %s is checked when it resolves", async (_what, image, message) => {
         const app = normalizeAppSpec(TYPE, "shop", web((s) => (s.image = image())));
-        expect(await rejectionOf(app.services[0].image as pulumi.Output<string>)).toBe(badImageMessage);
-        expect(await rejectionOf(resolveAppSpec(app))).toBe(badImageMessage);
+        expect(await rejectionOf(app.services[0].image as pulumi.Output<string>)).toBe(message);
+        expect(await rejectionOf(resolveAppSpec(app))).toBe(message);
     });
 
     test("an image Output that is valid resolves, with its parts", async () => {

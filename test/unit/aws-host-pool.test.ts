@@ -435,7 +435,7 @@ describe("AwsHostPool: bad input is refused before anything is registered", () =
         [{ vpcId: "vpc-0abc", subnetIds: ["subnet-01"], zones: ["eu-west-1a"] }, `${P} zones: received ["eu-west-1a"]; expected no value with vpcId/subnetIds (the given subnets decide).`],
         [{ bastion: true, subnetMode: "public" }, `${P} subnetMode: received "public"; expected "private" with a bastion (machines of a public subnet without a public address have no way out to the internet).`],
         [{ size: 40, vpcCidr: "10.60.0.0/24" }, `${P} vpcCidr: received "10.60.0.0/24"; expected a block whose /28 subnets hold 40 machines each (they hold 11).`],
-        [{ regoin: "eu-west-1" }, `${P} regoin: received "eu-west-1"; expected no such property (did you mean "region"?); known: ${KNOWN}.`],
+        [{ regoin: "eu-west-1" }, `${P} regoin: received a string of 9 characters; expected no such property (did you mean "region"?); known: ${KNOWN}.`],
         [{ appPorts: [80] }, `${P} appCidrs: received undefined; expected at least one CIDR block the appPorts are open from.`],
         [{ tags: { Name: "x" } }, `${P} tags.Name: received "x"; expected no "Name" tag: the pool sets it.`],
     ])("%p", async (more, message) => {

@@ -3,7 +3,7 @@ import { randomBytes } from "crypto";
 import * as path from "path";
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, messageOf, refusedIn, recordResources, valueOf } from "./mocks";
+import { SECRET_MARK, SECRET_SIG, keyPairOutputs, messageOf, refusedIn, recordResources, valueOf } from "./mocks";
 import { azureOutputs } from "./azure-mocks";
 import { resetClaims } from "../../lib/core/claims";
 import { SWARM_PORTS } from "../../lib/core/cluster";
@@ -382,10 +382,11 @@ describe("AzureHostPool: security", () => {
     });
 
     test("a supplied key pair: no client key generated, its public key authorized", async () => {
-        const pool = await build("az", { sshKey: { privateKey: pulumi.secret("PRIVATE"), publicKey: "ssh-ed25519 AAAAC3NzaC1 me@laptop" } });
+        const mine = keyPairOutputs(":SshKeyPair", "mine") as { privateKey: string; publicKey: string };
+        const pool = await build("az", { sshKey: { privateKey: pulumi.secret(mine.privateKey), publicKey: mine.publicKey } });
         expect(resourceList().filter((r) => r.includes("SshKeyPair"))).toEqual(["pulumi-nodejs:dynamic/flotilla:SshKeyPair az-host-key-seed"]);
-        expect(osProfileOf("az-vm-0").linuxConfiguration.ssh.publicKeys[0].keyData).toBe("ssh-ed25519 AAAAC3NzaC1 me@laptop");
-        expect(await valueOf(pool.sshPrivateKey)).toBe("PRIVATE");
+        expect(osProfileOf("az-vm-0").linuxConfiguration.ssh.publicKeys[0].keyData).toBe(mine.publicKey);
+        expect(await valueOf(pool.sshPrivateKey)).toBe(mine.privateKey);
     });
 
     test("tags: every Azure resource that takes tags carries the user's and flotilla-pool", async () => {
@@ -447,7 +448,7 @@ describe("AzureHostPool: bad input fails before anything is registered", () => {
             { sshUser: "admin" },
             `${T} sshUser: received "admin"; expected a Linux user name ([a-z_][a-z0-9_-], at most 32) that Azure does not reserve (administrator, admin, user, user1, test, user2, test1, user3, admin1, 1, 123, a, actuser, adm, admin2, aspnet, backup, console, david, guest, john, owner, root, server, sql, support, support_388945a0, sys, test2, test3, user4, user5).`,
         ],
-        [{ vmSise: "Standard_B2s" }, `${T} vmSise: received "Standard_B2s"; expected no such property (did you mean "vmSize"?); known: size, poolName, location, zones, resourceGroupName, subnetId, vnetCidr, adminCidrs, allowWorldSsh, clusterPorts, clusterPeerCidrs, appPorts, appCidrs, publicIp, bastion, vmSize, image, osDiskGiB, osDiskType, encryptionAtHost, trustedLaunch, sshUser, sshKey, userData, tags, labels.`],
+        [{ vmSise: "Standard_B2s" }, `${T} vmSise: received a string of 12 characters; expected no such property (did you mean "vmSize"?); known: size, poolName, location, zones, resourceGroupName, subnetId, vnetCidr, adminCidrs, allowWorldSsh, clusterPorts, clusterPeerCidrs, appPorts, appCidrs, publicIp, bastion, vmSize, image, osDiskGiB, osDiskType, encryptionAtHost, trustedLaunch, sshUser, sshKey, userData, tags, labels.`],
         [{ bastion: true, publicIp: true }, `${T} publicIp: received true; expected false or unset with a bastion (machines behind a bastion have only private addresses).`],
         [{ appPorts: [80] }, `${T} appCidrs: received undefined; expected at least one CIDR block the appPorts are open from, e.g. ["0.0.0.0/0"].`],
         [{ vnetCidr: "8.8.0.0/16" }, `${T} vnetCidr: received "8.8.0.0/16"; expected a private (RFC 1918) IPv4 block of prefix /8 to /24 (the VMs' subnet is its first /24).`],

@@ -165,7 +165,7 @@ describe("KubernetesApp", () => {
 
     const T = 'flotilla:workload:KubernetesApp "shop": invalid';
     test.each([
-        ["an unknown property", () => app({ namespaces: "x" } as never), `${T} namespaces: received "x"; expected no such property (did you mean "namespace"?)`],
+        ["an unknown property", () => app({ namespaces: "x" } as never), `${T} namespaces: received a string of 1 character; expected no such property (did you mean "namespace"?)`],
         [
             "not a Kubernetes cluster",
             () => app({ cluster: { orchestrator: "swarm", managers: [], workers: [] } as never }),

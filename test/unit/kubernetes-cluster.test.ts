@@ -342,7 +342,7 @@ describe("KubernetesCluster (k3s)", () => {
         [
             "unknown property",
             () => ({ ...k3s({ controlPlane: hosts(1) }), podCIDR: "10.42.0.0/16" }),
-            `${T} podCIDR: received "10.42.0.0/16"; expected no such property (did you mean "podCidr"?); known: distribution, controlPlane, workers, version, source, airgapBinaryUrl, airgapImagesUrl, podCidr, serviceCidr, apiEndpoint, clusterToken, nodeLabels, nodeTaints, disable, flannelBackend, drainTimeoutSeconds, bundleImage, packagesUrl, imageRepository, registryCredentials, flannelImage, pauseImage.`,
+            `${T} podCIDR: received a string of 12 characters; expected no such property (did you mean "podCidr"?); known: distribution, controlPlane, workers, version, source, airgapBinaryUrl, airgapImagesUrl, podCidr, serviceCidr, apiEndpoint, clusterToken, nodeLabels, nodeTaints, disable, flannelBackend, drainTimeoutSeconds, bundleImage, packagesUrl, imageRepository, registryCredentials, flannelImage, pauseImage.`,
         ],
         [
             "a host with a runtime",
@@ -738,7 +738,7 @@ describe("KubernetesCluster (kubeadm)", () => {
         [
             "a typo in a credential",
             () => bundle({ controlPlane: nodes(1), registryCredentials: [{ registry: "r:5000", username: "u", pasword: "p" } as never] }),
-            `${T} registryCredentials[0].pasword: received "p"; expected no such property (did you mean "password"?); known: registry, username, password.`,
+            `${T} registryCredentials[0].pasword: received a string of 1 character; expected no such property (did you mean "password"?); known: registry, username, password.`,
         ],
     ])("refused: %s, naming the property, nothing registered", async (_what, args, message) => {
         expect(await refused(() => new KubernetesCluster("k", args() as KubernetesClusterArgs))).toBe(message);

@@ -806,18 +806,18 @@ describe("what Kubernetes cannot express is refused, naming the property", () =>
     test.each<[string, AppSpec<string>, Partial<KubernetesRenderOptions>, string]>([
         ["an app name that is not a DNS label", { services: { web: { image: "nginx" } } }, { appName: "Shop" }, `appName: received "Shop"; expected a DNS-safe name of 1 to 63 characters: lower-case letters, digits and '-', starting and ending with a letter or digit.`],
         ["a namespace that is not a DNS label", { services: { web: { image: "nginx" } } }, { namespace: "a.b" }, `namespace: received "a.b"; expected a DNS-safe name of 1 to 63 characters: lower-case letters, digits and '-', starting and ending with a letter or digit.`],
-        ["an unknown option", { services: { web: { image: "nginx" } } }, { namespaces: "x" } as never, 'namespaces: received a value (string, not shown: it may be secret); expected no such property (did you mean "namespace"?); known: appName, namespace, createNamespace, capabilities, registryAuth, nodePortRange, defaultVolumeSize, nodeLossTolerationSeconds, drainSeconds.'],
+        ["an unknown option", { services: { web: { image: "nginx" } } }, { namespaces: "x" } as never, 'namespaces: received a string of 1 character; expected no such property (did you mean "namespace"?); known: appName, namespace, createNamespace, capabilities, registryAuth, nodePortRange, defaultVolumeSize, nodeLossTolerationSeconds, drainSeconds.'],
         [
             "a secret name with '_'",
             { secrets: { db_password: "x" }, services: { web: { image: "nginx", secrets: ["db_password"] } } },
             {},
-            `secrets.db_password: received "db_password"; expected a secret name Kubernetes object names can hold: lower-case letters, digits, '-' and '.', each '.' between letters or digits (no '_').`,
+            `secrets.db_password: received the name "db_password"; expected a secret name Kubernetes object names can hold: lower-case letters, digits, '-' and '.', each '.' between letters or digits (no '_').`,
         ],
         [
             "a secret name with '.-'",
             { secrets: { "a.-b": "x" }, services: { web: { image: "nginx" } } },
             {},
-            `secrets.a.-b: received "a.-b"; expected a secret name Kubernetes object names can hold: lower-case letters, digits, '-' and '.', each '.' between letters or digits (no '_').`,
+            `secrets.a.-b: received the name "a.-b"; expected a secret name Kubernetes object names can hold: lower-case letters, digits, '-' and '.', each '.' between letters or digits (no '_').`,
         ],
         [
             "a volume named like the secrets volume",
@@ -980,12 +980,12 @@ describe("what Kubernetes cannot express is refused, naming the property", () =>
     test("a misspelt credential property never shows its value", () => {
         const auth = { server: "r.lab", username: "u", passwrd: "hunter2" } as never;
         expect(messageOf(() => render({ services: { web: { image: "nginx" } } }, { registryAuth: auth }))).toBe(
-            `${at("shop")}registryAuth.passwrd: received a value (string, not shown: it may be secret); expected no such property ` +
+            `${at("shop")}registryAuth.passwrd: received a string of 7 characters; expected no such property ` +
                 '(did you mean "password"?); known: server, username, password.',
         );
         const message = messageOf(() => render({ services: { web: { image: "nginx" } } }, { registryAth: { password: "hunter2" } } as never));
         expect(message).not.toContain("hunter2");
-        expect(message).toContain('registryAth: received a value (object, not shown: it may be secret); expected no such property (did you mean "registryAuth"?)');
+        expect(message).toContain('registryAth: received an object with password; expected no such property (did you mean "registryAuth"?)');
     });
 });
 

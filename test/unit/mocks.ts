@@ -149,3 +149,21 @@ export function testRuntimeHost(
         runtime: { kind: "docker", cgroupDriver: "cgroupfs", liveRestore: false, swarmReady: true, ...opts.runtime },
     };
 }
+
+/**
+ * The message of the InvalidArgumentError an Output fails with when it resolves (fails the test if
+ * it resolves). Its isKnown and isSecret promises reject too: they are handled here, or Jest would
+ * report them as unhandled rejections.
+ */
+export async function rejectionOf(output: pulumi.Output<unknown>): Promise<string> {
+    const o = output as unknown as { promise(): Promise<unknown>; isKnown: Promise<boolean>; isSecret: Promise<boolean> };
+    o.isKnown.catch(() => undefined);
+    o.isSecret.catch(() => undefined);
+    try {
+        await o.promise();
+    } catch (err) {
+        expect(err).toBeInstanceOf(InvalidArgumentError);
+        return (err as Error).message;
+    }
+    throw new Error("expected the Output to fail when it resolves");
+}

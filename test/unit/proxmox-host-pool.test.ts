@@ -128,7 +128,7 @@ describe("ProxmoxHostPool: resources of each shape", () => {
             size: 2,
             nodes: ["pve1", "pve2"],
             templateVmId: 9000,
-            sshKey: { privateKey: pulumi.secret(keyPairOutputs(":SshKeyPair", "mine")?.privateKey as string), publicKey: "ssh-ed25519 AAAAC3Nz mine" },
+            sshKey: { privateKey: pulumi.secret(keyPairOutputs(":SshKeyPair", "mine")?.privateKey as string), publicKey: keyPairOutputs(":SshKeyPair", "mine")?.publicKey as string },
         });
         expect(shape()).toEqual(
             [
@@ -313,14 +313,14 @@ describe("ProxmoxHostPool: the user data snippet", () => {
             size: 1,
             nodes: ["pve1"],
             installGuestAgent: false,
-            sshKey: { privateKey: keyPairOutputs(":SshKeyPair", "mine")?.privateKey as string, publicKey: "ssh-ed25519 AAAAC3Nz mine" },
+            sshKey: { privateKey: keyPairOutputs(":SshKeyPair", "mine")?.privateKey as string, publicKey: keyPairOutputs(":SshKeyPair", "mine")?.publicKey as string },
         });
         const document = await valueOf(pool.userData[0]);
         const configs = cloudConfigs(document);
         expect(configs).toHaveLength(2);
-        expect(configs[0].users[0].ssh_authorized_keys).toEqual(["ssh-ed25519 AAAAC3Nz mine"]);
+        expect(configs[0].users[0].ssh_authorized_keys).toEqual([keyPairOutputs(":SshKeyPair", "mine")?.publicKey]);
         expect(document).not.toContain("qemu-guest-agent");
-        expect(await valueOf(pool.sshPublicKey)).toBe("ssh-ed25519 AAAAC3Nz mine");
+        expect(await valueOf(pool.sshPublicKey)).toBe(keyPairOutputs(":SshKeyPair", "mine")?.publicKey);
         expect(await pulumi.isSecret(pool.sshPrivateKey)).toBe(true);
     });
 
@@ -458,7 +458,7 @@ describe("ProxmoxHostPool: bad input is refused at construction, creating nothin
         [
             "a private key that is none (never printed)",
             { size: 1, ...N, sshKey: { privateKey: "hunter2", publicKey: "ssh-ed25519 AAAA" } },
-            `${T} sshKey.privateKey: received a secret of 7 characters; expected an unencrypted OpenSSH or PEM private key (-----BEGIN ... PRIVATE KEY-----).`,
+            `${T} sshKey.privateKey: received a secret of 7 characters; expected the text of an unencrypted private key in OpenSSH's format or PEM (RSA, EC) (this is no -----BEGIN ... PRIVATE KEY----- block).`,
         ],
         [
             "a bad checksum",

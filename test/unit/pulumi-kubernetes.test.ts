@@ -239,7 +239,7 @@ describe("PulumiKubernetesApp refuses, registering nothing", () => {
         [
             "an unknown property",
             () => ({ ...base(), namespce: "x" }) as PulumiKubernetesAppArgs,
-            `${T} namespce: received "x"; expected no such property (did you mean "namespace"?); known: cluster, provider, appName, namespace, createNamespace, registryAuth, capabilities, nodePortRange, defaultVolumeSize, publishMode, secrets, services, volumes.`,
+            `${T} namespce: received a string of 1 character; expected no such property (did you mean "namespace"?); known: cluster, provider, appName, namespace, createNamespace, registryAuth, capabilities, nodePortRange, defaultVolumeSize, publishMode, secrets, services, volumes.`,
         ],
         [
             "neither cluster nor provider",
@@ -341,7 +341,7 @@ describe("ClusterProvider", () => {
         [
             "an unknown property",
             () => ({ cluster: cluster(), namespaces: "a" }),
-            `${T} namespaces: received "a"; expected no such property (did you mean "namespace"?); known: cluster, namespace, deleteUnreachable.`,
+            `${T} namespaces: received a string of 1 character; expected no such property (did you mean "namespace"?); known: cluster, namespace, deleteUnreachable.`,
         ],
         [
             "no cluster",

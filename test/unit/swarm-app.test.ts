@@ -92,7 +92,7 @@ describe("SwarmApp registryAuth", () => {
         [{ server: "https://10.0.0.9:5000", username: "u", password: "p" }, `registryAuth.server: received "https://10.0.0.9:5000"; ${expected} (a URL: give host[:port] without a scheme).`],
         [{ server: "10.0.0.9:5000/v2", username: "u", password: "p" }, `registryAuth.server: received "10.0.0.9:5000/v2"; ${expected} (has a path: give host[:port] only).`],
         [{ server: "10.0.0.9:70000", username: "u", password: "p" }, `registryAuth.server: received "10.0.0.9:70000"; ${expected} (port 70000 is not from 1 to 65535).`],
-        [{ server: "10.0.0.9:5000", user: "u", password: "p" }, 'registryAuth.user: received a value (string, not shown: it may be secret); expected no such property; known: server, username, password.'],
+        [{ server: "10.0.0.9:5000", user: "u", password: "p" }, 'registryAuth.user: received a string of 1 character; expected no such property; known: server, username, password.'],
     ])("%p is refused at construction", (registryAuth, message) => {
         expect(() => new SwarmApp("web", app({ registryAuth: registryAuth as never }))).toThrow(`flotilla:workload:SwarmApp "web": invalid ${message}`);
     });

@@ -51,8 +51,8 @@ describe("LabHostPool", () => {
         'a cloud-init user data part: a string starting with "#cloud-config", "#!" (a script) or "#cloud-boothook"';
     test.each([
         [{ size: 1, sise: 2 }, `${T} sise: received 2; expected no such property (did you mean "size"?); ${KNOWN}.`],
-        [{ size: 1, subnett: "10.1.0.0/24" }, `${T} subnett: received "10.1.0.0/24"; expected no such property (did you mean "subnet"?); ${KNOWN}.`],
-        [{ size: 1, zone: "a" }, `${T} zone: received "a"; expected no such property; ${KNOWN}.`],
+        [{ size: 1, subnett: "10.1.0.0/24" }, `${T} subnett: received a string of 11 characters; expected no such property (did you mean "subnet"?); ${KNOWN}.`],
+        [{ size: 1, zone: "a" }, `${T} zone: received a string of 1 character; expected no such property; ${KNOWN}.`],
         [
             { size: pulumi.output(3) },
             `${T} size: received an Output; expected a plain value, not an Output (it decides which machines exist and is checked before any is created).`,
@@ -127,8 +127,8 @@ describe("LabRegistry", () => {
     const KNOWN = "known: host, username, password, port, images, archives";
     const host = () => testHost("reg-0", "10.213.140.2", { provider: "lab" });
     test.each([
-        [() => ({ host: host(), imgaes: ["a:1"] }), `${T} imgaes: received ["a:1"]; expected no such property (did you mean "images"?); ${KNOWN}.`],
-        [() => ({ host: host(), user: "ci" }), `${T} user: received "ci"; expected no such property; ${KNOWN}.`],
+        [() => ({ host: host(), imgaes: ["a:1"] }), `${T} imgaes: received a list of 1; expected no such property (did you mean "images"?); ${KNOWN}.`],
+        [() => ({ host: host(), user: "ci" }), `${T} user: received a string of 2 characters; expected no such property; ${KNOWN}.`],
         [
             () => ({ host: host(), port: pulumi.output(5000) }),
             `${T} port: received an Output; expected a plain value, not an Output (it is needed before any resource is created).`,
@@ -238,13 +238,13 @@ describe.each([
     const T = `${type} "userData": invalid`;
     test("an unknown property names the closest known one", async () => {
         const message = await refused(() => make({ [typo]: "distro" }));
-        expect(message).toMatch(new RegExp(`^${escape(`${T} ${typo}: received "distro"; expected no such property (did you mean "source"?); known: source, version, `)}`));
+        expect(message).toMatch(new RegExp(`^${escape(`${T} ${typo}: received a string of 6 characters; expected no such property (did you mean "source"?); known: source, version, `)}`));
         expect(message).not.toContain("hosts");
     });
 
     test("hosts are not a user data setting", async () => {
         const message = await refused(() => make({ hosts: [] }));
-        expect(message).toMatch(new RegExp(`^${escape(`${T} hosts: received []; expected no such property; known: source, `)}`));
+        expect(message).toMatch(new RegExp(`^${escape(`${T} hosts: received a list of 0; expected no such property; known: source, `)}`));
     });
 
     test("an Output where a list decides the files is refused", async () => {
@@ -264,7 +264,7 @@ describe("SwarmCluster", () => {
     test.each([
         [
             () => ({ managers: swarmHosts(1), worker: [] }),
-            `${T} worker: received []; expected no such property (did you mean "workers"?); known: managers, workers, labels, managerLabels, workerLabels, drainTimeoutSeconds, autolock, joinTokenRotation.`,
+            `${T} worker: received a list of 0; expected no such property (did you mean "workers"?); known: managers, workers, labels, managerLabels, workerLabels, drainTimeoutSeconds, autolock, joinTokenRotation.`,
         ],
         [
             () => ({ managers: pulumi.output(swarmHosts(1)) }),
@@ -386,9 +386,9 @@ describe("SwarmApp", () => {
         [{ registryAuth: { server: "r.example.com", username: "", password: "p" } }, `${T} registryAuth.username: received ""; expected a non-empty user name without white space or ':'.`],
         [
             { registryAuth: { server: "r.example.com", username: "u", pasword: "p" } },
-            `${T} registryAuth.pasword: received a value (string, not shown: it may be secret); expected no such property (did you mean "password"?); known: server, username, password.`,
+            `${T} registryAuth.pasword: received a string of 1 character; expected no such property (did you mean "password"?); known: server, username, password.`,
         ],
-        [{ registryAuth: "u:p@r.example.com" }, `${T} registryAuth: received "u:p@r.example.com"; expected an object { server, username, password }.`],
+        [{ registryAuth: "u:p@r.example.com" }, `${T} registryAuth: received a secret of 17 characters; expected an object { server, username, password }.`],
         [{ cluster: swarmHosts(1) }, /^flotilla:workload:SwarmApp "web": invalid cluster: received \[\{"name":"m0".*; expected a Swarm cluster \(a SwarmCluster, or anything offering ISwarmCluster: orchestrator "swarm", managers, workers\)\.$/],
     ])("%p fails at construction, creating nothing", async (extra, message) => {
         const m = await refused(() => new SwarmApp("web", app(extra)));
@@ -421,12 +421,12 @@ describe("SwarmApp", () => {
 
     test("a mistyped top-level property names the closest one", async () => {
         const m = await refused(() => new SwarmApp("web", app({ service: {} })));
-        expect(m).toBe(`${T} service: received {}; expected no such property (did you mean "services"?); known: cluster, stackName, registryAuth, convergeTimeoutSeconds, resolveImage, publishMode, secrets, services, volumes.`);
+        expect(m).toBe(`${T} service: received an empty object; expected no such property (did you mean "services"?); known: cluster, stackName, registryAuth, convergeTimeoutSeconds, resolveImage, publishMode, secrets, services, volumes.`);
     });
 
     test("a mistyped SwarmApp property names the closest one and lists every property", async () => {
         const m = await refused(() => new SwarmApp("web", app({ stackname: "shop" })));
-        expect(m).toContain('stackname: received "shop"; expected no such property (did you mean "stackName"?); known: ');
+        expect(m).toContain('stackname: received a string of 4 characters; expected no such property (did you mean "stackName"?); known: ');
         expect(m).toContain("cluster");
         expect(m).toContain("registryAuth");
     });

@@ -101,6 +101,18 @@ describe("an Output input fails when it resolves, before any child that needs it
         expect(o.strayMessages).toEqual([message]);
     });
 
+    test("a pool's sshKey halves of two pairs as Outputs: refused when they resolve, no EC2 key pair registered", () => {
+        const o = outcome("aws sshKey halves of two pairs");
+        expect(o.isContractError).toBe(true);
+        expect(o.message).toBe(
+            'flotilla:hosts:AwsHostPool "p": invalid sshKey.publicKey: received a public key line; expected the public half of sshKey.privateKey ' +
+                "(the public key (ssh-ed25519) is not the public half of the private key (ssh-ed25519): they are from two different key pairs).",
+        );
+        expect(o.registered.filter((r) => r.startsWith("aws:ec2/keyPair:KeyPair") || r.startsWith("aws:ec2/instance:Instance"))).toEqual([]);
+        expect(o.registered).toContain("flotilla:hosts:AwsHostPool p");
+        expect(o.message).not.toContain("PRIVATE KEY");
+    });
+
     test("the secret's value never shows", () => {
         expect(outcome("registryAuth empty password").message).not.toMatch(/received ""/);
     });

@@ -265,7 +265,7 @@ function normalizeSecrets<V extends pulumi.Input<string>>(
         if (!SECRET_NAME.test(name) || name.length > 63) {
             v.fail(
                 sat,
-                name,
+                new Described(`the name ${JSON.stringify(name)}`),
                 "a secret name of 1 to 63 lower-case letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
             );
         }

@@ -11,6 +11,8 @@ import { resetClaims } from "../../../lib/core/claims";
 import { FULL_CAPABILITIES, ISwarmCluster, SWARM_PORTS } from "../../../lib/core/cluster";
 import { InvalidArgumentError } from "../../../lib/core/validate";
 import { LabHostPool } from "../../../lib/hosts/lab";
+import { AwsHostPool } from "../../../lib/hosts/aws";
+import { generateEd25519 } from "../../../lib/shared/ssh-keys";
 import { SwarmApp, SwarmAppArgs } from "../../../lib/workload/swarm-app";
 import { PulumiKubernetesApp } from "../../../lib/workload/pulumi-kubernetes";
 import { ClusterCapabilities, IKubernetesCluster, KUBERNETES_PORTS } from "../../../lib/core/cluster";
@@ -19,6 +21,8 @@ const registered = recordResources(keyPairOutputs);
 const stray: unknown[] = [];
 process.on("unhandledRejection", (err) => stray.push(err));
 const settle = () => new Promise((r) => setTimeout(r, 100));
+const KEY_A = generateEd25519("a");
+const KEY_B = generateEd25519("b");
 
 /** Pulumi prefixes an error's message with the path of each property it was serializing. */
 const contractMessage = (err: unknown) => String((err as Error)?.message ?? err).replace(/^(error serializing property "[^"]*": )+/, "");
@@ -64,6 +68,15 @@ const scenarios: Record<string, () => pulumi.Output<unknown>> = {
         new SwarmApp("web", app({ server: "r.example.com", username: "u", password: pulumi.secret("") })).services,
     "registryAuth bad server": () =>
         new SwarmApp("web", app({ server: pulumi.output("https://r.example.com"), username: "u", password: pulumi.secret("pw") })).services,
+    // The halves of two key pairs, known only when they resolve: the EC2 key pair (whose publicKey
+    // input is stored in plain state) is never registered.
+    "aws sshKey halves of two pairs": () =>
+        new AwsHostPool("p", {
+            size: 1,
+            region: "eu-west-1",
+            adminCidrs: ["198.51.100.0/24"],
+            sshKey: { privateKey: pulumi.secret(KEY_A.privateKey), publicKey: pulumi.output(KEY_B.publicKey) },
+        }).sshPublicKey,
     "registryAuth empty username": () =>
         new SwarmApp("web", app({ server: "r.example.com", username: pulumi.output(""), password: pulumi.secret("pw") })).services,
 };
