@@ -78,3 +78,12 @@ export const registryPassword = registry.password;
 export const sshUser = lab.sshUser;
 export const sshPrivateKey = lab.sshPrivateKey;
 export const hostKeys = pulumi.all(lab.hosts.map((h) => pulumi.output(h.connection.hostKey ?? "")));
+/**
+ * The Swarm from outside, with strict host-key checking and nothing else by hand: save
+ * `sshPrivateKey` and `knownHosts` where `sshConfig` says (~/.ssh/flotilla-<pool>, mode 600, and
+ * ~/.ssh/flotilla-<pool>.known_hosts), append `sshConfig` to ~/.ssh/config, then
+ * `DOCKER_HOST=$(pulumi stack output dockerHost) docker node ls`.
+ */
+export const dockerHost = swarm.dockerHost;
+export const knownHosts = lab.knownHosts;
+export const sshConfig = lab.sshConfig;

@@ -10,15 +10,17 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 tools="$FLOTILLA_ROOT/tools/engine"
-sdk_version=$(sed -n 's/.*"@pulumi\/pulumi": *"\([0-9.]*\)".*/\1/p' "$FLOTILLA_ROOT/package.json")
-[ -n "$sdk_version" ] || die "cannot read the exact @pulumi/pulumi version from package.json"
+# The SDK version development uses: package.json asks for a range (^3.x, so a user's program keeps
+# one copy of @pulumi/pulumi); the lock file pins the exact one the engine must match.
+sdk_version=$(sed -n '/"node_modules\/@pulumi\/pulumi": {/{n;s/.*"version": *"\([0-9.]*\)".*/\1/p;}' "$FLOTILLA_ROOT/package-lock.json")
+[ -n "$sdk_version" ] || die "cannot read the locked @pulumi/pulumi version from package-lock.json"
 cli_version=$(sed -n 's|^require github.com/pulumi/pulumi/pkg/v3 v\([0-9.]*\)$|\1|p' "$tools/cli/go.mod")
 host_version=$(sed -n 's|^require github.com/pulumi/pulumi/sdk/v3 v\([0-9.]*\)$|\1|p' "$tools/nodejs-host/go.mod")
 if [ -z "$cli_version" ] || [ -z "$host_version" ]; then
     die "cannot read the engine versions from tools/engine/*/go.mod"
 fi
 [ "$cli_version" = "$sdk_version" ] ||
-    die "tools/engine/cli builds pulumi $cli_version but package.json pins @pulumi/pulumi $sdk_version: keep them equal"
+    die "tools/engine/cli builds pulumi $cli_version but package-lock.json pins @pulumi/pulumi $sdk_version: keep them equal"
 
 mkdir -p "$FLOTILLA_CACHE_DIR/engine"
 current="$FLOTILLA_CACHE_DIR/engine/current"

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { nodeLabelLines } from "./node-labels";
+import { checkKubernetesNodeLabels, kubernetesNodeLabelsArg, nodeLabelLines } from "./node-labels";
 import { ClusterCapabilities, ClusterPort, IKubernetesCluster, KUBERNETES_PORTS } from "../core/cluster";
 import { CgroupDriver, Host, ResolvedMember, RuntimeHost, RuntimeInfo, SshConnection, advertisedAddress, isHost } from "../core/host";
+import { knownHostsText } from "../core/known-hosts";
 import { Ipv4Subnet, overlaps, parseCidr, parseIpv4 } from "../core/ipv4";
-import { Reason, Validator } from "../core/validate";
+import { Reason, Validator, hasOwn } from "../core/validate";
 import { RemoteScript } from "../shared/remote-script";
 import { bundledScript } from "../shared/scripts";
 import { CONTAINERD_CRI_SOCKET } from "../runtime/containerd";
@@ -105,6 +106,17 @@ const K3S_VERSION = /^v1\.\d{1,3}\.\d{1,3}(-rc\d+)?\+k3s\d+$/;
 const TAINT = /^([a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?\/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]{0,61}[a-zA-Z0-9])?(=[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
 /** An address or DNS name the API server is reached at. */
 const ENDPOINT = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
+/**
+ * The smallest IPv4 Service prefix the API server takes: `--service-cluster-ip-range` may hold at
+ * most 2^20 addresses (kube-apiserver's options validation), so /12 or longer.
+ */
+export const MIN_SERVICE_CIDR_PREFIX = 12;
+/**
+ * The per-node pod range: every node gets a /24 of `podCidr` (kube-controller-manager's default
+ * `--node-cidr-mask-size` for IPv4, which kubeadm and k3s keep), so the pod network needs a /24 for
+ * each node.
+ */
+export const NODE_CIDR_PREFIX = 24;
 
 /** Arguments of {@link KubernetesCluster}. */
 export interface KubernetesClusterArgs {
@@ -167,9 +179,17 @@ export interface KubernetesClusterArgs {
     readonly airgapBinaryUrl?: string;
     /** k3s airgap: the images tarball (`k3s-airgap-images-<arch>.tar[.zst|.gz]`), an http(s) URL or an absolute path on every host. */
     readonly airgapImagesUrl?: string;
-    /** Pod network. Default `10.42.0.0/16` (k3s), `10.244.0.0/16` (kubeadm). Must not overlap `serviceCidr` nor the hosts' addresses. */
+    /**
+     * Pod network. Default `10.42.0.0/16` (k3s), `10.244.0.0/16` (kubeadm). Must not overlap
+     * `serviceCidr` nor the hosts' addresses, and must hold a /24 for every node (each node's pod
+     * range, see {@link NODE_CIDR_PREFIX}): prefix /24 or shorter, e.g. /22 for up to 4 nodes.
+     */
     readonly podCidr?: string;
-    /** Service network. Default `10.43.0.0/16` (k3s), `10.96.0.0/12` (kubeadm). Must not overlap `podCidr` nor the hosts' addresses. */
+    /**
+     * Service network. Default `10.43.0.0/16` (k3s), `10.96.0.0/12` (kubeadm). Must not overlap
+     * `podCidr` nor the hosts' addresses; at most 2^20 addresses (/12 or longer: the API server
+     * refuses a larger one).
+     */
     readonly serviceCidr?: string;
     /**
      * Address (or DNS name) the API server is reached at, e.g. a load balancer in front of the
@@ -198,7 +218,16 @@ export interface KubernetesClusterArgs {
      * generates on the first server, read back and kept secret.
      */
     readonly clusterToken?: pulumi.Input<string>;
-    /** Node labels set on every node, besides each host's own labels. Default none. */
+    /**
+     * Node labels set on every node, besides each host's own labels (a key given here wins over a
+     * host's). Both are checked by Kubernetes' label rules: key `[prefix/]name` (name at most 63
+     * letters, digits, '-', '_', '.', starting and ending alphanumeric; prefix a DNS subdomain of at
+     * most 253), value empty or at most 63 characters of the name's alphabet (no '/'). k3s: the labels
+     * reach the kubelet (`node-label`), so kubernetes.io and k8s.io labels (e.g.
+     * `node-role.kubernetes.io/worker`) are refused except the kubelet's own (`kubelet.kubernetes.io/`,
+     * `node.kubernetes.io/`, the well-known topology/os/arch labels); kubeadm sets them with the admin
+     * credentials, so they are allowed there. Default none.
+     */
     readonly nodeLabels?: Record<string, string>;
     /** Taints set on every node, `key=value:Effect` (NoSchedule, PreferNoSchedule, NoExecute). Default none. */
     readonly nodeTaints?: string[];
@@ -253,6 +282,24 @@ function cidrArg(v: Validator, property: string, value: unknown, fallback: strin
     return parsed;
 }
 
+/**
+ * Refuses a pod network too small for its nodes: each node gets a /{@link NODE_CIDR_PREFIX} of it
+ * (kube-controller-manager refuses a block with a longer prefix, and gives no range, so no pod
+ * network, to a node once the /24s are used up).
+ */
+function checkPodCidr(v: Validator, podCidr: Ipv4Subnet, nodes: number): void {
+    const ranges = podCidr.prefix > NODE_CIDR_PREFIX ? 0 : 2 ** (NODE_CIDR_PREFIX - podCidr.prefix);
+    if (ranges >= nodes) return;
+    const longest = NODE_CIDR_PREFIX - Math.ceil(Math.log2(Math.max(nodes, 1)));
+    v.fail(
+        "podCidr",
+        podCidr.cidr,
+        `a block with a /${NODE_CIDR_PREFIX} for each of the ${nodes} node${nodes === 1 ? "" : "s"} (every node gets a ` +
+            `/${NODE_CIDR_PREFIX} of the pod network), so /${longest} or shorter; ${podCidr.cidr} holds ` +
+            `${ranges === 0 ? "no" : ranges} /${NODE_CIDR_PREFIX} range${ranges > 1 ? "s" : ""}`,
+    );
+}
+
 /** One line of a YAML list/scalar, quoted as JSON (valid YAML). */
 const q = (s: string) => JSON.stringify(s);
 
@@ -288,6 +335,17 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
     public readonly workers: RuntimeHost[];
     /** Admin kubeconfig (of the control-plane node the cluster-wide step ran on), its `server:` rewritten to `https://<apiEndpoint>:6443`. Secret. */
     public readonly kubeconfig: pulumi.Output<string>;
+    /**
+     * What is accepted but will not work as one may expect (e.g. a kubeadm cluster without workers,
+     * where no app can be scheduled); each is also logged as a warning of the engine's output.
+     */
+    public readonly warnings: readonly string[];
+    /**
+     * known_hosts lines of the nodes, one per address (the pools' `sshConfig` snippets name the file
+     * to keep them in): `ssh`, `DOCKER_HOST=ssh://...` and `docker context` check host keys strictly.
+     * Not kept in the state.
+     */
+    public readonly knownHosts: pulumi.Output<string>;
     /** The address clients reach the API server at: `apiEndpoint` given, else the first listed control-plane node's address. */
     public readonly apiEndpoint: pulumi.Output<string>;
     /** The k3s cluster token (empty for kubeadm: every join gets its own bootstrap token). Secret. */
@@ -374,6 +432,11 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
         const airgapImages = kubeadm ? "" : artefact("airgapImagesUrl");
         const podCidr = cidrArg(v, "podCidr", v.plain("podCidr", args.podCidr), kubeadm ? KUBEADM_DEFAULT_POD_CIDR : "10.42.0.0/16");
         const serviceCidr = cidrArg(v, "serviceCidr", v.plain("serviceCidr", args.serviceCidr), kubeadm ? KUBEADM_DEFAULT_SERVICE_CIDR : "10.43.0.0/16");
+        // What the API server and kube-controller-manager refuse only once the machines exist.
+        if (serviceCidr.prefix < MIN_SERVICE_CIDR_PREFIX) {
+            v.fail("serviceCidr", serviceCidr.cidr, `a block of at most 2^20 addresses (/${MIN_SERVICE_CIDR_PREFIX} or longer): the API server refuses a larger Service range`);
+        }
+        checkPodCidr(v, podCidr, controlPlane.length + workers.length);
         if (overlaps(podCidr, serviceCidr)) {
             v.fail("serviceCidr", serviceCidr.cidr, `a block that does not overlap podCidr ${podCidr.cidr}`);
         }
@@ -393,7 +456,20 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
                       (t) => (typeof t === "string" && t.length >= 16 && !/\s/.test(t) ? t : new Reason()),
                       { secret: true },
                   );
-        const nodeLabels = v.labels("nodeLabels", args.nodeLabels);
+        // Kubernetes' label rules, not Swarm's. On k3s the labels reach the kubelet's --node-labels
+        // (config.yaml `node-label`), which refuses most kubernetes.io/k8s.io labels; on kubeadm only
+        // the node resource sets them (kubernetes-node-common.sh: `kubectl label` with the admin
+        // kubeconfig, NodeRestriction does not apply), so those labels are allowed there.
+        const labelRules = { viaKubelet: !kubeadm };
+        const nodeLabels = kubernetesNodeLabelsArg(v, "nodeLabels", args.nodeLabels, labelRules);
+        // Each host's own labels become node labels too (those nodeLabels does not override).
+        const memberLabels = new Map<Host, Record<string, pulumi.Input<string>>>(
+            [...controlPlane, ...workers].map((h, i) => {
+                const property = i < controlPlane.length ? `controlPlane[${i}]` : `workers[${i - controlPlane.length}]`;
+                const own = Object.fromEntries(Object.entries({ ...h.labels }).filter(([key]) => !hasOwn(nodeLabels, key)));
+                return [h, checkKubernetesNodeLabels(v, `${property}.labels`, own, labelRules)];
+            }),
+        );
         const nodeTaints = v.list("nodeTaints", args.nodeTaints, "a list of taints key=value:Effect").map((t, i) => {
             if (typeof t !== "string" || !TAINT.test(t)) {
                 v.fail(`nodeTaints[${i}]`, t, "a taint key=value:Effect or key:Effect, Effect one of NoSchedule, PreferNoSchedule, NoExecute");
@@ -444,6 +520,20 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
                 ),
             };
         });
+        // kubeadm taints every control-plane node node-role.kubernetes.io/control-plane:NoSchedule
+        // (InitConfiguration/JoinConfiguration leave nodeRegistration.taints at kubeadm's default) and
+        // nothing here removes it (nodeTaints only adds taints): without workers no pod could ever be
+        // scheduled but the system's own. Warned, not refused: a cluster scaled down to its control
+        // plane for a while (workers 1 -> 0) is a legitimate state.
+        const warnings: string[] = [];
+        if (kubeadm && workers.length === 0) {
+            warnings.push(
+                'no workers with distribution "kubeadm": kubeadm taints every control-plane node ' +
+                    "node-role.kubernetes.io/control-plane:NoSchedule and no setting of KubernetesCluster removes that taint, so no app " +
+                    "can be scheduled until workers join; add workers (hosts like controlPlane's), or use distribution \"k3s\", " +
+                    "whose servers run apps",
+            );
+        }
         // The hosts' addresses (Outputs) must lie outside both networks: checked as they resolve.
         const checkAddress = (property: string, address: string) => {
             const conflict = addressConflict(address, { podCidr, serviceCidr });
@@ -451,6 +541,8 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
         };
 
         super(KUBERNETES_CLUSTER_TYPE, name, {}, opts);
+        this.warnings = warnings;
+        for (const w of warnings) void pulumi.log.warn(`${KUBERNETES_CLUSTER_TYPE} "${name}": ${w}`, this);
         this.distribution = distribution;
 
         const first = controlPlane[0];
@@ -490,7 +582,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
                 ...controlPlane.flatMap((h) => [advertise(h), pulumi.output(h.privateAddress), pulumi.output(h.publicAddress)]),
             ])
             .apply((names) => [...new Set(names.filter((n): n is string => typeof n === "string" && n !== ""))]);
-        const hostLabels = (h: Host) => nodeLabelLines({ ...h.labels, ...nodeLabels });
+        const hostLabels = (h: Host) => nodeLabelLines({ ...memberLabels.get(h), ...nodeLabels });
 
         if (kubeadm) {
             const built = this.kubeadmCluster(name, {
@@ -520,7 +612,8 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
             this.clusterToken = pulumi.secret("");
             this.capabilities = pulumi.output({ serviceVirtualIp: true, routingMesh: true, loadBalancer: false });
             this.ports = flannelBackend === "vxlan" ? KUBERNETES_PORTS : KUBERNETES_PORTS.filter((p) => p.port !== 8472);
-            this.registerOutputs({
+            this.knownHosts = knownHostsText([...this.controlPlane, ...this.workers]);
+        this.registerOutputs({
                 distribution: this.distribution,
                 apiEndpoint: this.apiEndpoint,
                 kubeconfig: this.kubeconfig,
@@ -665,6 +758,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements IKube
             { parent: this, dependsOn: [...this.controlPlane, ...this.workers].flatMap((m) => m.ready), deleteBeforeReplace: true },
         );
 
+        this.knownHosts = knownHostsText([...this.controlPlane, ...this.workers]);
         this.registerOutputs({
             distribution: this.distribution,
             apiEndpoint: this.apiEndpoint,

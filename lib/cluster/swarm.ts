@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { nodeLabelLines } from "./node-labels";
 import { ClusterCapabilities, ClusterPort, ISwarmCluster, SWARM_PORTS } from "../core/cluster";
 import { Host, ResolvedMember, RuntimeHost, advertisedAddress, isHost } from "../core/host";
+import { knownHostsText } from "../core/known-hosts";
 
 import { RemoteScript } from "../shared/remote-script";
 import { bundledScript } from "../shared/scripts";
@@ -147,6 +148,12 @@ export class SwarmCluster extends pulumi.ComponentResource implements ISwarmClus
      * Provider (`host`), with the managers' SSH key.
      */
     public readonly dockerHost: pulumi.Output<string>;
+    /**
+     * known_hosts lines of the nodes, one per address (the pools' `sshConfig` snippets name the file
+     * to keep them in): `ssh`, `DOCKER_HOST=ssh://...` and `docker context` check host keys strictly.
+     * Not kept in the state.
+     */
+    public readonly knownHosts: pulumi.Output<string>;
     /** The nodes, managers first. */
     public readonly nodes: pulumi.Output<SwarmNode[]>;
     /**
@@ -382,6 +389,7 @@ export class SwarmCluster extends pulumi.ComponentResource implements ISwarmClus
         this.managerAddresses = pulumi.all(managers.map((m) => advertise(m)));
         this.dockerHost = pulumi.interpolate`ssh://${first.connection.user}@${first.connection.host}`;
 
+        this.knownHosts = knownHostsText([...this.managers, ...this.workers]);
         this.registerOutputs({
             managerAddresses: this.managerAddresses,
             workerJoinToken: this.workerJoinToken,

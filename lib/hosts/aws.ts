@@ -23,6 +23,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { claimName } from "../core/claims";
 import { ClusterPort } from "../core/cluster";
 import { Host, HostArchitecture, HostLabels, HostPlatform, SshConnection } from "../core/host";
+import { defaultSshConfigFiles, knownHostsText, sshConfigText } from "../core/known-hosts";
 import { Ipv4Subnet, formatIpv4, isPrivate, parseCidr } from "../core/ipv4";
 import { Described, Validator, hasOwn, isPlainObject } from "../core/validate";
 import { checkAppPorts, checkCidrs, checkSuppliedKey, checkClusterKinds, clusterPorts, machineUserData, poolKeys } from "./cloud-common";
@@ -201,6 +202,19 @@ export interface AwsHostPoolArgs {
 export class AwsHostPool extends pulumi.ComponentResource {
     /** The machines, in index order. */
     public readonly hosts: Host[];
+    /**
+     * known_hosts lines of the machines (and their bastion), one per address: save it as the file
+     * {@link sshConfig} names (`~/.ssh/flotilla-<pool>.known_hosts`) for strict host-key checking.
+     * Not kept in the state (derived from the hosts).
+     */
+    public readonly knownHosts: pulumi.Output<string>;
+    /**
+     * An ssh_config snippet: one `Host <machine name>` entry per machine with its address, user,
+     * `IdentityFile ~/.ssh/flotilla-<pool>` (save `sshPrivateKey` there, mode 600) and
+     * `UserKnownHostsFile ~/.ssh/flotilla-<pool>.known_hosts` with `StrictHostKeyChecking yes`, so
+     * `ssh <name>` and `DOCKER_HOST=ssh://<name>` work as they are. Not kept in the state.
+     */
+    public readonly sshConfig: pulumi.Output<string>;
     /** Private addresses of the machines, in index order. */
     public readonly privateAddresses: pulumi.Output<string[]>;
     /** Public addresses of the machines, in index order (empty when they have none). */
@@ -596,6 +610,9 @@ export class AwsHostPool extends pulumi.ComponentResource {
         this.securityGroupId = sg.id;
         this.vpcId = pulumi.output(vpcId);
         this.subnetIds = pulumi.all(machineSubnets);
+
+        this.knownHosts = knownHostsText(this.hosts);
+        this.sshConfig = sshConfigText(this.hosts, defaultSshConfigFiles(this.poolName));
 
         this.registerOutputs({
             privateAddresses: this.privateAddresses,

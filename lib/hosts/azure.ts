@@ -12,6 +12,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
 import { claimName } from "../core/claims";
 import { Host, HostArchitecture, HostLabels, HostPlatform } from "../core/host";
+import { defaultSshConfigFiles, knownHostsText, sshConfigText } from "../core/known-hosts";
 import { isPrivate, parseCidr, formatIpv4 } from "../core/ipv4";
 import { Described, Reason, Validator, hasOwn, isPlainObject } from "../core/validate";
 import { ClusterKind, checkAppPorts, checkCidrs, checkSuppliedKey, checkClusterKinds, clusterPorts, machineUserData, poolKeys } from "./cloud-common";
@@ -54,6 +55,40 @@ export const AZURE_RESERVED_USER_NAMES: readonly string[] = [
     "actuser", "adm", "admin2", "aspnet", "backup", "console", "david", "guest", "john", "owner", "root",
     "server", "sql", "support", "support_388945a0", "sys", "test2", "test3", "user4", "user5",
 ];
+
+/**
+ * The longest pool name: every Azure name the pool derives from it fits Azure's limits with room to
+ * spare (the longest, `<pool>-bastion-asg` and `<pool>-bastion-nic`, are 52 characters; the VM and
+ * computer names `<pool>-<i>` and `<pool>-bastion` at most 48, where Azure takes 64 for Linux; NICs,
+ * NSGs, ASGs, public IPs, disks and networks take 80, resource groups 90). A DNS label has no
+ * underscore, which computer names may not hold.
+ */
+export const MAX_AZURE_POOL_NAME = 40;
+
+/** Azure's limit of tags on a resource. */
+export const AZURE_MAX_TAGS = 50;
+
+/** The labels the pool sets on every host. */
+const POOL_LABELS = ["provider", "pool", "region", "zone"];
+
+/**
+ * A resource group name as Azure takes it (Microsoft.Resources/resourcegroups): 1 to 90 letters
+ * (Unicode letters too), digits, '_', '-', '.', '(' and ')', not ending in '.'.
+ */
+const RESOURCE_GROUP = /^[-\p{L}\p{Nd}_.()]{1,90}$/u;
+const RESOURCE_GROUP_EXPECTED = "an Azure resource group name (1 to 90 letters, digits, '.', '_', '-', '(' or ')', not ending in '.')";
+
+/**
+ * A VM size as Azure names them: `Standard_` or `Basic_`, the family (upper-case letters) and vCPU
+ * count, a constrained vCPU count (`-2`), feature letters, then `_`-separated parts (accelerator,
+ * version, `Promo`): `Standard_B2s`, `Standard_D4s_v5`, `Standard_E4-2ds_v5`, `Standard_NC24ads_A100_v4`.
+ * The case matters to flotilla: lower-case feature letters after the vCPU count say the
+ * architecture ({@link azureVmArchitecture}).
+ */
+const VM_SIZE = /^(Standard|Basic)_[A-Z]+\d+(-\d+)?[a-z]*(_[A-Za-z0-9]+)*$/;
+const VM_SIZE_EXPECTED =
+    "an Azure VM size as `az vm list-sizes` names it: Standard_ or Basic_, the family's upper-case letters and the vCPU count, " +
+    'then lower-case feature letters and _-separated parts, such as "Standard_B2s", "Standard_D4s_v5" or "Standard_D2ps_v5"';
 
 /** Service tags and wildcards Azure accepts for "any source": world-open, like `0.0.0.0/0`. */
 const AZURE_WORLD_ALIASES = ["*", "Internet"];
@@ -212,6 +247,19 @@ export interface AzureHostPoolArgs {
 export class AzureHostPool extends pulumi.ComponentResource {
     /** The VMs, in index order. */
     public readonly hosts: Host[];
+    /**
+     * known_hosts lines of the machines (and their bastion), one per address: save it as the file
+     * {@link sshConfig} names (`~/.ssh/flotilla-<pool>.known_hosts`) for strict host-key checking.
+     * Not kept in the state (derived from the hosts).
+     */
+    public readonly knownHosts: pulumi.Output<string>;
+    /**
+     * An ssh_config snippet: one `Host <machine name>` entry per machine with its address, user,
+     * `IdentityFile ~/.ssh/flotilla-<pool>` (save `sshPrivateKey` there, mode 600) and
+     * `UserKnownHostsFile ~/.ssh/flotilla-<pool>.known_hosts` with `StrictHostKeyChecking yes`, so
+     * `ssh <name>` and `DOCKER_HOST=ssh://<name>` work as they are. Not kept in the state.
+     */
+    public readonly sshConfig: pulumi.Output<string>;
     /** Private addresses of the VMs, in index order. */
     public readonly privateAddresses: pulumi.Output<string[]>;
     /** Public addresses of the VMs, in index order; empty without public IPs. */
@@ -254,15 +302,16 @@ export class AzureHostPool extends pulumi.ComponentResource {
             v.plain(key, args[key], "it decides which resources exist and is checked before any is created");
         }
         const size = v.integer("size", args.size, 1, MAX_AZURE_POOL_SIZE);
-        const poolName = args.poolName === undefined ? v.dnsLabel("name", name, 40) : v.dnsLabel("poolName", args.poolName, 40);
+        const poolName = checkPoolName(v, name, args.poolName);
         const location = checkLocation(v, args.location ?? new pulumi.Config("azure-native").get("location"));
         const zones = v.list("zones", args.zones, 'a list of zones "1", "2", "3"').map((z, i) => {
             const zone = v.oneOf(`zones[${i}]`, z, AZURE_ZONES);
-            if ((args.zones as unknown[]).indexOf(z) !== i) v.fail(`zones[${i}]`, z, "a zone not listed before");
+            const first = (args.zones as unknown[]).indexOf(z);
+            if (first !== i) v.fail(`zones[${i}]`, z, `a zone "1", "2" or "3" not listed before (zones[${first}] is "${z}"): each zone at most once`);
             return zone;
         });
         if (args.subnetId !== undefined && args.vnetCidr !== undefined) {
-            v.fail("vnetCidr", args.vnetCidr, "no vnetCidr with subnetId (the pool makes no network of its own then)");
+            v.fail("vnetCidr", args.vnetCidr, "undefined when subnetId is given (the pool makes no network of its own then): drop vnetCidr or subnetId");
         }
         const vnetCidr = checkVnetCidr(v, args.vnetCidr ?? DEFAULT_AZURE_VNET_CIDR);
         const adminCidrs = checkCidrs(v, "adminCidrs", args.adminCidrs, {
@@ -295,14 +344,16 @@ export class AzureHostPool extends pulumi.ComponentResource {
         const sshKey = checkSuppliedKey(v, "sshKey", args.sshKey);
         const userTags = checkTags(v, args.tags);
         const userLabels = v.labels("labels", args.labels);
-        for (const reserved of ["provider", "pool", "region", "zone"]) {
-            if (hasOwn(userLabels, reserved)) v.fail(`labels.${reserved}`, userLabels[reserved], `no "${reserved}" label: the pool sets it`);
+        for (const reserved of POOL_LABELS) {
+            if (hasOwn(userLabels, reserved)) {
+                v.fail(`labels.${reserved}`, userLabels[reserved], `labels other than ${POOL_LABELS.join(", ")} (the pool sets those): rename this one`);
+            }
         }
         const givenGroup =
             args.resourceGroupName === undefined
                 ? undefined
-                : v.later("resourceGroupName", args.resourceGroupName, "an Azure resource group name (1 to 90 letters, digits, '.', '_', '-', '(' or ')', not ending in '.')", (g) =>
-                      typeof g === "string" && /^[-\w.()]{1,90}$/.test(g) && !g.endsWith(".") ? g : new Reason(),
+                : v.later("resourceGroupName", args.resourceGroupName, RESOURCE_GROUP_EXPECTED, (g) =>
+                      typeof g === "string" && RESOURCE_GROUP.test(g) && !g.endsWith(".") ? g : new Reason(),
                   );
         const givenSubnet =
             args.subnetId === undefined
@@ -546,6 +597,9 @@ export class AzureHostPool extends pulumi.ComponentResource {
         this.networkSecurityGroupId = nsg.id;
         this.subnetId = subnetId;
 
+        this.knownHosts = knownHostsText(this.hosts);
+        this.sshConfig = sshConfigText(this.hosts, defaultSshConfigFiles(this.poolName));
+
         this.registerOutputs({
             privateAddresses: this.privateAddresses,
             publicAddresses: this.publicAddresses,
@@ -651,6 +705,20 @@ function checkImage(v: Validator, value: unknown): ResolvedImage {
     return { publisher: ref.publisher as string, offer: ref.offer as string, sku: ref.sku as string, armSku: ref.sku as string, version, os, osVersion };
 }
 
+/** The pool name (`poolName`, else the resource name), which every Azure name of the pool derives from. */
+function checkPoolName(v: Validator, name: string, poolName: unknown): string {
+    if (poolName !== undefined) return v.dnsLabel("poolName", poolName, MAX_AZURE_POOL_NAME);
+    if (typeof name !== "string" || name.length > MAX_AZURE_POOL_NAME || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
+        v.fail(
+            "name",
+            name,
+            `a DNS-safe name of 1 to ${MAX_AZURE_POOL_NAME} characters: lower-case letters, digits and '-', starting and ending with ` +
+                "a letter or digit (the Azure names derive from it); or give poolName",
+        );
+    }
+    return name;
+}
+
 function checkLocation(v: Validator, value: unknown): string {
     if (typeof value !== "string" || !/^[a-z][a-z0-9]{1,39}$/.test(value)) {
         v.fail(
@@ -671,9 +739,14 @@ function checkVnetCidr(v: Validator, text: unknown) {
     return block;
 }
 
+/** True for a VM size as Azure names them (see {@link VM_SIZE}), e.g. `Standard_D4s_v5`. */
+export function isAzureVmSize(value: unknown): value is string {
+    return typeof value === "string" && VM_SIZE.test(value);
+}
+
 function checkVmSize(v: Validator, property: string, value: unknown): string {
-    if (typeof value !== "string" || !/^(Standard|Basic)_[A-Za-z0-9_-]+$/.test(value)) {
-        v.fail(property, value, 'an Azure VM size such as "Standard_B2s" or "Standard_D2ps_v5"');
+    if (!isAzureVmSize(value)) {
+        v.fail(property, value, VM_SIZE_EXPECTED);
     }
     return value;
 }
@@ -700,13 +773,20 @@ function checkUser(v: Validator, value: unknown): string {
 function checkTags(v: Validator, value: unknown): Record<string, string> {
     if (value === undefined) return {};
     if (!isPlainObject(value)) v.fail("tags", value, "an object mapping tag names to string values");
+    const count = Object.keys(value).length;
+    if (count > AZURE_MAX_TAGS - 1) {
+        v.fail("tags", new Described(`${count} tags`), `at most ${AZURE_MAX_TAGS - 1} tags (Azure takes ${AZURE_MAX_TAGS} on a resource, and the pool adds flotilla-pool)`);
+    }
     const out: Record<string, string> = {};
     for (const [k, t] of Object.entries(value)) {
         if (k.length === 0 || k.length > 512 || /[<>%&\\?/]/.test(k)) {
             v.fail(`tags.${k}`, k, "a tag name of 1 to 512 characters without <, >, %, &, \\, ? or /");
         }
-        if (k === "flotilla-pool") v.fail(`tags.${k}`, t, 'no "flotilla-pool" tag: the pool sets it');
-        if (typeof t !== "string" || t.length > 256) v.fail(`tags.${k}`, t, "a string of at most 256 characters");
+        // Azure compares tag names ignoring case.
+        if (k.toLowerCase() === "flotilla-pool") v.fail(`tags.${k}`, t, 'a tag name other than "flotilla-pool" (the pool sets that tag): rename this one');
+        if (typeof t !== "string" || t.length > 256) {
+            v.fail(`tags.${k}`, typeof t === "string" ? new Described(`a string of ${t.length} characters`) : t, "a string of at most 256 characters");
+        }
         out[k] = t;
     }
     return out;

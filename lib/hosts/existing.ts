@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HOST_ARCHITECTURES, Host, HostArchitecture, HostLabels, HostPlatform, PackageAccess, SshConnection } from "../core/host";
+import { parseIpv4 } from "../core/ipv4";
+import { defaultSshConfigFiles, knownHostsText, sshConfigText } from "../core/known-hosts";
 import { Reason, Validator, hasOwn, isPlainObject } from "../core/validate";
 import { RemoteScript, bareKey } from "../shared/remote-script";
 import { bundledScript } from "../shared/scripts";
@@ -107,6 +109,19 @@ interface ProbeResult {
 export class ExistingHosts extends pulumi.ComponentResource {
     /** The machines, in the order given. */
     public readonly hosts: Host[];
+    /**
+     * known_hosts lines of the machines (and their bastion), one per address: save it as the file
+     * {@link sshConfig} names (`~/.ssh/flotilla-<pool>.known_hosts`) for strict host-key checking.
+     * Not kept in the state (derived from the hosts).
+     */
+    public readonly knownHosts: pulumi.Output<string>;
+    /**
+     * An ssh_config snippet: one `Host <machine name>` entry per machine with its address, user,
+     * `IdentityFile ~/.ssh/flotilla-<pool>` (save `sshPrivateKey` there, mode 600) and
+     * `UserKnownHostsFile ~/.ssh/flotilla-<pool>.known_hosts` with `StrictHostKeyChecking yes`, so
+     * `ssh <name>` and `DOCKER_HOST=ssh://<name>` work as they are. Not kept in the state.
+     */
+    public readonly sshConfig: pulumi.Output<string>;
     /** Name of the pool. */
     public readonly poolName: string;
     /** The machines' private network; undefined for a flat network. */
@@ -135,7 +150,7 @@ export class ExistingHosts extends pulumi.ComponentResource {
             v.fail("machines", args.machines === undefined ? undefined : "0 machines", "a list of at least one machine { name, address, user, privateKey, ... }");
         }
         const names = new Map<string, number>();
-        const addresses = new Map<string, number>();
+        const addresses = new Map<string, { index: number; address: string }>();
         const machines = list.map((m, i) => {
             const checked = checkMachine(v, `machines[${i}]`, m);
             const sameName = names.get(checked.name);
@@ -143,11 +158,13 @@ export class ExistingHosts extends pulumi.ComponentResource {
                 v.fail(`machines[${i}].name`, checked.name, `a name no other machine of the pool has (machines[${sameName}] has it)`);
             }
             names.set(checked.name, i);
-            const sameAddress = addresses.get(checked.address);
-            if (sameAddress !== undefined) {
-                v.fail(`machines[${i}].address`, checked.address, `an address no other machine of the pool has (machines[${sameAddress}] has it)`);
+            // DNS names are case-insensitive: DB1.example.com is db1.example.com, the same machine.
+            const same = addresses.get(checked.address.toLowerCase());
+            if (same !== undefined) {
+                const how = same.address === checked.address ? "has it" : `has ${JSON.stringify(same.address)}, the same name: DNS names ignore case`;
+                v.fail(`machines[${i}].address`, checked.address, `an address no other machine of the pool has (machines[${same.index}] ${how})`);
             }
-            addresses.set(checked.address, i);
+            addresses.set(checked.address.toLowerCase(), { index: i, address: checked.address });
             return checked;
         });
 
@@ -205,6 +222,9 @@ export class ExistingHosts extends pulumi.ComponentResource {
         this.hostKeys = pulumi.all(this.hosts.map((h) => pulumi.output(h.connection.hostKey ?? "")));
         this.platforms = pulumi.all(platforms).apply((pairs) => Object.fromEntries(pairs));
 
+        this.knownHosts = knownHostsText(this.hosts);
+        this.sshConfig = sshConfigText(this.hosts, defaultSshConfigFiles(this.poolName));
+
         this.registerOutputs({
             poolName: this.poolName,
             network: this.network,
@@ -237,7 +257,8 @@ interface CheckedMachine {
 }
 
 const ADDRESS = /^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$/;
-const ADDRESS_EXPECTED = 'an IPv4 address or DNS name, such as "10.0.0.5" or "db1.example.com"';
+const ADDRESS_EXPECTED =
+    'an IPv4 address with four numbers from 0 to 255, or a DNS name (its last label not all digits), such as "10.0.0.5" or "db1.example.com"';
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const HOST_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,2}( .*)?$/;
 /** Expected text of a host key. */
@@ -255,9 +276,18 @@ function checkLabels(v: Validator, property: string, value: unknown): Record<str
     return labels;
 }
 
+/**
+ * An address: a dotted IPv4 address, or a DNS name. A name whose last label is all digits is no DNS
+ * name (RFC 3696: a top-level domain is never all-numeric) but an attempt at an address, and the
+ * resolver would read a malformed one as an address anyway (`inet_aton` takes `1.2.3` for 1.2.0.3,
+ * `10.1` for 10.0.0.1), so it must be a valid one: four numbers from 0 to 255 (no leading zeros,
+ * which `inet_aton` reads as octal).
+ */
 function checkAddress(v: Validator, property: string, value: unknown): string {
     v.plain(property, value, "it is checked (and compared with the other machines') before any resource is created");
     if (typeof value !== "string" || !ADDRESS.test(value)) v.fail(property, value, ADDRESS_EXPECTED);
+    const labels = value.split(".");
+    if (/^\d+$/.test(labels[labels.length - 1]) && parseIpv4(value) === undefined) v.fail(property, value, ADDRESS_EXPECTED);
     return value;
 }
 

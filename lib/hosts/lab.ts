@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Host, HostLabels, localArchitecture } from "../core/host";
+import { defaultSshConfigFiles, knownHostsText, sshConfigText } from "../core/known-hosts";
 import { multipartUserData } from "../shared/cloud-init";
 import { checkUserData, derivedHostKey, gzipBase64, hostUserData } from "./user-data";
 import { gatewayAddress, hostAddress, isPrivate, parseCidr, usableHostCount } from "../core/ipv4";
@@ -85,6 +86,19 @@ export interface LabHostPoolArgs {
 export class LabHostPool extends pulumi.ComponentResource {
     /** The machines, in index order. */
     public readonly hosts: Host[];
+    /**
+     * known_hosts lines of the machines (and their bastion), one per address: save it as the file
+     * {@link sshConfig} names (`~/.ssh/flotilla-<pool>.known_hosts`) for strict host-key checking.
+     * Not kept in the state (derived from the hosts).
+     */
+    public readonly knownHosts: pulumi.Output<string>;
+    /**
+     * An ssh_config snippet: one `Host <machine name>` entry per machine with its address, user,
+     * `IdentityFile ~/.ssh/flotilla-<pool>` (save `sshPrivateKey` there, mode 600) and
+     * `UserKnownHostsFile ~/.ssh/flotilla-<pool>.known_hosts` with `StrictHostKeyChecking yes`, so
+     * `ssh <name>` and `DOCKER_HOST=ssh://<name>` work as they are. Not kept in the state.
+     */
+    public readonly sshConfig: pulumi.Output<string>;
     /** Private addresses of the machines, in index order. */
     public readonly privateAddresses: pulumi.Output<string[]>;
     /** Private key authorized for {@link sshUser} on every machine. Secret. */
@@ -271,6 +285,9 @@ export class LabHostPool extends pulumi.ComponentResource {
         this.privateAddresses = pulumi.all(hosts.map((h) => h.privateAddress));
         this.sshPrivateKey = privateKey;
         this.sshPublicKey = clientKey.publicKey;
+
+        this.knownHosts = knownHostsText(this.hosts);
+        this.sshConfig = sshConfigText(this.hosts, defaultSshConfigFiles(this.poolName));
 
         this.registerOutputs({
             privateAddresses: this.privateAddresses,

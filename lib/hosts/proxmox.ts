@@ -7,6 +7,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import { Host, HostLabels } from "../core/host";
+import { defaultSshConfigFiles, knownHostsText, sshConfigText } from "../core/known-hosts";
 import { formatIpv4, parseCidr, parseIpv4 } from "../core/ipv4";
 import { Validator, hasOwn } from "../core/validate";
 import { claimName } from "../core/claims";
@@ -148,6 +149,19 @@ export interface ProxmoxHostPoolArgs {
 export class ProxmoxHostPool extends pulumi.ComponentResource {
     /** The machines, in index order. */
     public readonly hosts: Host[];
+    /**
+     * known_hosts lines of the machines (and their bastion), one per address: save it as the file
+     * {@link sshConfig} names (`~/.ssh/flotilla-<pool>.known_hosts`) for strict host-key checking.
+     * Not kept in the state (derived from the hosts).
+     */
+    public readonly knownHosts: pulumi.Output<string>;
+    /**
+     * An ssh_config snippet: one `Host <machine name>` entry per machine with its address, user,
+     * `IdentityFile ~/.ssh/flotilla-<pool>` (save `sshPrivateKey` there, mode 600) and
+     * `UserKnownHostsFile ~/.ssh/flotilla-<pool>.known_hosts` with `StrictHostKeyChecking yes`, so
+     * `ssh <name>` and `DOCKER_HOST=ssh://<name>` work as they are. Not kept in the state.
+     */
+    public readonly sshConfig: pulumi.Output<string>;
     /** Private addresses of the machines (static, or as the guest agent reports them), in index order. */
     public readonly privateAddresses: pulumi.Output<string[]>;
     /** Proxmox VM ids, in index order. */
@@ -460,6 +474,9 @@ export class ProxmoxHostPool extends pulumi.ComponentResource {
         this.vmIds = pulumi.all(vms.map((vm) => vm.vmId));
         this.sshPrivateKey = keys.privateKey;
         this.sshPublicKey = keys.publicKey;
+
+        this.knownHosts = knownHostsText(this.hosts);
+        this.sshConfig = sshConfigText(this.hosts, defaultSshConfigFiles(this.poolName));
 
         this.registerOutputs({
             privateAddresses: this.privateAddresses,

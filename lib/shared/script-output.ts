@@ -37,6 +37,65 @@ export function scriptFailure(
     return new Error(`${target}: ${phase} ${why}. Last lines of its output:\n${tail}`);
 }
 
+/**
+ * Shapes of credentials scripts generate (Swarm join tokens, k3s tokens, kubeadm bootstrap tokens,
+ * certificate keys, private keys): masked in progress lines besides the secret values a provider
+ * knows, since a generated secret is known to no one before the script prints it.
+ */
+const CREDENTIAL_SHAPES = [
+    /SWMTKN-1-[0-9A-Za-z-]+/g,
+    /SWMKEY-1-[0-9A-Za-z+/=-]+/g,
+    /\bK10[0-9a-f]{16,}\S*/g,
+    /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g,
+    /\b[0-9a-f]{64}\b/g,
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*/g,
+];
+
+/** A progress line as the engine may show it: known secrets and credential shapes masked, bounded. */
+export function progressLine(line: string, secrets: Record<string, string>): string {
+    let out = maskSecrets(line, secrets);
+    for (const shape of CREDENTIAL_SHAPES) out = out.replace(shape, "[secret]");
+    return out.length > 400 ? `${out.slice(0, 397)}...` : out;
+}
+
+/**
+ * Splits a stream into lines as they arrive: `emit` gets each complete line (without its newline,
+ * blank lines skipped); `flush` emits what is left of a last unterminated line.
+ */
+export function lineSplitter(emit: (line: string) => void): { push(chunk: string): void; flush(): void } {
+    let pending = "";
+    return {
+        push(chunk: string) {
+            pending += chunk;
+            let at: number;
+            while ((at = pending.indexOf("\n")) >= 0) {
+                const line = pending.slice(0, at).replace(/\r$/, "");
+                pending = pending.slice(at + 1);
+                if (line.trim() !== "") emit(line);
+            }
+            if (pending.length > 64 * 1024) pending = pending.slice(-64 * 1024);
+        },
+        flush() {
+            if (pending.trim() !== "") emit(pending);
+            pending = "";
+        },
+    };
+}
+
+/**
+ * Where a script's progress goes: the provider process's stdout, which the engine shows as it
+ * comes (a dynamic provider has no other channel to the engine's output). Only inside the engine's
+ * dynamic-provider process (or with FLOTILLA_PROGRESS=1): elsewhere (unit tests) nothing is printed.
+ */
+export function progressSink(target: string, secrets: Record<string, string>): ((line: string) => void) | undefined {
+    const main = require.main?.filename ?? "";
+    const inProvider = /cmd[\\/]dynamic-provider[\\/]index\.js$/.test(main);
+    if (!inProvider && process.env.FLOTILLA_PROGRESS !== "1") return undefined;
+    return (line) => {
+        process.stdout.write(`flotilla: ${target}: ${progressLine(line, secrets)}\n`);
+    };
+}
+
 /** The last line a script printed on stdout (its result), or "". */
 export function lastLine(stdout: string): string {
     const lines = stdout.trimEnd().split("\n");

@@ -1,6 +1,6 @@
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { FULL_CAPABILITIES, IKubernetesCluster, isKubernetesCluster } from "../core/cluster";
+import { ClusterCapabilities, IKubernetesCluster, isKubernetesCluster } from "../core/cluster";
 import { RemoteScript } from "../shared/remote-script";
 import { bundledScript } from "../shared/scripts";
 import { Validator } from "../core/validate";
@@ -52,11 +52,15 @@ export interface KubernetesAppArgs extends AppSpec {
      */
     readonly nodeLossTolerationSeconds?: number;
     /**
-     * The API server's NodePort range (`--service-node-port-range`): every `ingress` (and, without
-     * a load balancer, `loadBalancer`) port's published number must lie in it, and is the
-     * Service's `nodePort`, open on every node. A port outside it (e.g. 80) is refused, naming the
-     * port and the range; publish such a port in `host` mode, or put a load balancer in front of
-     * the nodes. Default `[30000, 32767]` (Kubernetes' default).
+     * The API server's NodePort range (`--service-node-port-range`): every `ingress` port's
+     * published number must lie in it, and is the Service's `nodePort`, open on every node; so
+     * must a `loadBalancer` port's on a cluster whose `capabilities` say it provisions no load
+     * balancer (a kubeadm cluster, k3s with servicelb disabled: such a port gets a NodePort
+     * Service). On a cluster with one (k3s with servicelb) a `loadBalancer` port gets a
+     * `LoadBalancer` Service on its published port, whatever its number. A port outside the range
+     * (e.g. 80) is refused, naming the port and the range (a `loadBalancer` one when the cluster's
+     * capabilities resolve, before the deploy is registered); publish such a port in `host` mode,
+     * or put a load balancer in front of the nodes. Default `[30000, 32767]` (Kubernetes' default).
      */
     readonly nodePortRange?: readonly [number, number];
     /**
@@ -140,8 +144,11 @@ export class KubernetesApp extends pulumi.ComponentResource {
             ...(defaultVolumeSize !== undefined ? { defaultVolumeSize } : {}),
         };
         // Everything plain is checked now (names, NodePort range, volumes, labels…) as for a
-        // cluster with every capability; the cluster's own capabilities again when they resolve.
-        checkKubernetesApp(KUBERNETES_APP_TYPE, name, app, { ...render, capabilities: FULL_CAPABILITIES });
+        // cluster with every capability, a load balancer included: whether a `loadBalancer` port
+        // is a LoadBalancer Service (any port) or a NodePort one (a port in the range) is the
+        // cluster's to say, through its own capabilities, checked again when they resolve (one
+        // deploy script holds every object, so they decide no resource).
+        checkKubernetesApp(KUBERNETES_APP_TYPE, name, app, { ...render, capabilities: EVERY_CAPABILITY });
         const auth = registryAuth === undefined ? undefined : checkRegistryAuth(v, registryAuth);
         const controlPlane = cluster.controlPlane;
         if (controlPlane.length === 0) {
@@ -192,6 +199,12 @@ export class KubernetesApp extends pulumi.ComponentResource {
         this.registerOutputs({ appName: this.appName, namespace: this.namespace, services: this.services });
     }
 }
+
+/**
+ * A cluster that offers everything (a service VIP, the routing mesh, LoadBalancer Services): what
+ * the construction-time check assumes, leaving what depends on the cluster to its own capabilities.
+ */
+const EVERY_CAPABILITY: ClusterCapabilities = { serviceVirtualIp: true, routingMesh: true, loadBalancer: true };
 
 /** Properties of {@link KubernetesAppArgs} besides the {@link AppSpec}'s. */
 const KUBERNETES_APP_KEYS = [

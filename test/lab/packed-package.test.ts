@@ -5,9 +5,11 @@
  * the lab image is the package's own, the state stays lean (bytes per machine printed and bounded),
  * a second up changes nothing, and destroy leaves nothing, temporary folders included.
  */
+import * as fs from "fs";
+import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { poolLeftovers, programStack, removeStack, removeStaleTestPools, storedState, TEST_POOL_PREFIX, httpGet } from "./harness";
-import { PackedProgram, packedProgram } from "./packed";
+import { PackedProgram, installedCopies, newestPulumiSdk, packedProgram } from "./packed";
 import { fieldBytes, resourceBytes, role, sumBy } from "../../bench/lib/state-bytes";
 
 jest.setTimeout(20 * 60 * 1000);
@@ -29,8 +31,9 @@ const get = httpGet;
 
 beforeAll(async () => {
     removeStaleTestPools();
-    program = packedProgram();
-    console.log(`packed flotilla installed into a new program in ${program.installSeconds.toFixed(1)}s`);
+    // A new user's program gets the newest SDK; flotilla asks for a range, so the tree keeps one copy.
+    program = packedProgram(newestPulumiSdk());
+    console.log(`packed flotilla installed into a new program (@pulumi/pulumi ${program.pulumiVersion}) in ${program.installSeconds.toFixed(1)}s`);
     stack = await programStack(program.dir, `pkg-${process.pid}`, {
         "test:poolName": pool,
         "test:subnet": "10.213.118.0/28",
@@ -47,6 +50,23 @@ afterAll(async () => {
 });
 
 describe("the packed package in a user's program", () => {
+    test("one @pulumi/pulumi in the program's tree: the program's own, the newest on the registry", () => {
+        const copies = installedCopies(program.dir, "@pulumi/pulumi");
+        expect(copies).toHaveLength(1);
+        const installed = JSON.parse(fs.readFileSync(path.join(copies[0], "package.json"), "utf8")) as { version: string };
+        expect(installed.version).toBe(program.pulumiVersion);
+        // The package ships its licence and changelog, and no source map points at a file it lacks.
+        const pkg = path.join(program.dir, "node_modules", "flotilla");
+        expect(["LICENSE", "CHANGELOG.md", "README.md"].filter((f) => !fs.existsSync(path.join(pkg, f)))).toEqual([]);
+        const maps = fs.readdirSync(path.join(pkg, "dist", "lib"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js.map"));
+        expect(maps.length).toBeGreaterThan(10);
+        const dangling = maps.filter((f) => {
+            const map = JSON.parse(fs.readFileSync(path.join(pkg, "dist", "lib", f), "utf8")) as { sources: string[]; sourcesContent?: string[] };
+            return map.sources.some((s, i) => !map.sourcesContent?.[i] && !fs.existsSync(path.resolve(path.dirname(path.join(pkg, "dist", "lib", f)), s)));
+        });
+        expect(dangling).toEqual([]);
+    });
+
     test("up: the demo image answers HTTP 200 on both nodes", async () => {
         const started = Date.now();
         const up = await stack.up();

@@ -13,6 +13,8 @@ import { ROOT } from "./harness";
 export interface PackedProgram {
     dir: string;
     tarball: string;
+    /** The @pulumi/pulumi version the program asked for. */
+    pulumiVersion: string;
     /** Seconds `npm install` took. */
     installSeconds: number;
     remove(): void;
@@ -23,11 +25,26 @@ function version(pkg: string): string {
     return (JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
 }
 
+/** The newest @pulumi/pulumi on the npm registry (what a new user's program gets). */
+export function newestPulumiSdk(): string {
+    return childProcess.execFileSync("npm", ["view", "@pulumi/pulumi", "version"], { encoding: "utf8", timeout: 120_000 }).trim();
+}
+
+/** Every copy of a package in a program's installed tree (their folders). */
+export function installedCopies(programDir: string, pkg: string): string[] {
+    const r = childProcess.spawnSync("npm", ["ls", pkg, "--all", "--parseable"], { cwd: programDir, encoding: "utf8", timeout: 120_000 });
+    return r.stdout
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l.endsWith(path.join("node_modules", ...pkg.split("/"))));
+}
+
 /**
  * Packs the repository (its built dist/: `npm run build` first) and installs the tarball into a
- * new program folder made from test/lab/programs/packed.
+ * new program folder made from test/lab/programs/packed, with @pulumi/pulumi at `pulumiVersion`
+ * (default: the repository's own, which npm finds in its cache).
  */
-export function packedProgram(): PackedProgram {
+export function packedProgram(pulumiVersion = version("@pulumi/pulumi")): PackedProgram {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-packed-"));
     const remove = () => fs.rmSync(dir, { recursive: true, force: true });
     try {
@@ -44,7 +61,7 @@ export function packedProgram(): PackedProgram {
                 {
                     name: "flotilla-user-program",
                     private: true,
-                    dependencies: { flotilla: `file:${tarball}`, "@pulumi/pulumi": version("@pulumi/pulumi") },
+                    dependencies: { flotilla: `file:${tarball}`, "@pulumi/pulumi": pulumiVersion },
                     devDependencies: {
                         typescript: version("typescript"),
                         "ts-node": version("ts-node"),
@@ -65,7 +82,7 @@ export function packedProgram(): PackedProgram {
             stdio: "pipe",
             timeout: 600_000,
         });
-        return { dir: program, tarball, installSeconds: (Date.now() - started) / 1000, remove };
+        return { dir: program, tarball, pulumiVersion, installSeconds: (Date.now() - started) / 1000, remove };
     } catch (err) {
         remove();
         throw err;

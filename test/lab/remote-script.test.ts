@@ -19,6 +19,8 @@ case "$FLOTILLA_PHASE" in
     mkdir -p "$d"
     printf '%s|%s\\n' "$FLOTILLA_PHASE" "$GREETING" >>"$d/log"
     printf '%s' "$TOKEN" >"$d/token"
+    echo "progress: the log written on $(hostname), token $TOKEN" >&2
+    sleep 4
     echo "some progress"
     echo "result uid=$(id -u) $GREETING" ;;
   read) [ -f "$d/log" ] || exit 3 ;;
@@ -54,7 +56,18 @@ afterAll(async () => {
 
 describe("RemoteScript on a lab machine", () => {
     test("create runs the script as root with its environment, quoted exactly; result is the last line", async () => {
-        const up = await stack.up();
+        // The engine's output as it comes, each chunk with the time it arrived.
+        const chunks: { at: number; text: string }[] = [];
+        const up = await stack.up({ onOutput: (text) => chunks.push({ at: Date.now(), text }) });
+        const output = chunks.map((c) => c.text).join("");
+        // A running script's log line reaches the output before its resource completes, secret masked.
+        const progressAt = chunks.find((c) => c.text.includes(`flotilla: test script on ${pool}-0: progress: the log written on ${pool}-0, token [secret]`))?.at;
+        const createdAt = chunks.find((c) => /RemoteScript script created/.test(c.text))?.at;
+        expect(progressAt).toBeDefined();
+        expect(createdAt).toBeDefined();
+        expect(output.indexOf("progress: the log written")).toBeLessThan(output.search(/RemoteScript script created/));
+        expect((createdAt as number) - (progressAt as number)).toBeGreaterThanOrEqual(2000);
+        expect(output.includes(TOKEN)).toBe(false);
         const out = up.outputs;
         login = {
             host: out.address.value as string,

@@ -4,6 +4,10 @@
  * registry and pulled from it with credentials, answering HTTP 200 on every node. A second up
  * changes nothing; no secret is in the state or the engine's output; destroy leaves nothing.
  */
+import * as childProcess from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { poolLeftovers, removeStack, removeStaleTestPools, rootStack, storedState, TEST_POOL_PREFIX, httpGet } from "./harness";
 import { sshRun } from "./ssh";
@@ -62,6 +66,43 @@ describe("the root program", () => {
         // Nothing left of the login on the manager.
         const leftover = await sshRun(login, "sudo cat /root/.docker/config.json 2>/dev/null || true");
         expect(leftover.stdout.includes(outputs.registryUrl.value)).toBe(false);
+    });
+
+    test("the Swarm from outside with only the stack's outputs: docker -H ssh:// and ssh, host keys checked strictly", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-ssh-"));
+        try {
+            // What the program's doc comment tells a user to do, in a folder standing for ~/.ssh.
+            const dotSsh = path.join(dir, ".ssh");
+            fs.mkdirSync(dotSsh, { mode: 0o700 });
+            const knownHostsFile = path.join(dotSsh, `flotilla-${pool}.known_hosts`);
+            fs.writeFileSync(path.join(dotSsh, `flotilla-${pool}`), outputs.sshPrivateKey.value as string, { mode: 0o600 });
+            fs.writeFileSync(knownHostsFile, outputs.knownHosts.value as string);
+            const config = path.join(dotSsh, "config");
+            fs.writeFileSync(config, (outputs.sshConfig.value as string).replaceAll("~/.ssh/", `${dotSsh}/`));
+            // ssh reads ~/.ssh/config from the passwd entry's home, not $HOME: `ssh -F` stands in for it.
+            const bin = path.join(dir, "bin");
+            fs.mkdirSync(bin);
+            const ssh = path.join(bin, "ssh");
+            fs.writeFileSync(ssh, `#!/bin/sh\nexec /usr/bin/ssh -F '${config}' "$@"\n`, { mode: 0o755 });
+            const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+            expect(outputs.dockerHost.value).toBe(`ssh://${outputs.sshUser.value}@${outputs.addresses.value[0]}`);
+            const nodes = childProcess.execFileSync("docker", ["-H", outputs.dockerHost.value, "node", "ls", "--format", "{{.Status}}"], {
+                env,
+                encoding: "utf8",
+                timeout: 60_000,
+            });
+            expect(nodes.trim().split("\n")).toEqual(["Ready", "Ready", "Ready", "Ready", "Ready"]);
+            const name = childProcess.execFileSync(ssh, ["-o", "BatchMode=yes", `${pool}-1`, "hostname"], { env, encoding: "utf8", timeout: 60_000 });
+            expect(name.trim()).toBe(`${pool}-1`);
+            // Strict checking: another key recorded for the machine, and ssh refuses to connect.
+            const other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC8hUy0vn5yrE0wcU7b0h3Xm0O9Z0mYbyJ0pyFt2o2Ws";
+            fs.writeFileSync(knownHostsFile, (outputs.knownHosts.value as string).replace(/ssh-ed25519 \S+/g, other));
+            const refused = childProcess.spawnSync(ssh, ["-o", "BatchMode=yes", `${pool}-1`, "true"], { env, encoding: "utf8", timeout: 60_000 });
+            expect(refused.status).not.toBe(0);
+            expect(refused.stderr).toMatch(/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     test("a second up changes nothing", async () => {

@@ -8,7 +8,7 @@ import { azureOutputs } from "./azure-mocks";
 import { resetClaims } from "../../lib/core/claims";
 import { SWARM_PORTS } from "../../lib/core/cluster";
 import { Validator, show } from "../../lib/core/validate";
-import { AzureHostPool, AzureHostPoolArgs, azureCustomData, azureVmArchitecture } from "../../lib/hosts/azure";
+import { AzureHostPool, AzureHostPoolArgs, azureCustomData, azureVmArchitecture, isAzureVmSize } from "../../lib/hosts/azure";
 import { dockerEngineUserData } from "../../lib/runtime/docker-engine";
 
 const registered = recordResources(azureOutputs);
@@ -418,6 +418,9 @@ describe("AzureHostPool: bad input fails before anything is registered", () => {
     /** The message a construction fails with; nothing registered by it. */
     const refused = refusedIn(registered, 100);
     const T = 'flotilla:hosts:AzureHostPool "az": invalid';
+    const VM_SIZE =
+        "an Azure VM size as `az vm list-sizes` names it: Standard_ or Basic_, the family's upper-case letters and the vCPU count, " +
+        'then lower-case feature letters and _-separated parts, such as "Standard_B2s", "Standard_D4s_v5" or "Standard_D2ps_v5"';
     const cases: [Record<string, unknown>, string][] = [
         [{ size: 0 }, `${T} size: received 0; expected an integer from 1 to 250.`],
         [{ size: -1 }, `${T} size: received -1; expected an integer from 1 to 250.`],
@@ -427,7 +430,7 @@ describe("AzureHostPool: bad input fails before anything is registered", () => {
         ],
         [{ location: undefined }, `${T} location: received undefined; expected an Azure region name of lower-case letters and digits such as "westeurope" (or the azure-native:location config value).`],
         [{ zones: ["1", "4"] }, `${T} zones[1]: received "4"; expected one of "1", "2", "3".`],
-        [{ zones: ["2", "2"] }, `${T} zones[1]: received "2"; expected a zone not listed before.`],
+        [{ zones: ["2", "2"] }, `${T} zones[1]: received "2"; expected a zone "1", "2" or "3" not listed before (zones[0] is "2"): each zone at most once.`],
         [
             { adminCidrs: ["198.51.100.7/24"] },
             `${T} adminCidrs[0]: received "198.51.100.7/24"; expected an IPv4 CIDR block such as "203.0.113.0/24" or an IPv6 one (host bits set (did you mean 198.51.100.0/24?)).`,
@@ -443,7 +446,7 @@ describe("AzureHostPool: bad input fails before anything is registered", () => {
             `${T} adminCidrs[1]: received "Internet"; expected a block narrower than the whole internet (world-open needs allowWorldSsh: true).`,
         ],
         [{ adminCidrs: ["*"] }, `${T} adminCidrs[0]: received "*"; expected a block narrower than the whole internet (world-open needs allowWorldSsh: true).`],
-        [{ vmSize: "" }, `${T} vmSize: received ""; expected an Azure VM size such as "Standard_B2s" or "Standard_D2ps_v5".`],
+        [{ vmSize: "" }, `${T} vmSize: received ""; expected ${VM_SIZE}.`],
         [
             { sshUser: "admin" },
             `${T} sshUser: received "admin"; expected a Linux user name ([a-z_][a-z0-9_-], at most 32) that Azure does not reserve (administrator, admin, user, user1, test, user2, test1, user3, admin1, 1, 123, a, actuser, adm, admin2, aspnet, backup, console, david, guest, john, owner, root, server, sql, support, support_388945a0, sys, test2, test3, user4, user5).`,
@@ -454,7 +457,7 @@ describe("AzureHostPool: bad input fails before anything is registered", () => {
         [{ vnetCidr: "8.8.0.0/16" }, `${T} vnetCidr: received "8.8.0.0/16"; expected a private (RFC 1918) IPv4 block of prefix /8 to /24 (the VMs' subnet is its first /24).`],
         [
             { subnetId: "/subscriptions/x/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/s", vnetCidr: "10.1.0.0/16" },
-            `${T} vnetCidr: received "10.1.0.0/16"; expected no vnetCidr with subnetId (the pool makes no network of its own then).`,
+            `${T} vnetCidr: received "10.1.0.0/16"; expected undefined when subnetId is given (the pool makes no network of its own then): drop vnetCidr or subnetId.`,
         ],
         [{ subnetId: "apps" }, `${T} subnetId: received "apps"; expected a subnet resource id /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>.`],
         [
@@ -464,13 +467,88 @@ describe("AzureHostPool: bad input fails before anything is registered", () => {
         [{ adminCidrs: ["Any"] }, `${T} adminCidrs[0]: received "Any"; expected an IPv4 CIDR block such as "203.0.113.0/24" or an IPv6 one (not in a.b.c.d/prefix form).`],
         [{ image: "centos-7" }, `${T} image: received "centos-7"; expected one of "debian-12", "ubuntu-24.04".`],
         [{ osDiskGiB: 8 }, `${T} osDiskGiB: received 8; expected an integer from 30 to 4095.`],
-        [{ tags: { "flotilla-pool": "x" } }, `${T} tags.flotilla-pool: received "x"; expected no "flotilla-pool" tag: the pool sets it.`],
-        [{ labels: { zone: "x" } }, `${T} labels.zone: received "x"; expected no "zone" label: the pool sets it.`],
+        [{ tags: { "flotilla-pool": "x" } }, `${T} tags.flotilla-pool: received "x"; expected a tag name other than "flotilla-pool" (the pool sets that tag): rename this one.`],
+        [{ labels: { zone: "x" } }, `${T} labels.zone: received "x"; expected labels other than provider, pool, region, zone (the pool sets those): rename this one.`],
         [{ size: pulumi.output(2) }, `${T} size: received an Output; expected a plain value, not an Output (it decides which resources exist and is checked before any is created).`],
     ];
     test.each(cases.map(([args, message]) => [show(args), args, message] as const))("%s", async (_title, args, message) => {
         expect(await refused(() => new AzureHostPool("az", { ...BASE, ...args } as AzureHostPoolArgs))).toBe(message);
         expect(registered).toEqual([]);
+    });
+
+    test.each([
+        ["vmSize", (size: string) => ({ vmSize: size })],
+        ["bastion.vmSize", (size: string) => ({ bastion: { vmSize: size } })],
+    ] as const)("%s: a size not in Azure's Standard_/Basic_ form is refused, naming it", async (property, args) => {
+        for (const size of ["Standard", "Standard_", "B2s", "Premium_D2s", "standard_B2s", "Standard_b2s", "Standard-B2s", "Standard_B2s ", "Standard_B2s_", "Standard__B2s", "Standard_D2s__v5", "Standard_D2-s", "Standard_B", "Standard_D2PS_V5"]) {
+            registered.splice(0);
+            expect(await refused(() => new AzureHostPool("az", { ...BASE, ...args(size) } as AzureHostPoolArgs))).toBe(`${T} ${property}: received ${JSON.stringify(size)}; expected ${VM_SIZE}.`);
+            expect(registered).toEqual([]);
+        }
+    });
+
+    test("Azure's VM size names are accepted (constrained vCPUs, accelerators, versions, Promo, Basic)", () => {
+        for (const size of [
+            "Standard_B2s", "Standard_B1s", "Standard_D4s_v5", "Standard_D2ps_v5", "Standard_E4-2ds_v5", "Standard_M8-2ms", "Standard_GS4-8", "Standard_NC24ads_A100_v4",
+            "Standard_NC4as_T4_v3", "Standard_DS1_v2", "Standard_D2_v2_Promo", "Standard_A2m_v2", "Standard_HB120-16rs_v3", "Standard_DC2ads_cc_v5", "Basic_A0", "Standard_A10",
+        ]) {
+            expect([size, isAzureVmSize(size)]).toEqual([size, true]);
+        }
+    });
+
+    test.each<[unknown[], string]>([
+        [["0"], `${T} zones[0]: received "0"; expected one of "1", "2", "3".`],
+        [[1], `${T} zones[0]: received 1; expected one of "1", "2", "3".`],
+        [["westeurope-1"], `${T} zones[0]: received "westeurope-1"; expected one of "1", "2", "3".`],
+        [["1", "1"], `${T} zones[1]: received "1"; expected a zone "1", "2" or "3" not listed before (zones[0] is "1"): each zone at most once.`],
+        [["3", "2", "3"], `${T} zones[2]: received "3"; expected a zone "1", "2" or "3" not listed before (zones[0] is "3"): each zone at most once.`],
+    ])("zones %j: refused, naming the zone and what is accepted", async (zones, message) => {
+        expect(await refused(() => new AzureHostPool("az", { ...BASE, zones } as AzureHostPoolArgs))).toBe(message);
+        expect(registered).toEqual([]);
+    });
+
+    test.each(["My_Pool", "pool.prod", "-pool", `p${"x".repeat(40)}`])("resource name %j without poolName: refused, saying poolName is the way out", async (name) => {
+        expect(await refused(() => new AzureHostPool(name, BASE))).toBe(
+            `flotilla:hosts:AzureHostPool "${name}": invalid name: received ${JSON.stringify(name)}; expected a DNS-safe name of 1 to 40 characters: ` +
+                "lower-case letters, digits and '-', starting and ending with a letter or digit (the Azure names derive from it); or give poolName.",
+        );
+        expect(registered).toEqual([]);
+    });
+
+    test.each(["Web", `p${"x".repeat(40)}`, "web_1", "web-"])("poolName %j (Azure names derive from it: <pool>-rg, VM and computer names <pool>-<i>): refused", async (poolName) => {
+        expect(await refused(() => new AzureHostPool("az", { ...BASE, poolName }))).toBe(
+            `${T} poolName: received ${JSON.stringify(poolName)}; expected a DNS-safe name of 1 to 40 characters: lower-case letters, digits and '-', starting and ending with a letter or digit.`,
+        );
+    });
+
+    test.each(["rg.", "a".repeat(91), "", "team/rg", "rg#1", "rg name", "rg:1"])("resourceGroupName %j: refused (Azure's 1 to 90 letters, digits, '.', '_', '-', '(' and ')', no final '.')", async (group) => {
+        expect(await refused(() => new AzureHostPool("az", { ...BASE, resourceGroupName: group }))).toBe(
+            `${T} resourceGroupName: received ${show(group)}; expected an Azure resource group name (1 to 90 letters, digits, '.', '_', '-', '(' or ')', not ending in '.').`,
+        );
+        expect(registered).toEqual([]);
+    });
+
+    test.each(["provider", "pool", "region", "zone"])("labels.%s (the pool sets it): refused, naming the labels accepted", async (label) => {
+        expect(await refused(() => new AzureHostPool("az", { ...BASE, labels: { [label]: "x" } }))).toBe(
+            `${T} labels.${label}: received "x"; expected labels other than provider, pool, region, zone (the pool sets those): rename this one.`,
+        );
+    });
+
+    test.each<[Record<string, unknown>, string]>([
+        [Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${i}`, "v"])), `${T} tags: received 50 tags; expected at most 49 tags (Azure takes 50 on a resource, and the pool adds flotilla-pool).`],
+        [{ note: "n".repeat(300) }, `${T} tags.note: received a string of 300 characters; expected a string of at most 256 characters.`],
+        [{ "Flotilla-Pool": "x" }, `${T} tags.Flotilla-Pool: received "x"; expected a tag name other than "flotilla-pool" (the pool sets that tag): rename this one.`],
+        [{ "a/b": "x" }, `${T} tags.a/b: received "a/b"; expected a tag name of 1 to 512 characters without <, >, %, &, \\, ? or /.`],
+    ])("tags %#: what Azure refuses on a resource is refused before anything is created", async (tags, message) => {
+        expect(await refused(() => new AzureHostPool("az", { ...BASE, tags: tags as Record<string, string> }))).toBe(message);
+        expect(registered).toEqual([]);
+    });
+
+    test("what Azure takes is accepted: 49 tags, a resource group name with Unicode letters, parentheses and periods", async () => {
+        const tags = Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`t${i}`, "v"]));
+        const pool = await build("az", { size: 1, tags, resourceGroupName: "Équipe_(prod).rg-1" });
+        expect(await valueOf(pool.resourceGroupName)).toBe("Équipe_(prod).rg-1");
+        expect(Object.keys(byName("az-vm-0").tags)).toHaveLength(50);
     });
 
     test("two pools of one program may not share a pool name", async () => {

@@ -105,6 +105,7 @@ describe("ExistingHosts", () => {
     const T = 'flotilla:hosts:ExistingHosts "site": invalid';
     const KNOWN = "known: machines, poolName, network, packageAccess, labels";
     const MKNOWN = "known: name, address, port, user, privateKey, hostKey, bastion, publicAddress, labels";
+    const ADDRESS = 'an IPv4 address with four numbers from 0 to 255, or a DNS name (its last label not all digits), such as "10.0.0.5" or "db1.example.com"';
     const one = (extra: Record<string, unknown>) => ({ machines: [{ name: "m", address: "10.0.0.2", user: "ops", privateKey: KEY, ...extra }] });
     test.each([
         [{ machines: [] }, `${T} machines: received "0 machines"; expected a list of at least one machine { name, address, user, privateKey, ... }.`],
@@ -115,7 +116,7 @@ describe("ExistingHosts", () => {
         [one({ name: "DB_1" }), `${T} machines[0].name: received "DB_1"; expected a DNS-safe name of 1 to 63 characters: lower-case letters, digits and '-', starting and ending with a letter or digit.`],
         [one({ name: pulumi.output("m") }), `${T} machines[0].name: received an Output; expected a plain value, not an Output (it names the machine's resources).`],
         [one({ address: pulumi.output("10.0.0.2") }), `${T} machines[0].address: received an Output; expected a plain value, not an Output (it is checked (and compared with the other machines') before any resource is created).`],
-        [one({ address: "http://x" }), `${T} machines[0].address: received "http://x"; expected an IPv4 address or DNS name, such as "10.0.0.5" or "db1.example.com".`],
+        [one({ address: "http://x" }), `${T} machines[0].address: received "http://x"; expected ${ADDRESS}.`],
         [one({ port: 0 }), `${T} machines[0].port: received 0; expected an integer from 1 to 65535.`],
         [one({ user: "Ops" }), `${T} machines[0].user: received "Ops"; expected a Linux user name ([a-z_][a-z0-9_-], at most 32): root or one with password-less sudo.`],
         [one({ privateKey: "secret-text" }), `${T} machines[0].privateKey: received a secret of 11 characters; expected the text of an unencrypted private key in OpenSSH's format or PEM (RSA, EC) (this is no -----BEGIN ... PRIVATE KEY----- block).`],
@@ -139,5 +140,71 @@ describe("ExistingHosts", () => {
         expect(messageOf(() => new ExistingHosts("site", args as never))).toBe(message);
         await settle();
         expect(registered).toEqual([]);
+    });
+
+    describe("an address whose last label is all digits must be a valid dotted IPv4 address (no DNS name ends so)", () => {
+        const BAD = ["10.0.0.256", "1.2.3", "10.1", "123", "1.2.3.4.5", "256.1.1.1", "010.0.0.1", "10.0.0.01", "db1.10", "999.999.999.999"];
+        const where: [string, (address: string) => Record<string, unknown>, string][] = [
+            ["address", (address) => one({ address }), "machines[0].address"],
+            ["publicAddress", (publicAddress) => one({ publicAddress }), "machines[0].publicAddress"],
+            ["bastion.host", (host) => one({ bastion: { host, user: "j", privateKey: KEY } }), "machines[0].bastion.host"],
+        ];
+        test.each(where.flatMap(([what, args, property]) => BAD.map((address) => [what, address, args, property] as const)))(
+            "%s %s: refused at construction, creating nothing",
+            async (_what, address, args, property) => {
+                await settle();
+                expect(messageOf(() => new ExistingHosts("site", args(address) as never))).toBe(`${T} ${property}: received "${address}"; expected ${ADDRESS}.`);
+                await settle();
+                expect(registered).toEqual([]);
+            },
+        );
+        test.each(["10.0.0.255", "0.0.0.0", "255.255.255.255", "db1.example.com", "123.example.com", "10.0.0.5x", "node-1", "a1.b2.c3"])("%s: accepted", async (address) => {
+            expect(() => new ExistingHosts("site", { machines: [{ name: "m", address, user: "ops", privateKey: KEY, publicAddress: address }] })).not.toThrow();
+            await settle();
+        });
+    });
+
+    describe("the same machine twice: addresses are compared ignoring case (DNS names are case-insensitive)", () => {
+        test.each([
+            ["DB1.example.com", "db1.example.com"],
+            ["db1.example.com", "DB1.EXAMPLE.COM"],
+            ["Db1.Example.Com", "dB1.eXample.cOM"],
+            ["node-A", "node-a"],
+        ])("%s then %s: refused at construction, creating nothing", async (first, second) => {
+            await settle();
+            const args = {
+                machines: [
+                    { name: "a", address: first, user: "ops", privateKey: KEY },
+                    { name: "b", address: second, user: "ops", privateKey: KEY },
+                ],
+            };
+            expect(messageOf(() => new ExistingHosts("site", args))).toBe(
+                `${T} machines[1].address: received "${second}"; expected an address no other machine of the pool has (machines[0] has "${first}", the same name: DNS names ignore case).`,
+            );
+            await settle();
+            expect(registered).toEqual([]);
+        });
+        test("the same machine listed third, after another: names the first listing", async () => {
+            const args = {
+                machines: [
+                    { name: "a", address: "db1.example.com", user: "ops", privateKey: KEY },
+                    { name: "b", address: "db2.example.com", user: "ops", privateKey: KEY },
+                    { name: "c", address: "DB1.example.com", user: "ops", privateKey: KEY },
+                ],
+            };
+            expect(messageOf(() => new ExistingHosts("site", args))).toBe(
+                `${T} machines[2].address: received "DB1.example.com"; expected an address no other machine of the pool has (machines[0] has "db1.example.com", the same name: DNS names ignore case).`,
+            );
+        });
+        test("different names are different machines, whatever their case", async () => {
+            const pool = new ExistingHosts("site", {
+                machines: [
+                    { name: "a", address: "DB1.example.com", user: "ops", privateKey: KEY },
+                    { name: "b", address: "db2.example.com", user: "ops", privateKey: KEY },
+                ],
+            });
+            expect(pool.addresses).toEqual(["DB1.example.com", "db2.example.com"]);
+            await settle();
+        });
     });
 });

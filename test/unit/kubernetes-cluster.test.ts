@@ -447,7 +447,7 @@ describe("KubernetesCluster (kubeadm)", () => {
     });
 
     test("init: kubeadm configuration with endpoint, SANs, CIDRs, image repository; packages source by default", async () => {
-        await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(3), apiEndpoint: "k8s.example.net" })));
+        await settle(new KubernetesCluster("k", kubeadm({ controlPlane: nodes(3), workers: nodes(1, "w", 10), apiEndpoint: "k8s.example.net" })));
         const init = byName("k-init");
         expect(init.connection.host).toBe("10.0.0.2");
         expect(init.environment).toMatchObject({ VERSION: "v1.37.2", SOURCE: "packages", NODE_NAME: "c0", NODE_IP: "10.0.0.2", CNI: "flannel", GUARD_CIDRS: "10.96.0.0/12 10.244.0.0/16" });
@@ -548,7 +548,7 @@ describe("KubernetesCluster (kubeadm)", () => {
         expect(await valueOf(pulumi.output(cluster.workers[0].runtime.cgroupDriver))).toBe("cgroupfs");
         // From the node's own join (the first control-plane node's too).
         expect(await valueOf(pulumi.output(cluster.controlPlane[0].runtime.cgroupDriver))).toBe("cgroupfs");
-        const none = new KubernetesCluster("n", kubeadm({ controlPlane: nodes(1, "n"), flannelBackend: "none" }));
+        const none = new KubernetesCluster("n", kubeadm({ controlPlane: nodes(1, "n"), workers: nodes(1, "nw", 10), flannelBackend: "none" }));
         expect(none.ports.map((p) => p.port)).not.toContain(8472);
     });
 

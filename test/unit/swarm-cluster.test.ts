@@ -212,6 +212,8 @@ describe("SwarmCluster", () => {
         expect(await pulumi.isSecret(c.workerJoinToken)).toBe(true);
         expect(await pulumi.isSecret(c.managerJoinToken)).toBe(true);
         expect(await valueOf(c.dockerHost)).toBe("ssh://admin@10.0.0.2");
+        // The node's host key (the test hosts' key is "ssh-ed25519 K-<name>"), for strict checking of that URL.
+        expect(await valueOf(c.knownHosts)).toBe("10.0.0.2 ssh-ed25519 K-m0\n");
         expect(await valueOf(c.managerAddresses)).toEqual(["10.0.0.2"]);
         expect(c.ports).toEqual(SWARM_PORTS);
         expect(await valueOf(c.workerJoinToken)).toBe("WT");

@@ -449,6 +449,18 @@ verify() {
 
 # ---- phases ---------------------------------------------------------------------------------
 
+# The login user (the one sudo ran this script for) joins the docker group: it has password-less
+# sudo already, so this grants nothing new, and `DOCKER_HOST=ssh://<user>@<host>` then works with the
+# pool's key (the Docker CLI's ssh helper runs `docker system dial-stdio` without sudo).
+docker_group() {
+    [ "$RUNTIME_KIND" = docker ] || return 0
+    local user=${SUDO_USER:-}
+    if [ -z "$user" ] || [ "$user" = root ] || ! getent group docker >/dev/null; then return 0; fi
+    if id -nG "$user" | tr ' ' '\n' | grep -qx docker; then return 0; fi
+    usermod -aG docker "$user"
+    say "added $user to the docker group (DOCKER_HOST=ssh://$user@<this host> works)"
+}
+
 apply() {
     choose_packages
     wait_cloud_init
@@ -510,6 +522,7 @@ apply() {
         fi
     fi
     verify
+    docker_group
 
     local version package_version cgroup_driver
     version=$(daemon_version)

@@ -7,7 +7,7 @@
 import * as crypto from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { Client } from "ssh2";
-import { ABSENT_EXIT_CODE, canonicalJson, dropDefaults, keepTail, lastLine, scriptFailure, shellQuote } from "../script-output";
+import { ABSENT_EXIT_CODE, canonicalJson, dropDefaults, keepTail, lastLine, lineSplitter, progressSink, scriptFailure, shellQuote } from "../script-output";
 import { sha256 } from "../scripts";
 import { normalizeScript, scriptText } from "./local-script";
 import { expandPrivateKey } from "../ssh-keys";
@@ -394,8 +394,11 @@ export function connectWindowSeconds(state: RemoteState, phase: Phase): number {
     return state.connectTimeoutSeconds;
 }
 
-/** Runs one command, feeding `input` on stdin; bounded by `timeoutMs`. */
-function sshExec(client: Client, command: string, input: string, timeoutMs: number): Promise<Exec> {
+/**
+ * Runs one command, feeding `input` on stdin; bounded by `timeoutMs`. Each line of its stderr (the
+ * scripts' log) goes to `progress` as it comes, when given.
+ */
+function sshExec(client: Client, command: string, input: string, timeoutMs: number, progress?: (line: string) => void): Promise<Exec> {
     return new Promise((resolve, reject) => {
         client.exec(command, (err, stream) => {
             if (err) {
@@ -405,6 +408,7 @@ function sshExec(client: Client, command: string, input: string, timeoutMs: numb
             let stdout = "";
             let combined = "";
             let timedOut = false;
+            const lines = progress ? lineSplitter(progress) : undefined;
             const timer = setTimeout(() => {
                 timedOut = true;
                 stream.close();
@@ -415,9 +419,11 @@ function sshExec(client: Client, command: string, input: string, timeoutMs: numb
             });
             stream.stderr.on("data", (d: Buffer) => {
                 combined = keepTail(combined + d.toString());
+                lines?.push(d.toString());
             });
             stream.on("close", (code: number | null, signal?: string) => {
                 clearTimeout(timer);
+                lines?.flush();
                 resolve({ code: timedOut ? null : code, signal, stdout, combined, timedOut });
             });
             stream.end(input);
@@ -509,7 +515,12 @@ async function runRemote(
         if (expectedMachineId !== undefined && machineId !== expectedMachineId) {
             return { machineId, seen };
         }
-        const run = await sshExec(client, RUNNER, remoteProgram(state, phase), state.timeoutSeconds * 1000);
+        // Its log lines reach the engine's output as they come (not a refresh's: every preview has one).
+        const progress =
+            phase === "read"
+                ? undefined
+                : progressSink(state.target, { ...state.secretEnvironment, privateKey: expandPrivateKey(state.privateKey) });
+        const run = await sshExec(client, RUNNER, remoteProgram(state, phase), state.timeoutSeconds * 1000, progress);
         if (run.code === 0 || (phase === "read" && run.code === ABSENT_EXIT_CODE)) {
             return { machineId, run, seen };
         }
