@@ -43,7 +43,14 @@ k8s_wait() {
         return 1
     fi
 }
-trap 'if [ -z "$k8s_done" ]; then kill "$k8s_pid" 2>/dev/null || true; fi' EXIT
+on_exit() {
+    local rc=$?
+    if [ -z "$k8s_done" ]; then kill "$k8s_pid" 2>/dev/null || true; fi
+    # The phases so far, on success and on failure alike.
+    if [ "$rc" -ne 0 ]; then phases+=("$(printf '%-34s %6ss  FAILED (%s)' "(the phase after the last above)" "$((SECONDS - t0))" "$rc")"); fi
+    table
+}
+trap on_exit EXIT
 
 pulumi_env
 say "build (type-checks library, program, examples, tests)"
@@ -66,4 +73,3 @@ say "lab tests (${FLOTILLA_LAB_WORKERS:-2} at a time; the Kubernetes files last)
 jest --ci --selectProjects lab --maxWorkers="${FLOTILLA_LAB_WORKERS:-2}"
 mark "lab tests"
 k8s_wait
-table
