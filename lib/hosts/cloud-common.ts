@@ -233,8 +233,8 @@ export function checkSuppliedKey(v: Validator, property: string, value: unknown)
         return pub;
     };
     if (typeof pair.privateKey === "string" && typeof pair.publicKey === "string") {
-        // Both plain: refused now, before any resource exists.
-        matched(pair.privateKey, pair.publicKey.trim());
+        // Both plain: refused now, before any resource exists (and checked once).
+        return { privateKey, publicKey: pulumi.output(matched(pair.privateKey, pair.publicKey.trim())) };
     }
     return {
         privateKey,

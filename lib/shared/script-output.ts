@@ -58,11 +58,17 @@ export function progressLine(line: string, secrets: Record<string, string>): str
     return out.length > 400 ? `${out.slice(0, 397)}...` : out;
 }
 
+/** Lines of a stream, handed on as each one completes. */
+export interface LineSplitter {
+    push(chunk: string): void;
+    flush(): void;
+}
+
 /**
  * Splits a stream into lines as they arrive: `emit` gets each complete line (without its newline,
  * blank lines skipped); `flush` emits what is left of a last unterminated line.
  */
-export function lineSplitter(emit: (line: string) => void): { push(chunk: string): void; flush(): void } {
+export function lineSplitter(emit: (line: string) => void): LineSplitter {
     let pending = "";
     return {
         push(chunk: string) {
@@ -94,6 +100,15 @@ export function progressSink(target: string, secrets: Record<string, string>): (
     return (line) => {
         process.stdout.write(`flotilla: ${target}: ${progressLine(line, secrets)}\n`);
     };
+}
+
+/**
+ * The lines of a script's log (its stderr) on their way to the engine's output, for a phase that
+ * shows progress (not a refresh's `read`: every preview runs one); undefined when nothing is shown.
+ */
+export function progressLines(target: string, phase: string, secrets: Record<string, string>): LineSplitter | undefined {
+    const sink = phase === "read" ? undefined : progressSink(target, secrets);
+    return sink ? lineSplitter(sink) : undefined;
 }
 
 /** The last line a script printed on stdout (its result), or "". */

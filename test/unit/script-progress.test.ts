@@ -5,8 +5,10 @@
  * output before its resource completes.)
  */
 import * as childProcess from "child_process";
+import * as crypto from "crypto";
 import * as path from "path";
-import { lineSplitter, progressLine, progressSink } from "../../lib/shared/script-output";
+import { lineSplitter, progressLine, progressLines, progressSink } from "../../lib/shared/script-output";
+import { generateEd25519 } from "../../lib/shared/ssh-keys";
 
 describe("script progress lines", () => {
     test("lines are emitted as they complete, across chunks; blank lines skipped; the rest on flush", () => {
@@ -20,14 +22,18 @@ describe("script progress lines", () => {
         expect(seen).toEqual(["first line", "second", "thi"]);
     });
 
+    // Credentials made at run time, in the shapes the scripts' tools print them.
+    const alnum = (n: number) => Array.from(crypto.randomBytes(n), (b) => "abcdefghijklmnopqrstuvwxyz0123456789"[b % 36]).join("");
+    const hex = (n: number) => crypto.randomBytes(n).toString("hex");
+    const keyLines = generateEd25519("test").privateKey.split("\n");
     test.each([
         ["a known secret value", "logging in with hunter2hunter2", "logging in with [secret]"],
-        ["a Swarm join token", "join with SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx", "join with [secret]"],
-        ["a Swarm unlock key", "unlock key SWMKEY-1-7c37Cc8654o6p38HnroywCi19pllOnGtbdZEgtKxZu8", "unlock key [secret]"],
-        ["a kubeadm bootstrap token", "token abcdef.0123456789abcdef issued", "token [secret] issued"],
-        ["a k3s token", "K10a1b2c3d4e5f6a7b8c9d0e1f2a3b4::server:s3cr3t", "[secret]"],
-        ["a certificate key", `key ${"0f".repeat(32)}`, "key [secret]"],
-        ["a private key", "-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1rZXktdjEAAAAA", "[secret]"],
+        ["a Swarm join token", `join with SWMTKN-1-${alnum(50)}-${alnum(25)}`, "join with [secret]"],
+        ["a Swarm unlock key", `unlock key SWMKEY-1-${crypto.randomBytes(32).toString("base64").replace(/=+$/, "")}`, "unlock key [secret]"],
+        ["a kubeadm bootstrap token", `token ${alnum(6)}.${alnum(16)} issued`, "token [secret] issued"],
+        ["a k3s token", `K10${hex(32)}::server:${hex(16)}`, "[secret]"],
+        ["a certificate key", `key ${hex(32)}`, "key [secret]"],
+        ["a private key", `${keyLines[0]} ${keyLines[1]}`, "[secret]"],
     ])("%s is masked", (_what, line, shown) => {
         expect(progressLine(line, { PASSWORD: "hunter2hunter2" })).toBe(shown);
     });
@@ -41,7 +47,13 @@ describe("script progress lines", () => {
         delete process.env.FLOTILLA_PROGRESS;
         try {
             expect(progressSink("t", {})).toBeUndefined();
+            expect(progressLines("t", "create", {})).toBeUndefined();
+            // A refresh's read phase shows nothing even with the switch (every preview runs one).
+            process.env.FLOTILLA_PROGRESS = "1";
+            expect(progressLines("t", "read", {})).toBeUndefined();
+            expect(progressLines("t", "create", {})).toBeDefined();
         } finally {
+            delete process.env.FLOTILLA_PROGRESS;
             if (saved !== undefined) process.env.FLOTILLA_PROGRESS = saved;
         }
         // In a process of its own with the switch: each line on stdout, prefixed, masked.

@@ -157,9 +157,17 @@ describe("2. a pool's sshKey: both halves' shapes and one pair, before anything 
     });
 
     test("ExistingHosts: the same key checks for a machine's and a bastion's key", async () => {
-        const machine = (privateKey: unknown) => ({ machines: [{ name: "m0", address: "10.0.0.2", user: "root", privateKey }] });
+        const machine = (privateKey: unknown, bastionKey: unknown = pair.privateKey) => ({
+            machines: [{ name: "m0", address: "10.0.0.2", user: "root", privateKey, bastion: { host: "203.0.113.9", user: "jump", privateKey: bastionKey } }],
+        });
         expect(await refused(() => new ExistingHosts("e", machine(encrypted) as never))).toMatch(/invalid machines\[0\]\.privateKey: received a secret of \d+ characters; .*passphrase-protected/);
-        expect(await refused(() => new ExistingHosts("e", machine(pair.publicKey) as never))).toMatch(/swapped/);
+        expect(await refused(() => new ExistingHosts("e", machine(pair.publicKey) as never))).toMatch(/invalid machines\[0\]\.privateKey: .*swapped/);
+        expect(await refused(() => new ExistingHosts("e", machine(pair.privateKey, "~/.ssh/jump") as never))).toMatch(
+            /invalid machines\[0\]\.bastion\.privateKey: received a secret of \d+ characters; .*a file path, not a key/,
+        );
+        expect(await refused(() => new ExistingHosts("e", machine(pair.privateKey, rsaEncrypted) as never))).toMatch(
+            /invalid machines\[0\]\.bastion\.privateKey: .*passphrase-protected/,
+        );
     });
 
     test("what the key check says of each kind of text", () => {
@@ -211,7 +219,7 @@ describe("the unit suite's secret guard", () => {
             [
                 { property: "a", message: "received hunter2hunter2; expected x" },
                 { property: "b", message: `received "${body.slice(10, 40)}..."` },
-                { property: "c", message: "expected an OpenSSH key (-----BEGIN OPENSSH PRIVATE KEY-----)" },
+                { property: "c", message: `expected an OpenSSH key (${pair.privateKey.split("\n")[0]})` },
                 { property: "d", message: "received a secret of 14 characters" },
             ],
             secrets,

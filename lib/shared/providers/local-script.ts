@@ -6,7 +6,7 @@
 import * as childProcess from "child_process";
 import * as crypto from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import { ABSENT_EXIT_CODE, canonicalJson, keepTail, lastLine, lineSplitter, progressSink, scriptFailure } from "../script-output";
+import { ABSENT_EXIT_CODE, canonicalJson, keepTail, lastLine, progressLines, scriptFailure } from "../script-output";
 import { LIB_DIR, bundledScriptText, sha256 } from "../scripts";
 
 /** The state of a LocalScript (its inputs as stored, and its result). */
@@ -113,9 +113,8 @@ function runScript(state: Inputs, phase: "create" | "read" | "delete"): Promise<
         });
         let stdout = "";
         let combined = "";
-        // Its log lines (stderr) reach the engine's output as they come (not a refresh's).
-        const sink = phase === "read" ? undefined : progressSink(state.target, { ...state.secretEnvironment, ...(phase === "create" ? state.createOnlySecretEnvironment : {}) });
-        const lines = sink ? lineSplitter(sink) : undefined;
+        // Its log lines (stderr) reach the engine's output as they come, secrets masked.
+        const lines = progressLines(state.target, phase, { ...state.secretEnvironment, ...(phase === "create" ? state.createOnlySecretEnvironment : {}) });
         child.stdout.on("data", (d: Buffer) => {
             stdout = keepTail(stdout + d.toString());
             combined = keepTail(combined + d.toString());

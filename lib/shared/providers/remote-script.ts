@@ -7,7 +7,7 @@
 import * as crypto from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { Client } from "ssh2";
-import { ABSENT_EXIT_CODE, canonicalJson, dropDefaults, keepTail, lastLine, lineSplitter, progressSink, scriptFailure, shellQuote } from "../script-output";
+import { ABSENT_EXIT_CODE, LineSplitter, canonicalJson, dropDefaults, keepTail, lastLine, progressLines, scriptFailure, shellQuote } from "../script-output";
 import { sha256 } from "../scripts";
 import { normalizeScript, scriptText } from "./local-script";
 import { expandPrivateKey } from "../ssh-keys";
@@ -395,10 +395,10 @@ export function connectWindowSeconds(state: RemoteState, phase: Phase): number {
 }
 
 /**
- * Runs one command, feeding `input` on stdin; bounded by `timeoutMs`. Each line of its stderr (the
- * scripts' log) goes to `progress` as it comes, when given.
+ * Runs one command, feeding `input` on stdin; bounded by `timeoutMs`. Its stderr (the scripts' log)
+ * goes to `lines` as it comes, when given.
  */
-function sshExec(client: Client, command: string, input: string, timeoutMs: number, progress?: (line: string) => void): Promise<Exec> {
+function sshExec(client: Client, command: string, input: string, timeoutMs: number, lines?: LineSplitter): Promise<Exec> {
     return new Promise((resolve, reject) => {
         client.exec(command, (err, stream) => {
             if (err) {
@@ -408,7 +408,6 @@ function sshExec(client: Client, command: string, input: string, timeoutMs: numb
             let stdout = "";
             let combined = "";
             let timedOut = false;
-            const lines = progress ? lineSplitter(progress) : undefined;
             const timer = setTimeout(() => {
                 timedOut = true;
                 stream.close();
@@ -515,11 +514,9 @@ async function runRemote(
         if (expectedMachineId !== undefined && machineId !== expectedMachineId) {
             return { machineId, seen };
         }
-        // Its log lines reach the engine's output as they come (not a refresh's: every preview has one).
-        const progress =
-            phase === "read"
-                ? undefined
-                : progressSink(state.target, { ...state.secretEnvironment, privateKey: expandPrivateKey(state.privateKey) });
+        const secrets = { ...state.secretEnvironment, privateKey: expandPrivateKey(state.privateKey) };
+        // Its log lines reach the engine's output as they come, secrets masked.
+        const progress = progressLines(state.target, phase, secrets);
         const run = await sshExec(client, RUNNER, remoteProgram(state, phase), state.timeoutSeconds * 1000, progress);
         if (run.code === 0 || (phase === "read" && run.code === ABSENT_EXIT_CODE)) {
             return { machineId, run, seen };
@@ -528,10 +525,7 @@ async function runRemote(
         const why = run.timedOut
             ? `timed out after ${state.timeoutSeconds}s`
             : `failed with exit code ${run.code ?? `signal ${run.signal}`} after ${seconds}s`;
-        throw scriptFailure(state.target, phase, why, run.combined, {
-            ...state.secretEnvironment,
-            privateKey: expandPrivateKey(state.privateKey),
-        });
+        throw scriptFailure(state.target, phase, why, run.combined, secrets);
     } finally {
         client.end();
     }
