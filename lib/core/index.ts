@@ -3,3 +3,4 @@ export * from "./host";
 export * from "./image-ref";
 export * from "./validate";
 export * from "./ipv4";
+export * from "./registry-credential";

@@ -10,6 +10,16 @@ import { bundledScript, readScript } from "../shared/scripts";
 import { shellQuote } from "../shared/script-output";
 import { Reason, Validator } from "../core/validate";
 import { RuntimeHost, RuntimeInfo, isHost } from "../core/host";
+import type { RegistryCredential } from "../core/registry-credential";
+
+export type { RegistryCredential };
+
+/** A runtime's registry credential once checked: registry and user plain (they are written into its configuration). */
+export interface PlainRegistryCredential {
+    readonly registry: string;
+    readonly username: string;
+    readonly password: pulumi.Input<string>;
+}
 
 /** The one script both runtimes run, over SSH and from cloud-init alike. */
 export const RUNTIME_SCRIPT = "runtime.sh";
@@ -28,15 +38,6 @@ export function runtimeScript(): string {
     return readScript(__dirname, RUNTIME_SCRIPT);
 }
 
-/** Credentials for a private registry. The password is kept secret everywhere. */
-export interface RegistryCredential {
-    /** The registry as `host[:port]` (e.g. `registry.example.com:5000`), or `docker.io` for Docker Hub. */
-    readonly registry: string;
-    /** User name. */
-    readonly username: string;
-    /** Password or access token. Secret: stored encrypted, never printed, masked in errors. */
-    readonly password: pulumi.Input<string>;
-}
 
 /** A file the script keeps as described (written when its content or mode differs). */
 export interface ManagedFile {
@@ -141,11 +142,11 @@ export function validateInsecure(v: Validator, property: string, value: unknown)
 }
 
 /** Registry credentials: registry `host[:port]`, a user name, a password (any Input). */
-export function validateCredentials(v: Validator, property: string, value: unknown): RegistryCredential[] {
+export function validateCredentials(v: Validator, property: string, value: unknown): PlainRegistryCredential[] {
     const list = validateList(v, property, value);
     const seen = new Set<string>();
     return list.map((item, i) => {
-        const c = item as Partial<RegistryCredential> | null;
+        const c = item as { registry?: unknown; username?: unknown; password?: RegistryCredential["password"] } | null;
         if (typeof c !== "object" || c === null) {
             v.fail(`${property}[${i}]`, item, "an object { registry, username, password }");
         }
@@ -330,7 +331,7 @@ export function userDataPart(label: string, environment: Record<string, string>)
 
 /** Resolves the passwords and renders the secret files (a secret Output), or undefined. */
 export function secretFilesOutput(
-    credentials: RegistryCredential[],
+    credentials: PlainRegistryCredential[],
     render: (resolved: { registry: string; username: string; password: string }[]) => ManagedFile[],
 ): pulumi.Output<string> | undefined {
     if (credentials.length === 0) return undefined;

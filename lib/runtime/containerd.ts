@@ -3,6 +3,7 @@ import type { Host, RuntimeHost } from "../core/host";
 import { Validator } from "../core/validate";
 import {
     ManagedFile,
+    PlainRegistryCredential,
     RegistryCredential,
     dockerHubAlias,
     encodeFiles,
@@ -105,7 +106,7 @@ export interface ResolvedContainerdSettings {
     registryMirrors: string[];
     /** Resolved when every Output among them is. */
     insecureRegistries: pulumi.Output<string[]>;
-    registryCredentials: RegistryCredential[];
+    registryCredentials: PlainRegistryCredential[];
     dockerAptUrl: string;
     waitTimeoutSeconds: number;
 }

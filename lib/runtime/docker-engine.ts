@@ -3,6 +3,7 @@ import type { Host, RuntimeHost } from "../core/host";
 import { Validator } from "../core/validate";
 import {
     ManagedFile,
+    PlainRegistryCredential,
     RegistryCredential,
     dockerHubAlias,
     encodeFiles,
@@ -129,7 +130,7 @@ export interface ResolvedDockerSettings {
     registryMirrors: string[];
     /** Resolved when every Output among them is. */
     insecureRegistries: pulumi.Output<string[]>;
-    registryCredentials: RegistryCredential[];
+    registryCredentials: PlainRegistryCredential[];
     logMaxSize: string;
     logMaxFiles: number;
     dockerAptUrl: string;
