@@ -7,6 +7,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { resetClaims } from "../../lib/core/claims";
 import { Registered, keyPairOutputs, recordResources } from "./mocks";
+import { UrnRecord, captureUrns } from "./urn-continuity";
 
 /** The project name the mocks run programs under by default (the config namespace of `new pulumi.Config()`). */
 export const MOCK_PROJECT = "flotilla";
@@ -16,6 +17,8 @@ export interface EvaluatedExample {
     registered: Registered[];
     /** The program module's exports. */
     program: Record<string, unknown>;
+    /** Every registration's URN and the older URNs it answers to (test/unit/urn-continuity.ts). */
+    urns: UrnRecord[];
 }
 
 /** How {@link evaluateExample} runs a program. */
@@ -53,6 +56,7 @@ export async function evaluateExample(name: string, config: Record<string, strin
         (opts.secret ?? []).map(full),
     );
     resetClaims();
+    const urns = captureUrns();
     let program: Record<string, unknown> = {};
     const settle = async () => {
         // Let every apply and registration reach the mocks.
@@ -69,7 +73,7 @@ export async function evaluateExample(name: string, config: Record<string, strin
         throw Object.assign(err as Error, { registered });
     }
     await settle();
-    return { registered, program };
+    return { registered, program, urns };
 }
 
 /**
