@@ -23,7 +23,7 @@ let current: UrnRecord[] | undefined;
 const byUrn = new Map<string, UrnRecord>();
 
 // The mock monitor drops the aliases it is sent: read them off each request before it does.
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 const proto = MockMonitor.prototype as any;
 if (!proto.__flotillaUrns) {
     const register = proto.registerResource;
@@ -54,7 +54,7 @@ if (!proto.__flotillaUrns) {
     };
     proto.__flotillaUrns = true;
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
+ 
 
 /** Starts recording the URNs of what registers from now on; returns the live list. */
 export function captureUrns(): UrnRecord[] {
