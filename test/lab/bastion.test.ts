@@ -14,7 +14,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { generateEd25519 } from "../../lib/shared/ssh-keys";
 import { remoteScriptProvider } from "../../lib/shared/remote-script";
 import { hostKeyFingerprint } from "../../lib/shared/providers/remote-script";
-import { poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { poolLeftovers, removeStaleTestPools, tearDown, TEST_POOL_PREFIX, testProgramStack } from "./harness";
 import { opensshRun, OpenSshTarget } from "./openssh";
 
 jest.setTimeout(20 * 60 * 1000);
@@ -52,13 +52,7 @@ beforeAll(async () => {
     stack = await testProgramStack("bastion", `bst-${process.pid}`, { "test:poolName": pool, "test:subnet": SUBNET });
 });
 
-afterAll(async () => {
-    if (stack) {
-        await stack.destroy().catch((e: Error) => console.log(`destroy in afterAll failed: ${e.message.slice(-2000)}`));
-        await removeStack(stack);
-    }
-    console.log(`timings:\n  ${timings.join("\n  ")}`);
-});
+afterAll(() => tearDown(stack, { pool, after: () => console.log(`timings:\n  ${timings.join("\n  ")}`) }));
 
 describe("the bastion path in the lab", () => {
     test("up: 3 machines, the firewall switched on through the bastion, Docker on machines 1-2 through it", async () => {

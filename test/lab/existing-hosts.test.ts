@@ -23,7 +23,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { docker, httpGet, poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
+import { docker, httpGet, poolLeftovers, removeStaleTestPools, storedState, tearDown, TEST_POOL_PREFIX, testProgramStack, until } from "./harness";
 import { Login, sshRun } from "./ssh";
 import { generateEd25519, OpenSshKeyPair } from "../../lib/shared/ssh-keys";
 import { labUserData } from "../../lib/hosts/user-data";
@@ -146,21 +146,7 @@ beforeAll(async () => {
     await config("lab");
 });
 
-afterAll(async () => {
-    try {
-        if (stack) {
-            await stack.destroy().catch((e: Error) => console.log(`destroy in afterAll failed: ${e.message.slice(-2000)}`));
-            await removeStack(stack);
-        }
-    } finally {
-        removeSite();
-        const left = poolLeftovers(pool);
-        if (left.length > 0) {
-            for (const l of left.filter((x) => x.startsWith("volume "))) docker("volume", "rm", "-f", l.split(" ")[1]);
-            for (const l of left.filter((x) => x.startsWith("network "))) docker("network", "rm", l.split(" ")[1]);
-        }
-    }
-});
+afterAll(() => tearDown(stack, { pool, after: removeSite }));
 
 describe("ExistingHosts in the lab", () => {
     test("up: the lab machine joins the site network; two adopted machines and it form one swarm", async () => {

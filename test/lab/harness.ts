@@ -117,6 +117,44 @@ export async function removeStack(stack: Stack): Promise<void> {
     backends.delete(stack.name);
 }
 
+/** What {@link tearDown} does besides destroying the stack and removing its pool. */
+export interface TearDownOptions {
+    /** The lab pool the file's stack made: its stopped machines are started before the destroy, whatever is left of it removed after. */
+    pool?: string;
+    /** Runs first (e.g. undo a network cut, so the destroy can reach the machines). Its failure is reported, not thrown. */
+    before?: () => void | Promise<void>;
+    /** Runs last (e.g. remove images or temporary folders the file made). */
+    after?: () => void | Promise<void>;
+}
+
+/**
+ * The end of every lab test file (its `afterAll`): whatever the tests left, in order — the pool's
+ * stopped machines started (a fault test may have stopped one: the destroy must reach it),
+ * `before`, the stack's lock released (a killed `up` leaves one), the stack destroyed (a failure is
+ * printed with its tail, not thrown: what is left is removed below), the stack and its temporary
+ * folder removed, the pool's containers, volumes and networks removed, then `after`.
+ */
+export async function tearDown(stack: Stack | undefined, options: TearDownOptions = {}): Promise<void> {
+    const report = (what: string) => (e: Error) => console.log(`tear-down: ${what} failed: ${e.message.slice(-2000)}`);
+    try {
+        if (stack && options.pool) {
+            const stopped = docker("ps", "-a", "--filter", `label=flotilla.pool=${options.pool}`, "--filter", "status=exited", "--format", "{{.Names}}");
+            if (stopped.length > 0) docker("start", ...stopped);
+        }
+        await Promise.resolve()
+            .then(options.before)
+            .catch(report("before"));
+        if (stack) {
+            await stack.cancel().catch(() => undefined);
+            await stack.destroy().catch(report("destroy"));
+            await removeStack(stack);
+        }
+    } finally {
+        if (options.pool) removePool(options.pool);
+        await options.after?.();
+    }
+}
+
 /** Runs a docker CLI command on the lab's engine and returns its trimmed stdout lines. */
 export function docker(...args: string[]): string[] {
     const out = childProcess.execFileSync("docker", args, { encoding: "utf8" });

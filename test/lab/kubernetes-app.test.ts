@@ -26,23 +26,7 @@ import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import { Stack, UpResult } from "@pulumi/pulumi/automation";
-import {
-    ROOT,
-    backendDir,
-    docker,
-    httpGet,
-    LoadStats,
-    poolLeftovers,
-    removePool,
-    removeStack,
-    removeStaleTestPools,
-    reportLoad,
-    requestLoop,
-    storedState,
-    testProgramStack,
-    TEST_POOL_PREFIX,
-    until,
-} from "./harness";
+import { backendDir, docker, httpGet, LoadStats, poolLeftovers, removeStaleTestPools, reportLoad, requestLoop, ROOT, storedState, tearDown, TEST_POOL_PREFIX, testProgramStack, until } from "./harness";
 import { allFiles, leaks, logScanCommand, openOnes, probeAllHere, probeOutside, scanInput, stackExport } from "./secret-scan";
 
 jest.setTimeout(50 * 60 * 1000);
@@ -138,16 +122,7 @@ beforeAll(async () => {
     );
 });
 
-afterAll(async () => {
-    if (stack) {
-        for (const w of WORKERS) childProcess.spawnSync("docker", ["start", w]);
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-    // What a failed destroy left (containers, volumes, the network: it would block this subnet).
-    removePool(pool);
-    childProcess.spawnSync("docker", ["rmi", V1, V2, BAD, V3]);
-});
+afterAll(() => tearDown(stack, { pool, after: () => void childProcess.spawnSync("docker", ["rmi", V1, V2, BAD, V3]) }));
 
 describe("KubernetesApp on LabHostPool → Containerd → KubernetesCluster (kubeadm) → LabRegistry", () => {
     test("up: the rollouts finish and the NodePort answers HTTP 200 on every node; the image pulled with the app's pull secret; the secrets reached the pods only", async () => {

@@ -18,7 +18,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { ROOT, docker, httpGet, poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, until, TEST_POOL_PREFIX } from "./harness";
+import { docker, httpGet, poolLeftovers, removeStaleTestPools, ROOT, storedState, tearDown, TEST_POOL_PREFIX, testProgramStack, until } from "./harness";
 
 jest.setTimeout(40 * 60 * 1000);
 
@@ -133,12 +133,7 @@ describe("KubernetesCluster (kubeadm) in the lab: 1 control plane + 2 workers", 
             "test:demoImage": demo,
         });
     });
-    afterAll(async () => {
-        if (stack) {
-            await stack.destroy().catch(() => undefined);
-            await removeStack(stack);
-        }
-    });
+    afterAll(() => tearDown(stack, { pool }));
 
     test("up: 3 nodes Ready, system pods Running, the kubeconfig works from this host", async () => {
         const t0 = Date.now();
@@ -319,12 +314,7 @@ describe("KubernetesCluster (kubeadm) in the lab: 3 control-plane nodes + 1 work
             "test:demoImage": demo,
         });
     });
-    afterAll(async () => {
-        if (stack) {
-            await stack.destroy().catch(() => undefined);
-            await removeStack(stack);
-        }
-    });
+    afterAll(() => tearDown(stack, { pool }));
 
     test("up: 4 nodes Ready, etcd has the 3 control-plane members", async () => {
         const t0 = Date.now();

@@ -28,7 +28,20 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { Stack, UpResult } from "@pulumi/pulumi/automation";
-import { ROOT, docker, httpGet, LoadStats, poolLeftovers, removePool, removeStack, removeStaleTestPools, reportLoad, requestLoop, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
+import {
+    docker,
+    httpGet,
+    LoadStats,
+    poolLeftovers,
+    removeStaleTestPools,
+    reportLoad,
+    requestLoop,
+    ROOT,
+    tearDown,
+    TEST_POOL_PREFIX,
+    testProgramStack,
+    until,
+} from "./harness";
 
 jest.setTimeout(60 * 60 * 1000);
 
@@ -329,21 +342,18 @@ beforeAll(async () => {
     }));
 });
 
-afterAll(async () => {
-    if (stack) {
-        // What a failed test may have left: a stopped machine (started, so the destroy reaches it), a cut.
-        const stopped = docker("ps", "-a", "--filter", `label=flotilla.pool=${pool}`, "--filter", "status=exited", "--format", "{{.Names}}");
-        if (stopped.length > 0) docker("start", ...stopped);
-        for (const i of CONTROL_PLANE) childProcess.spawnSync("docker", ["exec", names[i], "sh", "-c", "nft delete table inet flotilla_cut 2>/dev/null; true"]);
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-    // What a failed destroy left (containers, volumes, the network: it would block this subnet).
-    removePool(pool);
-    childProcess.spawnSync("docker", ["rmi", `flotilla-demo:${DEMO_TAG}`]);
-    fs.rmSync(tmp, { recursive: true, force: true });
-    console.log(`kubernetes faults test file: ${seconds(started)}s in all`);
-});
+afterAll(() =>
+    tearDown(stack, {
+        pool,
+        // A network cut a failed test left, so the destroy reaches the control plane.
+        before: () => CONTROL_PLANE.forEach((i) => childProcess.spawnSync("docker", ["exec", names[i], "sh", "-c", "nft delete table inet flotilla_cut 2>/dev/null; true"])),
+        after: () => {
+            childProcess.spawnSync("docker", ["rmi", `flotilla-demo:${DEMO_TAG}`]);
+            fs.rmSync(tmp, { recursive: true, force: true });
+            console.log(`kubernetes faults test file: ${seconds(started)}s in all`);
+        },
+    }),
+);
 
 describe("faults on a running kubeadm cluster (3 control-plane nodes + 2 workers) and app", () => {
     test("up: the app converges, every node serves, a row written on db's claim is read back through web", async () => {

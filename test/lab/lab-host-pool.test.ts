@@ -4,7 +4,7 @@
  * secrets never in plain text in the state; destroy -> nothing left on the Docker engine.
  */
 import { Stack } from "@pulumi/pulumi/automation";
-import { docker, poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { docker, poolLeftovers, removeStaleTestPools, storedState, tearDown, TEST_POOL_PREFIX, testProgramStack } from "./harness";
 import { sshRun } from "./ssh";
 
 jest.setTimeout(15 * 60 * 1000);
@@ -22,12 +22,7 @@ beforeAll(async () => {
     });
 });
 
-afterAll(async () => {
-    if (stack) {
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-});
+afterAll(() => tearDown(stack, { pool }));
 
 describe("LabHostPool in the lab", () => {
     let outputs: Record<string, { value: unknown; secret: boolean }>;

@@ -8,7 +8,7 @@ import * as childProcess from "child_process";
 import * as http from "http";
 import * as path from "path";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { docker, poolLeftovers, removeStack, removeStaleTestPools, ROOT, storedState, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { docker, poolLeftovers, removeStaleTestPools, ROOT, storedState, tearDown, TEST_POOL_PREFIX, testProgramStack } from "./harness";
 import { Login, sshRun } from "./ssh";
 import { bundledScriptText } from "../../lib/shared/scripts";
 
@@ -130,12 +130,7 @@ describe("LabRegistry on a lab machine", () => {
         });
     });
 
-    afterAll(async () => {
-        if (stack) {
-            await stack.destroy().catch(() => undefined);
-            await removeStack(stack);
-        }
-    });
+    afterAll(() => tearDown(stack, { pool }));
 
     test("up: a registry on the pool's machine, the image pushed, the password a generated secret", async () => {
         const started = Date.now();

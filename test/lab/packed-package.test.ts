@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { poolLeftovers, programStack, removeStack, removeStaleTestPools, storedState, TEST_POOL_PREFIX, httpGet } from "./harness";
+import { httpGet, poolLeftovers, programStack, removeStaleTestPools, storedState, tearDown, TEST_POOL_PREFIX } from "./harness";
 import { PackedProgram, installedCopies, newestPulumiSdk, packedProgram } from "./packed";
 import { fieldBytes, resourceBytes, role, sumBy } from "../../bench/lib/state-bytes";
 
@@ -41,13 +41,7 @@ beforeAll(async () => {
     });
 });
 
-afterAll(async () => {
-    if (stack) {
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-    program?.remove();
-});
+afterAll(() => tearDown(stack, { pool, after: () => program?.remove() }));
 
 describe("the packed package in a user's program", () => {
     test("one @pulumi/pulumi in the program's tree: the program's own, the newest on the registry", () => {

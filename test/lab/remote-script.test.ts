@@ -3,7 +3,7 @@
  * kept out of state and errors, re-run on change, refresh, a replaced machine, delete.
  */
 import { Stack } from "@pulumi/pulumi/automation";
-import { docker, poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { docker, poolLeftovers, removeStaleTestPools, storedState, tearDown, TEST_POOL_PREFIX, testProgramStack } from "./harness";
 import { sshRun } from "./ssh";
 import { remoteScriptProvider } from "../../lib/shared/remote-script";
 
@@ -47,12 +47,7 @@ beforeAll(async () => {
     );
 });
 
-afterAll(async () => {
-    if (stack) {
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-});
+afterAll(() => tearDown(stack, { pool }));
 
 describe("RemoteScript on a lab machine", () => {
     test("create runs the script as root with its environment, quoted exactly; result is the last line", async () => {

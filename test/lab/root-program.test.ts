@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { poolLeftovers, removeStack, removeStaleTestPools, rootStack, storedState, TEST_POOL_PREFIX, httpGet } from "./harness";
+import { httpGet, poolLeftovers, removeStaleTestPools, rootStack, storedState, tearDown, TEST_POOL_PREFIX } from "./harness";
 import { sshRun } from "./ssh";
 
 jest.setTimeout(20 * 60 * 1000);
@@ -24,12 +24,7 @@ beforeAll(async () => {
     stack = await rootStack(`root-${process.pid}`, { "flotilla:poolName": pool, "flotilla:subnet": "10.213.126.0/28" });
 });
 
-afterAll(async () => {
-    if (stack) {
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-});
+afterAll(() => tearDown(stack, { pool }));
 
 describe("the root program", () => {
     let outputs: Record<string, { value: any; secret: boolean }>;

@@ -5,7 +5,7 @@
  * and a locally built image runs.
  */
 import { Stack } from "@pulumi/pulumi/automation";
-import { poolLeftovers, removeStack, testProgramStack } from "./harness";
+import { poolLeftovers, removePool, tearDown, testProgramStack } from "./harness";
 import { Login } from "./ssh";
 import {
     RUNTIME_POOL_PREFIX,
@@ -38,12 +38,7 @@ beforeAll(async () => {
     });
 });
 
-afterAll(async () => {
-    if (stack) {
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-});
+afterAll(() => tearDown(stack, { after: () => [dockerPool, containerdPool].forEach(removePool) }));
 
 /** cloud-init's own verdict: done, no errors, no recoverable errors. */
 async function cloudInitVerdict(login: Login) {

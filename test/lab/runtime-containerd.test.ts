@@ -4,7 +4,7 @@
  * upgrades in place (same resource, same machine, images kept); `preinstalled` only verifies.
  */
 import { Stack } from "@pulumi/pulumi/automation";
-import { poolLeftovers, removeStack, testProgramStack } from "./harness";
+import { poolLeftovers, tearDown, testProgramStack } from "./harness";
 import { Login } from "./ssh";
 import {
     RUNTIME_POOL_PREFIX,
@@ -42,12 +42,7 @@ beforeAll(async () => {
     });
 });
 
-afterAll(async () => {
-    if (stack) {
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-});
+afterAll(() => tearDown(stack, { pool }));
 
 describe("Containerd in the lab", () => {
     test("a fresh machine gets containerd at the pinned version, held, configured", async () => {

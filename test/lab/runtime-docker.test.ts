@@ -5,7 +5,7 @@
  * daemon, a version pin that does not exist fails clearly and leaves the hosts as they were.
  */
 import { Stack } from "@pulumi/pulumi/automation";
-import { poolLeftovers, removeStack, storedState, testProgramStack } from "./harness";
+import { poolLeftovers, storedState, tearDown, testProgramStack } from "./harness";
 import { Login } from "./ssh";
 import {
     RUNTIME_POOL_PREFIX,
@@ -52,12 +52,7 @@ beforeAll(async () => {
     );
 });
 
-afterAll(async () => {
-    if (stack) {
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-});
+afterAll(() => tearDown(stack, { pool }));
 
 describe("DockerEngine in the lab", () => {
     test("two fresh machines: no container runtime yet", async () => {

@@ -29,7 +29,7 @@
 import * as crypto from "crypto";
 import { Stack } from "@pulumi/pulumi/automation";
 import { AuthenticationType, Client } from "ssh2";
-import { backendDir, docker, poolLeftovers, removePool, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { backendDir, docker, poolLeftovers, removeStaleTestPools, tearDown, TEST_POOL_PREFIX, testProgramStack } from "./harness";
 import { allFiles, leaks as leaksOf, logScanCommand, openOnes, probeAllHere, probeOutside, scanInput, stackExport } from "./secret-scan";
 import { Login, sshRun } from "./ssh";
 
@@ -104,14 +104,7 @@ beforeAll(async () => {
     );
 });
 
-afterAll(async () => {
-    if (stack) {
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-    // Whatever a failed test left.
-    removePool(pool);
-});
+afterAll(() => tearDown(stack, { pool }));
 
 describe("security checks on a lab stack (Swarm of 3 + LabRegistry)", () => {
     test("up", async () => {

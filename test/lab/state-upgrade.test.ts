@@ -10,16 +10,15 @@
  */
 import * as fs from "fs";
 import { PreviewResult, Stack } from "@pulumi/pulumi/automation";
-import { removeStack, testProgramStack } from "./harness";
+import { tearDown, testProgramStack } from "./harness";
 import { META_FILE, STACK, STATE_FILE, UpgradeMeta, kubernetesCache } from "./state-upgrade";
 
 jest.setTimeout(20 * 60 * 1000);
 
 let stack: Stack | undefined;
 
-afterAll(async () => {
-    if (stack) await removeStack(stack);
-});
+// Nothing was created: only the imported stack and its folder go.
+afterAll(() => tearDown(stack));
 
 test("a stack recorded by flotilla 0.1.0 previews with 0 replacements and 0 deletions", async () => {
     const meta = JSON.parse(fs.readFileSync(META_FILE, "utf8")) as UpgradeMeta;

@@ -6,7 +6,7 @@
  */
 import * as childProcess from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
-import { docker, httpGet, LoadStats, poolLeftovers, removeStack, removeStaleTestPools, reportLoad, requestLoop, storedState, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
+import { docker, httpGet, LoadStats, poolLeftovers, removeStaleTestPools, reportLoad, requestLoop, storedState, tearDown, TEST_POOL_PREFIX, testProgramStack, until } from "./harness";
 import { Login, sshRun } from "./ssh";
 
 jest.setTimeout(30 * 60 * 1000);
@@ -57,17 +57,7 @@ beforeAll(async () => {
     await Promise.all(logins.map((l) => sshRun(l, "sudo docker load -q", 120_000, archive)));
 });
 
-afterAll(async () => {
-    if (stack) {
-        try {
-            docker("start", `${pool}-0`, `${pool}-3`, `${pool}-4`);
-        } catch {
-            // already destroyed
-        }
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-});
+afterAll(() => tearDown(stack, { pool }));
 
 describe("SwarmApp in the lab", () => {
     test("up: the app converges and every node answers HTTP 200 on its published port", async () => {

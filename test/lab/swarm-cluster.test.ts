@@ -4,7 +4,7 @@
  * drains it before it leaves.
  */
 import { Stack } from "@pulumi/pulumi/automation";
-import { poolLeftovers, removeStack, removeStaleTestPools, storedState, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { poolLeftovers, removeStaleTestPools, storedState, tearDown, TEST_POOL_PREFIX, testProgramStack } from "./harness";
 import { testImageTarball, TEST_IMAGE } from "./runtime-lab";
 import { Login, sshRun } from "./ssh";
 
@@ -41,12 +41,7 @@ beforeAll(async () => {
     });
 });
 
-afterAll(async () => {
-    if (stack) {
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-});
+afterAll(() => tearDown(stack, { pool }));
 
 describe("SwarmCluster in the lab", () => {
     let upOutput = "";

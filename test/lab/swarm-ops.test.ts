@@ -16,7 +16,7 @@
  */
 import * as childProcess from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
-import { docker, poolLeftovers, removePool, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
+import { docker, poolLeftovers, removeStaleTestPools, tearDown, TEST_POOL_PREFIX, testProgramStack, until } from "./harness";
 import { testImageTarball, TEST_IMAGE } from "./runtime-lab";
 import { Login, sshRun } from "./ssh";
 
@@ -73,14 +73,7 @@ beforeAll(async () => {
     });
 });
 
-afterAll(async () => {
-    if (stack) {
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-    // Whatever a failed test left.
-    removePool(pool);
-});
+afterAll(() => tearDown(stack, { pool }));
 
 describe("Swarm operations", () => {
     test("up: 3 managers + 1 worker under autolock, a global service; a second up changes nothing", async () => {

@@ -9,7 +9,7 @@
  * Durations are printed, not asserted.
  */
 import { Stack } from "@pulumi/pulumi/automation";
-import { docker, poolLeftovers, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
+import { docker, poolLeftovers, removeStaleTestPools, tearDown, TEST_POOL_PREFIX, testProgramStack, until } from "./harness";
 import { testImageTarball, TEST_IMAGE } from "./runtime-lab";
 import { Login, sshRun } from "./ssh";
 
@@ -43,15 +43,7 @@ beforeAll(async () => {
     });
 });
 
-afterAll(async () => {
-    if (stack) {
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-    // Whatever a failed test left (a stopped machine the destroy could not remove).
-    const left = docker("ps", "-a", "--filter", `label=flotilla.pool=${pool}`, "--format", "{{.Names}}");
-    if (left.length > 0) docker("rm", "-f", ...left);
-});
+afterAll(() => tearDown(stack, { pool }));
 
 describe("machines that vanish outside Pulumi", () => {
     test("up: 1 manager + 2 workers, a global service with a task on every node", async () => {

@@ -1,5 +1,5 @@
 /**
- * The fault tests' cluster (test/lab/faults.test.ts): 5 lab machines with Docker, 3 managers + 2
+ * The fault tests' cluster (test/lab/swarm-faults.test.ts): 5 lab machines with Docker, 3 managers + 2
  * workers in one Swarm, and the web + db app of examples/web-db.ts made of the demo image (no
  * registry, no postgres here): `web` a global service publishing 8080 in host mode (every node
  * answers), `db` one replica keeping its data in the named volume `db-data` (mounted at /data) and

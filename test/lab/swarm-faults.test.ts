@@ -1,5 +1,5 @@
 /**
- * Faults on a running 5-node lab swarm (program test/lab/programs/faults, pool on 10.213.164.0/28):
+ * Faults on a running 5-node lab swarm (program test/lab/programs/swarm-faults, pool on 10.213.164.0/28):
  * 3 managers + 2 workers with Docker, the web + db app (web global on 8080 in host mode: every node
  * answers; db one replica with its named volume `db-data`, pinned to the worker of zone `a`). Each
  * fault runs under a continuous request loop (a client that moves on to the next node when one
@@ -15,7 +15,7 @@
  */
 import * as childProcess from "child_process";
 import { Stack, UpResult } from "@pulumi/pulumi/automation";
-import { docker, httpGet, LoadStats, poolLeftovers, removeStack, removeStaleTestPools, reportLoad, requestLoop, testProgramStack, TEST_POOL_PREFIX, until } from "./harness";
+import { docker, httpGet, LoadStats, poolLeftovers, removeStaleTestPools, reportLoad, requestLoop, tearDown, TEST_POOL_PREFIX, testProgramStack, until } from "./harness";
 import { Login, sshRun } from "./ssh";
 
 jest.setTimeout(40 * 60 * 1000);
@@ -144,7 +144,7 @@ function demoImage(tag: string): string {
 beforeAll(async () => {
     removeStaleTestPools();
     const image = demoImage("v1");
-    stack = await testProgramStack("faults", `faults-${process.pid}`, {
+    stack = await testProgramStack("swarm-faults", `faults-${process.pid}`, {
         "test:poolName": pool,
         "test:subnet": SUBNET,
         "test:withApp": "false",
@@ -165,18 +165,7 @@ beforeAll(async () => {
     await Promise.all(logins.map((l) => sshRun(l, "sudo docker load -q", 120_000, archive)));
 });
 
-afterAll(async () => {
-    if (stack) {
-        // A machine a failed test left stopped: start it, so the destroy can reach it.
-        const stopped = docker("ps", "-a", "--filter", `label=flotilla.pool=${pool}`, "--filter", "status=exited", "--format", "{{.Names}}");
-        if (stopped.length > 0) docker("start", ...stopped);
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-    const left = docker("ps", "-a", "--filter", `label=flotilla.pool=${pool}`, "--format", "{{.Names}}");
-    if (left.length > 0) docker("rm", "-f", ...left);
-    console.log(`faults test file: ${seconds(started)}s in all`);
-});
+afterAll(() => tearDown(stack, { pool, after: () => console.log(`faults test file: ${seconds(started)}s in all`) }));
 
 describe("faults on a running swarm app", () => {
     test("up: the app converges, every node serves, the db holds a first row", async () => {

@@ -3,7 +3,7 @@
  * test/lab/programs/kubernetes, pool on 10.213.179.0/28: 3 lab machines, the registry (0), 1
  * control plane (1) and 1 worker (2)).
  *
- * The kill (see killed-up.test.ts for the Swarm one and what a killed run leaves): as soon as the
+ * The kill (see swarm-killed-up.test.ts for the Swarm one and what a killed run leaves): as soon as the
  * worker runs `kubeadm join` (seen in this host's /proc, the machines share its kernel, and told from
  * other pools' processes by its cgroup, which names the worker's container), the engine's whole
  * process tree is frozen (SIGSTOP), so it cannot record that join any more; the join goes on in the
@@ -19,7 +19,7 @@
  */
 import * as childProcess from "child_process";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { ROOT, docker, poolLeftovers, removePool, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { docker, poolLeftovers, removeStaleTestPools, ROOT, tearDown, TEST_POOL_PREFIX, testProgramStack } from "./harness";
 import { clearLock, engineProcess, freezeTree, inContainer, killFrozen, processesRunning, pendingOperations } from "./kill";
 
 jest.setTimeout(40 * 60 * 1000);
@@ -76,15 +76,7 @@ beforeAll(async () => {
     });
 });
 
-afterAll(async () => {
-    if (stack) {
-        await stack.cancel().catch(() => undefined);
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-    // Whatever a failed test left.
-    removePool(pool);
-});
+afterAll(() => tearDown(stack, { pool }));
 
 describe("a kubeadm up killed during the worker's join, run again", () => {
     let uidAtKill = "";
@@ -182,7 +174,7 @@ describe("a kubeadm up killed during the worker's join, run again", () => {
         expect([count("Running pre-flight checks"), count("\\[reset\\]")]).toEqual(["1", "0"]);
         // The join's configuration (it holds the bootstrap token) is not left behind.
         expect(inMachine(worker, "test", "-e", "/etc/flotilla/kubeadm/join.yaml")).toBeUndefined();
-        // The engine keeps pending CREATEs until an operator resolves them (see killed-up.test.ts):
+        // The engine keeps pending CREATEs until an operator resolves them (see swarm-killed-up.test.ts):
         // `pulumi refresh --clear-pending-creates --yes`.
         const stale = await pendingOperations(stack);
         console.log(`pending operations after the converging up: ${JSON.stringify(stale)}`);

@@ -32,7 +32,7 @@
  * Durations and kill points are printed, not asserted.
  */
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { docker, poolLeftovers, removePool, removeStack, removeStaleTestPools, testProgramStack, TEST_POOL_PREFIX } from "./harness";
+import { docker, poolLeftovers, removeStaleTestPools, tearDown, TEST_POOL_PREFIX, testProgramStack } from "./harness";
 import { clearLock, engineProcess, freezeTree, killFrozen, killTree, processesRunning, pendingOperations } from "./kill";
 import { Login, sshRun } from "./ssh";
 
@@ -123,15 +123,7 @@ beforeAll(async () => {
     });
 });
 
-afterAll(async () => {
-    if (stack) {
-        await stack.cancel().catch(() => undefined);
-        await stack.destroy().catch(() => undefined);
-        await removeStack(stack);
-    }
-    // Whatever a failed test left.
-    removePool(pool);
-});
+afterAll(() => tearDown(stack, { pool }));
 
 describe("an up killed midway, run again", () => {
     let atFirstKill: string[] = [];
