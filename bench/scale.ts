@@ -11,6 +11,7 @@
  */
 import * as childProcess from "child_process";
 import * as pulumi from "@pulumi/pulumi";
+import { generateEd25519 } from "../lib/shared/ssh-keys";
 import { keyPairOutputs } from "../test/unit/mocks";
 
 const SIZES = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number);
@@ -71,7 +72,7 @@ async function child(machines: number): Promise<void> {
     const { AzureHostPool } = require("flotilla/azure") as typeof import("flotilla/azure");
     /* eslint-enable @typescript-eslint/no-require-imports */
     const part = machines / 5;
-    const key = (require("../lib/shared/ssh-keys") as typeof import("../lib/shared/ssh-keys")).generateEd25519("ops@site").privateKey;
+    const key = generateEd25519("ops@site").privateKey;
     const site = new ExistingHosts("site", {
         machines: Array.from({ length: part }, (_, i) => ({ name: `s${i}`, address: `192.168.${Math.floor(i / 250)}.${(i % 250) + 2}`, publicAddress: `203.0.${Math.floor(i / 250)}.${(i % 250) + 2}`, user: "ops", privateKey: pulumi.secret(key) })),
     });
