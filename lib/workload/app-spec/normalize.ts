@@ -18,113 +18,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Described, Reason, Validator, hasOwn, isPlainObject, secretShown } from "../../core/validate";
 import { IMAGE_EXPECTED, ImageReference, parseImageReference } from "../../core/image-ref";
-import { parseCpus, parseDuration, parseMemory } from "./quantities";
+import { parseMemory } from "./quantities";
+import { APP_KEYS, DEFAULT_PUBLISH_MODE, DEFAULT_REPLICAS, MAX_REPLICAS, PUBLISH_MODES, parsePlacementConstraint } from "./defaults";
+import { isPending, normalizeChecks, normalizeExpose, normalizeMounts, normalizePorts, normalizeResources, normalizeUpdate, stringList } from "./normalize-service-parts";
 import type {
     AppSpec,
-    ExposedPortSpec,
-    HealthcheckSpec,
     NormalizedAppSpec,
-    NormalizedExposedPort,
-    NormalizedHealthcheck,
-    NormalizedPort,
-    NormalizedQuantities,
-    NormalizedResources,
     NormalizedService,
-    NormalizedUpdatePolicy,
     NormalizedVolume,
-    NormalizedVolumeMount,
-    PlacementConstraint,
-    PortProtocol,
-    PortSpec,
     PublishMode,
-    ResourceQuantities,
-    ResourcesSpec,
     ServiceSpec,
-    UpdateOrder,
-    UpdatePolicySpec,
-    VolumeMountSpec,
     VolumeSpec,
 } from "./types";
-
-// ---------------------------------------------------------------------------------------------
-// Defaults and limits
-// ---------------------------------------------------------------------------------------------
-
-/** Default number of tasks of a replicated service. */
-export const DEFAULT_REPLICAS = 1;
-/** Largest number of tasks of a replicated service. */
-export const MAX_REPLICAS = 1000;
-/** Default publish mode of a port. */
-export const DEFAULT_PUBLISH_MODE: PublishMode = "ingress";
-/** The publish modes, in the order error messages list them. */
-export const PUBLISH_MODES: readonly PublishMode[] = ["ingress", "host", "loadBalancer"];
-/** The smallest memory limit the Docker engine accepts: 6 MiB. */
-export const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024;
-/** Directory in which a service's secrets appear as files. */
-export const SECRETS_DIR = "/run/secrets";
-/** Largest `parallelism`, `maxSurge` and `maxUnavailable` of an update. */
-export const MAX_UPDATE_BATCH = 1000;
-
-/**
- * Default update policy: one task at a time, the new one started first (`maxSurge` 1,
- * `maxUnavailable` 0). For a service that publishes a host-mode port or mounts a named volume
- * read-write, `order` is `stop-first` (`maxSurge` 0, `maxUnavailable` 1).
- */
-export const DEFAULT_UPDATE_POLICY: NormalizedUpdatePolicy = {
-    parallelism: 1,
-    delayMs: 5_000,
-    order: "start-first",
-    failureAction: "rollback",
-    monitorMs: 10_000,
-    maxSurge: 1,
-    maxUnavailable: 0,
-};
-
-/** Defaults of a health check's timings. */
-export const DEFAULT_HEALTHCHECK: Omit<NormalizedHealthcheck, "command"> = {
-    intervalMs: 10_000,
-    timeoutMs: 5_000,
-    retries: 3,
-    startPeriodMs: 0,
-};
-
-// ---------------------------------------------------------------------------------------------
-// Placement
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Parses a placement constraint `<label>==<value>` or `<label>!=<value>` (spaces around the
- * operator allowed). Returns it, or why the text is not one.
- */
-export function parsePlacementConstraint(text: unknown): PlacementConstraint | string {
-    if (typeof text !== "string") {
-        return "not a string";
-    }
-    const m = /^\s*([^\s=!]+)\s*(==|!=)\s*(\S*)\s*$/.exec(text);
-    if (!m) {
-        return "not <label>==<value> or <label>!=<value>";
-    }
-    const [, label, operator, value] = m;
-    if (label.startsWith("node.") || label.startsWith("engine.")) {
-        return `"${label}" is orchestrator-specific: write the node label alone, e.g. "zone==a"`;
-    }
-    if (!LABEL_NAME.test(label)) {
-        return `label "${label}" is not 1 to 63 letters, digits, '.', '_' and '-', starting and ending with a letter or digit`;
-    }
-    if (!LABEL_VALUE.test(value)) {
-        return `value "${value}" is not 1 to 63 letters, digits, '.', '_' and '-', starting and ending with a letter or digit`;
-    }
-    return { label, operator: operator as "==" | "!=", value };
-}
-
-// Node label names: what both Swarm constraints (`^[a-z_][a-z0-9\-_.]+$`, case-insensitive) and
-// Kubernetes label names accept. Values: Kubernetes label values (a subset of Swarm's).
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9._]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9._]{0,61}[A-Za-z0-9])?$/;
-
-// ---------------------------------------------------------------------------------------------
-// Normalization
-// ---------------------------------------------------------------------------------------------
 
 const SERVICE_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const SECRET_NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/;
@@ -132,8 +37,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // A DNS subdomain (RFC 1123): Kubernetes storage class names; also plain Docker volume driver names.
 const VOLUME_CLASS = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** Properties of {@link AppSpec}. */
-export const APP_KEYS = ["publishMode", "secrets", "services", "volumes"];
+/** Properties of a {@link ServiceSpec}. */
 const SERVICE_KEYS = [
     "command",
     "entrypoint",
@@ -153,38 +57,16 @@ const SERVICE_KEYS = [
     "update",
     "volumes",
 ];
-const PORT_KEYS = ["mode", "protocol", "published", "target"];
-const EXPOSE_KEYS = ["port", "protocol"];
-const VOLUME_KEYS = ["path", "readOnly"];
 const VOLUME_SPEC_KEYS = ["class", "size"];
-const RESOURCES_KEYS = ["limits", "reservations"];
-const QUANTITY_KEYS = ["cpu", "memory"];
-const HEALTHCHECK_KEYS = ["command", "interval", "retries", "startPeriod", "timeout"];
-const UPDATE_KEYS = ["delay", "failureAction", "maxSurge", "maxUnavailable", "monitor", "order", "parallelism"];
-const PROTOCOLS: readonly PortProtocol[] = ["tcp", "udp"];
 
-const MEMORY_EXPECTED =
-    'a number of bytes or a string such as "256Mi", "512M", "1Gi" (units k, M, G, T: powers of 1000; ' +
-    "Ki, Mi, Gi, Ti: powers of 1024)";
 const SIZE_EXPECTED =
     'a size such as "1Gi", "500M" (units k, M, G, T: powers of 1000; Ki, Mi, Gi, Ti: powers of 1024)';
-const CPU_EXPECTED = 'a number of CPUs more than 0 (0.5, 2, "0.5") or millicpus ("500m"), at most 3 decimals';
-const DURATION_EXPECTED = 'a duration such as "10s", "1m30s" or "500ms" (units h, m, s, ms)';
-const PATH_EXPECTED =
-    `an absolute path in the container, not "/" and not under ${SECRETS_DIR}, without ".", ".." or empty segments`;
 const STRING_EXPECTED = "a string (or an Output of one)";
 const SECRET_EXPECTED = "a non-empty string (or an Output of one)";
 const CLASS_EXPECTED =
     "a storage class or volume driver name of 1 to 253 lower-case letters, digits, '-' and '.', each " +
     "dot-separated part starting and ending with a letter or digit";
 
-/** True for an Output or a promise: an Input that is not known yet. */
-function isPending(value: unknown): boolean {
-    return (
-        pulumi.Output.isInstance(value) ||
-        (typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function")
-    );
-}
 
 /**
  * Validates an {@link AppSpec} and resolves every default, before anything is created. Throws an
@@ -512,336 +394,6 @@ function typeName(value: unknown): string {
     if (value === undefined) return "undefined";
     if (Array.isArray(value)) return "a list";
     return typeof value === "object" ? "an object" : `a ${typeof value}`;
-}
-
-function normalizePorts(
-    v: Validator,
-    at: string,
-    service: string,
-    portsIn: readonly PortSpec[] | undefined,
-    publishMode: PublishMode,
-    published: Map<string, string>,
-): NormalizedPort[] {
-    if (portsIn === undefined) {
-        return [];
-    }
-    if (!Array.isArray(portsIn)) {
-        v.fail(`${at}.ports`, portsIn, "a list of ports");
-    }
-    return portsIn.map((port: unknown, i: number) => {
-        const pat = `${at}.ports[${i}]`;
-        if (!isPlainObject(port)) {
-            v.fail(pat, port, "an object with at least a target port");
-        }
-        v.known(pat, port, PORT_KEYS);
-        const target = v.integer(`${pat}.target`, port.target, 1, 65535);
-        const publishedPort = v.integer(`${pat}.published`, port.published ?? target, 1, 65535);
-        const protocol = v.oneOf(`${pat}.protocol`, port.protocol ?? "tcp", PROTOCOLS);
-        const mode = v.oneOf(`${pat}.mode`, port.mode ?? publishMode, PUBLISH_MODES);
-        const key = `${publishedPort}/${protocol}`;
-        const first = published.get(key);
-        if (first !== undefined) {
-            v.fail(
-                `${pat}.published`,
-                publishedPort,
-                `a port not published elsewhere in the app (${first} already publishes ${key})`,
-            );
-        }
-        published.set(key, `services.${service}.ports[${i}]`);
-        return { target, published: publishedPort, protocol, mode };
-    });
-}
-
-/** The internal ports: `expose` (each once) and the published ports' targets, sorted. */
-function normalizeExpose(
-    v: Validator,
-    at: string,
-    exposeIn: readonly (number | ExposedPortSpec)[] | undefined,
-    ports: readonly NormalizedPort[],
-): NormalizedExposedPort[] {
-    const list = exposeIn ?? [];
-    if (!Array.isArray(list)) {
-        v.fail(`${at}.expose`, list, "a list of ports: numbers (TCP) or { port, protocol }");
-    }
-    const seen = new Map<string, number>();
-    const out: NormalizedExposedPort[] = [];
-    list.forEach((item: unknown, i: number) => {
-        const eat = `${at}.expose[${i}]`;
-        let port: number;
-        let protocol: PortProtocol = "tcp";
-        if (typeof item === "number") {
-            port = v.integer(eat, item, 1, 65535);
-        } else if (isPlainObject(item)) {
-            v.known(eat, item, EXPOSE_KEYS);
-            port = v.integer(`${eat}.port`, item.port, 1, 65535);
-            protocol = v.oneOf(`${eat}.protocol`, item.protocol ?? "tcp", PROTOCOLS);
-        } else {
-            v.fail(eat, item, "a port number (TCP) or { port, protocol }");
-        }
-        const key = `${port}/${protocol}`;
-        const first = seen.get(key);
-        if (first !== undefined) {
-            v.fail(eat, item, `a port not already exposed (${at}.expose[${first}] exposes ${key})`);
-        }
-        seen.set(key, i);
-        out.push({ port, protocol });
-    });
-    for (const p of ports) {
-        if (!seen.has(`${p.target}/${p.protocol}`)) {
-            seen.set(`${p.target}/${p.protocol}`, -1);
-            out.push({ port: p.target, protocol: p.protocol });
-        }
-    }
-    return out.sort((a, b) => a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0));
-}
-
-function normalizeMounts(
-    v: Validator,
-    at: string,
-    volumesIn: Readonly<Record<string, string | VolumeMountSpec>> | undefined,
-): NormalizedVolumeMount[] {
-    if (volumesIn === undefined) {
-        return [];
-    }
-    if (!isPlainObject(volumesIn)) {
-        v.fail(`${at}.volumes`, volumesIn, "an object mapping volume names to mount paths");
-    }
-    const paths = new Map<string, string>();
-    return Object.keys(volumesIn)
-        .sort()
-        .map((volume) => {
-            const vat = `${at}.volumes.${volume}`;
-            v.dnsLabel(vat, volume);
-            const mount: unknown = volumesIn[volume];
-            let path: unknown;
-            let readOnly: unknown = false;
-            if (typeof mount === "string") {
-                path = mount;
-            } else if (isPlainObject(mount)) {
-                v.known(vat, mount, VOLUME_KEYS);
-                path = mount.path;
-                readOnly = mount.readOnly ?? false;
-            } else {
-                v.fail(vat, mount, "a mount path or { path, readOnly }");
-            }
-            const pathAt = typeof mount === "string" ? vat : `${vat}.path`;
-            if (!isMountPath(path)) {
-                v.fail(pathAt, path, PATH_EXPECTED);
-            }
-            const other = paths.get(path);
-            if (other !== undefined) {
-                v.fail(pathAt, path, `a path no other volume of the service is mounted at (volume "${other}" is)`);
-            }
-            paths.set(path, volume);
-            if (typeof readOnly !== "boolean") {
-                v.fail(`${vat}.readOnly`, readOnly, "true or false");
-            }
-            return { volume, path, readOnly };
-        });
-}
-
-function isMountPath(path: unknown): path is string {
-    if (typeof path !== "string" || !path.startsWith("/") || path === "/" || [...path].some((c) => c < " ")) {
-        return false;
-    }
-    const segments = path.slice(1).split("/");
-    if (segments.some((s) => s === "" || s === "." || s === "..")) {
-        return false;
-    }
-    return path !== SECRETS_DIR && !path.startsWith(`${SECRETS_DIR}/`);
-}
-
-function normalizeResources(v: Validator, at: string, resources: ResourcesSpec | undefined): NormalizedResources {
-    if (resources === undefined) {
-        return { limits: {}, reservations: {} };
-    }
-    if (!isPlainObject(resources)) {
-        v.fail(at, resources, "an object with limits and/or reservations");
-    }
-    v.known(at, resources, RESOURCES_KEYS);
-    const r = resources as ResourcesSpec;
-    const limits = quantities(v, `${at}.limits`, r.limits, true);
-    const reservations = quantities(v, `${at}.reservations`, r.reservations, false);
-    if (limits.nanoCpus !== undefined && reservations.nanoCpus !== undefined && reservations.nanoCpus > limits.nanoCpus) {
-        v.fail(`${at}.reservations.cpu`, r.reservations?.cpu, `no more than the CPU limit (${show(r.limits?.cpu)})`);
-    }
-    if (
-        limits.memoryBytes !== undefined &&
-        reservations.memoryBytes !== undefined &&
-        reservations.memoryBytes > limits.memoryBytes
-    ) {
-        v.fail(`${at}.reservations.memory`, r.reservations?.memory, `no more than the memory limit (${show(r.limits?.memory)})`);
-    }
-    return { limits, reservations };
-}
-
-function show(value: unknown): string {
-    return typeof value === "string" ? JSON.stringify(value) : String(value);
-}
-
-function quantities(v: Validator, at: string, q: ResourceQuantities | undefined, isLimit: boolean): NormalizedQuantities {
-    if (q === undefined) {
-        return {};
-    }
-    if (!isPlainObject(q)) {
-        v.fail(at, q, "an object with cpu and/or memory");
-    }
-    v.known(at, q, QUANTITY_KEYS);
-    const out: { nanoCpus?: number; memoryBytes?: number } = {};
-    if (q.cpu !== undefined) {
-        const nano = parseCpus(q.cpu);
-        if (typeof nano === "string" || nano === 0) {
-            v.fail(`${at}.cpu`, q.cpu, typeof nano === "string" ? `${CPU_EXPECTED} (${nano})` : CPU_EXPECTED);
-        }
-        out.nanoCpus = nano;
-    }
-    if (q.memory !== undefined) {
-        const bytes = parseMemory(q.memory);
-        const min = isLimit ? MIN_MEMORY_LIMIT_BYTES : 1;
-        if (typeof bytes === "string") {
-            v.fail(`${at}.memory`, q.memory, `${MEMORY_EXPECTED} (${bytes})`);
-        }
-        if (bytes < min) {
-            v.fail(`${at}.memory`, q.memory, isLimit ? 'a memory limit of at least "6Mi" (6291456 bytes)' : "more than 0 bytes");
-        }
-        out.memoryBytes = bytes;
-    }
-    return out;
-}
-
-function duration(v: Validator, at: string, value: unknown, fallbackMs: number, minMs: number): number {
-    if (value === undefined) {
-        return fallbackMs;
-    }
-    const ms = parseDuration(value);
-    if (typeof ms === "string") {
-        v.fail(at, value, `${DURATION_EXPECTED} (${ms})`);
-    }
-    if (ms < minMs) {
-        v.fail(at, value, `${DURATION_EXPECTED}, more than 0`);
-    }
-    return ms;
-}
-
-/** `healthcheck` fills both; otherwise `readiness` and `liveness` each on its own. */
-function normalizeChecks(
-    v: Validator,
-    at: string,
-    spec: ServiceSpec<pulumi.Input<string>>,
-): { readiness: NormalizedHealthcheck | undefined; liveness: NormalizedHealthcheck | undefined } {
-    const check = (key: "healthcheck" | "readiness" | "liveness") =>
-        spec[key] === undefined ? undefined : normalizeHealthcheck(v, `${at}.${key}`, spec[key]);
-    const both = check("healthcheck");
-    if (both !== undefined) {
-        for (const key of ["readiness", "liveness"] as const) {
-            if (spec[key] !== undefined) {
-                v.fail(
-                    `${at}.${key}`,
-                    spec[key],
-                    `no ${key} together with healthcheck (healthcheck is both the readiness and the liveness check: ` +
-                        "give healthcheck alone, or readiness and/or liveness)",
-                );
-            }
-        }
-        return { readiness: both, liveness: both };
-    }
-    return { readiness: check("readiness"), liveness: check("liveness") };
-}
-
-function normalizeHealthcheck(v: Validator, at: string, hc: HealthcheckSpec): NormalizedHealthcheck {
-    if (!isPlainObject(hc)) {
-        v.fail(at, hc, "an object with at least a command");
-    }
-    v.known(at, hc, HEALTHCHECK_KEYS);
-    let command: string | readonly string[];
-    if (typeof hc.command === "string" && hc.command.trim() !== "") {
-        command = hc.command;
-    } else if (
-        Array.isArray(hc.command) &&
-        hc.command.length > 0 &&
-        hc.command.every((c: unknown) => typeof c === "string") &&
-        hc.command[0] !== ""
-    ) {
-        command = [...(hc.command as string[])];
-    } else {
-        v.fail(`${at}.command`, hc.command, "a non-empty list of strings (run as is) or a non-empty shell command string");
-    }
-    return {
-        command,
-        intervalMs: duration(v, `${at}.interval`, hc.interval, DEFAULT_HEALTHCHECK.intervalMs, 1),
-        timeoutMs: duration(v, `${at}.timeout`, hc.timeout, DEFAULT_HEALTHCHECK.timeoutMs, 1),
-        retries: v.integer(`${at}.retries`, hc.retries ?? DEFAULT_HEALTHCHECK.retries, 1, 100),
-        startPeriodMs: duration(v, `${at}.startPeriod`, hc.startPeriod, DEFAULT_HEALTHCHECK.startPeriodMs, 0),
-    };
-}
-
-/**
- * The update policy in both views. Neutral (`maxSurge`/`maxUnavailable`) → Swarm: a surge means
- * `start-first` with `parallelism` = `maxSurge`; no surge means `stop-first` with `parallelism` =
- * `maxUnavailable`. Swarm-style → neutral: `start-first` surges by `parallelism`, `stop-first`
- * takes `parallelism` tasks down.
- */
-function normalizeUpdate(
-    v: Validator,
-    at: string,
-    update: UpdatePolicySpec | undefined,
-    exclusive: boolean,
-): NormalizedUpdatePolicy {
-    const u = update ?? {};
-    if (!isPlainObject(u)) {
-        v.fail(at, u, "an object");
-    }
-    v.known(at, u, UPDATE_KEYS);
-    const d = DEFAULT_UPDATE_POLICY;
-    const neutral = (["maxSurge", "maxUnavailable"] as const).find((k) => u[k] !== undefined);
-    const swarm = (["parallelism", "order"] as const).find((k) => u[k] !== undefined);
-    if (neutral !== undefined && swarm !== undefined) {
-        v.fail(
-            `${at}.${neutral}`,
-            u[neutral],
-            `no ${neutral} together with ${swarm} (give the pace either as maxSurge/maxUnavailable or, Swarm-style, ` +
-                "as parallelism/order)",
-        );
-    }
-    let parallelism: number;
-    let order: UpdateOrder;
-    let maxSurge: number;
-    let maxUnavailable: number;
-    if (neutral !== undefined) {
-        maxSurge = v.integer(`${at}.maxSurge`, u.maxSurge ?? 0, 0, MAX_UPDATE_BATCH);
-        maxUnavailable = v.integer(`${at}.maxUnavailable`, u.maxUnavailable ?? 0, 0, MAX_UPDATE_BATCH);
-        if (maxSurge === 0 && maxUnavailable === 0) {
-            const other = neutral === "maxSurge" ? "maxUnavailable" : "maxSurge";
-            const defaulted = u[other] === undefined ? ` (its default when only ${neutral} is given)` : "";
-            v.fail(`${at}.${neutral}`, 0, `more than 0 when ${other} is 0${defaulted}: otherwise no task could be replaced`);
-        }
-        order = maxSurge > 0 ? "start-first" : "stop-first";
-        parallelism = maxSurge > 0 ? maxSurge : maxUnavailable;
-    } else {
-        parallelism = v.integer(`${at}.parallelism`, u.parallelism ?? d.parallelism, 1, MAX_UPDATE_BATCH);
-        order = v.oneOf(`${at}.order`, u.order ?? (exclusive ? "stop-first" : d.order), ["start-first", "stop-first"]);
-        maxSurge = order === "start-first" ? parallelism : 0;
-        maxUnavailable = order === "stop-first" ? parallelism : 0;
-    }
-    return {
-        parallelism,
-        delayMs: duration(v, `${at}.delay`, u.delay, d.delayMs, 0),
-        order,
-        failureAction: v.oneOf(`${at}.failureAction`, u.failureAction ?? d.failureAction, ["rollback", "pause", "continue"]),
-        monitorMs: duration(v, `${at}.monitor`, u.monitor, d.monitorMs, 1),
-        maxSurge,
-        maxUnavailable,
-    };
-}
-
-function stringList(v: Validator, at: string, value: unknown): string[] | undefined {
-    if (value === undefined) {
-        return undefined;
-    }
-    if (!Array.isArray(value) || value.length === 0 || !value.every((s) => typeof s === "string")) {
-        v.fail(at, value, "a non-empty list of strings");
-    }
-    return [...value];
 }
 
 // ---------------------------------------------------------------------------------------------
