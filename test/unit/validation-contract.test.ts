@@ -16,7 +16,7 @@ import { LabRegistry } from "../../lib/hosts/lab-registry";
 import { DockerEngine, dockerEngineUserData } from "../../lib/runtime/docker-engine";
 import { Containerd, containerdUserData } from "../../lib/runtime/containerd";
 import { SwarmCluster } from "../../lib/cluster/swarm";
-import { SwarmApp, SwarmAppArgs } from "../../lib/workload/swarm-app";
+import { SwarmApp, SwarmAppArgs } from "../../lib/workload/deploy/swarm-app";
 
 // What real creates return: key pairs their keys, a stack deploy its services.
 const registered = recordResources((type, name) => (name.endsWith("-deploy") ? { result: "{}" } : keyPairOutputs(type, name)));

@@ -1,4 +1,5 @@
-/** Limits, fixed values and a unit helper of the Kubernetes rendering. Internal (not re-exported). */
+/** Limits, fixed values and small helpers of the Kubernetes rendering. Internal (not re-exported). */
+import type { ResolvedRegistryAuth, ResolvedRegistryCredential } from "./kubernetes-objects";
 
 /** Mode of the secret files, as on Swarm: read-only for everyone (0444). */
 export const SECRET_FILE_MODE = 0o444;
@@ -15,4 +16,9 @@ export const LOAD_BALANCER_SUFFIX = "-lb";
 /** Whole seconds, rounded up, at least `min`. */
 export function seconds(ms: number, min = 0): number {
     return Math.max(min, Math.ceil(ms / 1000));
+}
+
+/** The registry address of resolved credentials in either shape (`registry`, or the deprecated `server`). */
+export function registryOf(auth: ResolvedRegistryCredential | ResolvedRegistryAuth): string {
+    return "registry" in auth ? auth.registry : auth.server;
 }

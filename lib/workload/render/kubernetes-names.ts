@@ -6,8 +6,8 @@ import { createHash } from "crypto";
 import { NormalizedPort } from "../app-spec";
 import { ClusterCapabilities } from "../../core/cluster";
 
-import { ResolvedRegistryAuth, ResolvedRegistryCredential, registryOf } from "./kubernetes-objects";
-import { HASH_LENGTH } from "./kubernetes-limits";
+import { ResolvedRegistryAuth, ResolvedRegistryCredential } from "./kubernetes-objects";
+import { HASH_LENGTH, registryOf } from "./kubernetes-limits";
 
 /**
  * Name of the Secret holding `value` for secret `secret` of app `appName`:

@@ -46,11 +46,6 @@ export interface ResolvedRegistryAuth {
     readonly password: string;
 }
 
-/** The registry address of resolved credentials in either shape (`registry`, or the deprecated `server`). */
-export function registryOf(auth: ResolvedRegistryCredential | ResolvedRegistryAuth): string {
-    return "registry" in auth ? auth.registry : auth.server;
-}
-
 /** Options of {@link renderKubernetes}. */
 export interface KubernetesRenderOptions {
     /** Name of the app: `app.kubernetes.io/part-of`, prefix of its Secrets and claims. A DNS label. */

@@ -120,9 +120,8 @@ import {
     KubernetesObject,
     KubernetesObjectsWithSecrets,
     KubernetesRenderOptions,
-    registryOf,
 } from "./kubernetes-objects";
-import { LOAD_BALANCER_SUFFIX, NODE_PORT_SUFFIX, PROGRESS_DEADLINE_SECONDS, SECRET_FILE_MODE, seconds } from "./kubernetes-limits";
+import { LOAD_BALANCER_SUFFIX, NODE_PORT_SUFFIX, PROGRESS_DEADLINE_SECONDS, SECRET_FILE_MODE, registryOf, seconds } from "./kubernetes-limits";
 import {
     formatKubernetesCpu,
     formatKubernetesMemory,

@@ -1,11 +1,11 @@
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, recordResources, testRuntimeHost, valueOf } from "./mocks";
-import { bundledScript, bundledScriptText } from "../../lib/shared/scripts";
-import { SwarmCluster } from "../../lib/cluster/swarm";
-import { RuntimeHost } from "../../lib/core/host";
-import { SwarmApp, SwarmAppArgs } from "../../lib/workload/swarm-app";
-import { swarmSecretName } from "../../lib/workload/compose";
+import { SECRET_MARK, SECRET_SIG, recordResources, testRuntimeHost, valueOf } from "../../mocks";
+import { bundledScript, bundledScriptText } from "../../../../lib/shared/scripts";
+import { SwarmCluster } from "../../../../lib/cluster/swarm";
+import { RuntimeHost } from "../../../../lib/core/host";
+import { SwarmApp, SwarmAppArgs } from "../../../../lib/workload/deploy/swarm-app";
+import { swarmSecretName } from "../../../../lib/workload/render";
 
 const registered = recordResources((_type, name) => {
     if (name.endsWith("-init")) {

@@ -6,12 +6,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/kubernetes/provider";
-import { SECRET_MARK, SECRET_SIG, Registered, refusedIn, testRuntimeHost, valueOf } from "./mocks";
-import { ClusterCapabilities, FULL_CAPABILITIES, IKubernetesCluster, ISwarmCluster, KUBERNETES_PORTS } from "../../lib/core/cluster";
-import { AppSpec, normalizeAppSpec, resolveAppSpec } from "../../lib/workload/app-spec";
-import { KubernetesObject, renderKubernetes } from "../../lib/workload/kubernetes";
-import { ClusterProvider, PulumiKubernetesApp, PulumiKubernetesAppArgs } from "../../lib/workload/pulumi-kubernetes";
-import { webDbApp } from "../../examples/web-db";
+import { SECRET_MARK, SECRET_SIG, Registered, refusedIn, testRuntimeHost, valueOf } from "../../mocks";
+import { ClusterCapabilities, FULL_CAPABILITIES, IKubernetesCluster, ISwarmCluster, KUBERNETES_PORTS } from "../../../../lib/core/cluster";
+import { AppSpec, normalizeAppSpec, resolveAppSpec } from "../../../../lib/workload/app-spec";
+import { KubernetesObject, renderKubernetes } from "../../../../lib/workload/render";
+import { ClusterProvider, PulumiKubernetesApp, PulumiKubernetesAppArgs } from "../../../../lib/workload/deploy/pulumi-kubernetes";
+import { webDbApp } from "../../../../examples/web-db";
 
 interface Seen extends Registered {
     provider?: string;

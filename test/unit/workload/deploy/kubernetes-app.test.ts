@@ -1,10 +1,10 @@
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, recordResources, refusedIn, testRuntimeHost, valueOf } from "./mocks";
-import { bundledScript, bundledScriptText } from "../../lib/shared/scripts";
-import { ClusterCapabilities, FULL_CAPABILITIES, IKubernetesCluster, KUBERNETES_PORTS } from "../../lib/core/cluster";
-import { KubernetesApp, KubernetesAppArgs } from "../../lib/workload/kubernetes-app";
-import { kubernetesPullSecretName, kubernetesSecretName } from "../../lib/workload/kubernetes";
+import { SECRET_MARK, SECRET_SIG, recordResources, refusedIn, testRuntimeHost, valueOf } from "../../mocks";
+import { bundledScript, bundledScriptText } from "../../../../lib/shared/scripts";
+import { ClusterCapabilities, FULL_CAPABILITIES, IKubernetesCluster, KUBERNETES_PORTS } from "../../../../lib/core/cluster";
+import { KubernetesApp, KubernetesAppArgs } from "../../../../lib/workload/deploy/kubernetes-app";
+import { kubernetesPullSecretName, kubernetesSecretName } from "../../../../lib/workload/render";
 
 const registered = recordResources((_type, name) =>
     name.endsWith("-deploy") ? { result: JSON.stringify({ web: { ready: 2, desired: 2 }, db: { ready: 1, desired: 1 } }) } : undefined,
