@@ -4,7 +4,7 @@ import { ClusterCapabilities, IKubernetesCluster, isKubernetesCluster } from "..
 import { RemoteScript } from "../../shared/remote-script";
 import { bundledScript } from "../../shared/scripts";
 import { Validator } from "../../core/validate";
-import { APP_KEYS, AppSpec, normalizeAppSpec, resolveAppSpec } from "../app-spec";
+import { APP_KEYS, normalizeAppSpec, resolveAppSpec } from "../app-spec";
 import { DEFAULT_NODE_PORT_RANGE, KubernetesObject, KubernetesRenderOptions, checkKubernetesApp, kubernetesManifest, renderKubernetes } from "../render";
 import { appSpecOf, checkRegistryAuthArg, checkRolloutTimeout } from "./app-deployer-args";
 import {

@@ -4,7 +4,7 @@ import { ISwarmCluster, isSwarmCluster } from "../../core/cluster";
 import { RemoteScript } from "../../shared/remote-script";
 import { bundledScript } from "../../shared/scripts";
 import { Validator } from "../../core/validate";
-import { APP_KEYS, AppSpec, normalizeAppSpec, resolveAppSpec } from "../app-spec";
+import { APP_KEYS, normalizeAppSpec, resolveAppSpec } from "../app-spec";
 import { checkSwarmCapabilities, composeText, renderCompose, swarmSecrets, validateStackName } from "../render";
 import { APP_DEPLOYER_KEYS, AppDeployerArgs, appSpecOf, checkRegistryAuthArg, checkRolloutTimeout } from "./app-deployer-args";
 

@@ -15,7 +15,7 @@ import type { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterCapabilities, FULL_CAPABILITIES, IKubernetesCluster } from "../../../core/cluster";
 import { Described, Validator, isPlainObject } from "../../../core/validate";
-import { APP_KEYS, AppSpec, NormalizedAppSpec, normalizeAppSpec, resolveAppSpec } from "../../app-spec";
+import { APP_KEYS, NormalizedAppSpec, normalizeAppSpec, resolveAppSpec } from "../../app-spec";
 import {
     K8S_LABEL_NAME,
     K8sDaemonSet,
