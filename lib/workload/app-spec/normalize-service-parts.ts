@@ -45,15 +45,6 @@ const DURATION_EXPECTED = 'a duration such as "10s", "1m30s" or "500ms" (units h
 const PATH_EXPECTED =
     `an absolute path in the container, not "/" and not under ${SECRETS_DIR}, without ".", ".." or empty segments`;
 
-/** True for an Output or a promise: an Input that is not known yet. */
-export function isPending(value: unknown): boolean {
-    return (
-        pulumi.Output.isInstance(value) ||
-        (typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function")
-    );
-}
-
-
 export function normalizePorts(
     v: Validator,
     at: string,

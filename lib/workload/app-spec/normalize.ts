@@ -20,7 +20,7 @@ import { Described, Reason, Validator, hasOwn, isPlainObject, secretShown } from
 import { IMAGE_EXPECTED, ImageReference, parseImageReference } from "../../core/image-ref";
 import { parseMemory } from "./quantities";
 import { APP_KEYS, DEFAULT_PUBLISH_MODE, DEFAULT_REPLICAS, MAX_REPLICAS, PUBLISH_MODES, parsePlacementConstraint } from "./defaults";
-import { isPending, normalizeChecks, normalizeExpose, normalizeMounts, normalizePorts, normalizeResources, normalizeUpdate, stringList } from "./normalize-service-parts";
+import { normalizeChecks, normalizeExpose, normalizeMounts, normalizePorts, normalizeResources, normalizeUpdate, stringList } from "./normalize-service-parts";
 import type {
     AppSpec,
     NormalizedAppSpec,
@@ -67,6 +67,13 @@ const CLASS_EXPECTED =
     "a storage class or volume driver name of 1 to 253 lower-case letters, digits, '-' and '.', each " +
     "dot-separated part starting and ending with a letter or digit";
 
+/** True for an Output or a promise: an Input that is not known yet. */
+function isPending(value: unknown): boolean {
+    return (
+        pulumi.Output.isInstance(value) ||
+        (typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function")
+    );
+}
 
 /**
  * Validates an {@link AppSpec} and resolves every default, before anything is created. Throws an
