@@ -70,7 +70,7 @@ for (const [label, source] of Object.entries(PROGRAMS)) {
 console.log("require() in a fresh node process:");
 for (const [label, entry] of [
     ["flotilla", "./dist/lib"],
-    ["flotilla/kubernetes", "./dist/lib/workload/pulumi-kubernetes"],
+    ["flotilla/kubernetes", "./dist/lib/workload/deploy/pulumi-kubernetes"],
 ] as const) {
     const script =
         `const t=process.hrtime.bigint();require('${entry}');const ms=Number(process.hrtime.bigint()-t)/1e6;` +

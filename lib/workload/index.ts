@@ -1,6 +1,5 @@
+// The workload layer: the AppSpec, its renderers, its deployers. `deploy/pulumi-kubernetes/` (the
+// subpath `flotilla/kubernetes`) is never imported from here: the root must not load @pulumi/kubernetes.
 export * from "./app-spec";
-export * from "./compose";
-export * from "./kubernetes";
-export * from "./kubernetes-app";
-export * from "./registry-auth";
-export * from "./swarm-app";
+export * from "./render";
+export * from "./deploy";

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { AppSpec, NormalizedAppSpec, normalizeAppSpec } from "../../lib/workload/app-spec";
-import { KubernetesRenderOptions, kubernetesManifest, renderKubernetes } from "../../lib/workload/kubernetes";
+import { KubernetesRenderOptions, kubernetesManifest, renderKubernetes } from "../../lib/workload/render";
 import { webDbApp } from "../../examples/web-db";
 import { ROOT } from "./harness";
 

@@ -15,7 +15,7 @@ import { KubernetesCluster, KubernetesClusterArgs } from "../../lib/cluster/kube
 import { checkKubernetesNodeLabels, kubeletRefusesLabel } from "../../lib/cluster/node-labels";
 import { Validator, show } from "../../lib/core/validate";
 import { Host } from "../../lib/core/host";
-import { KubernetesApp, KubernetesAppArgs } from "../../lib/workload/kubernetes-app";
+import { KubernetesApp, KubernetesAppArgs } from "../../lib/workload/deploy/kubernetes-app";
 
 const KUBECONFIG = "apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n  name: default\n";
 
@@ -278,7 +278,7 @@ describe("KubernetesApp follows the cluster's own capabilities (a loadBalancer p
             const pulumi = require("@pulumi/pulumi");
             const mocks = require(${JSON.stringify(path.join(__dirname, "mocks.ts"))});
             const { KubernetesCluster } = require(${JSON.stringify(path.join(__dirname, "../../lib/cluster/kubernetes.ts"))});
-            const { KubernetesApp } = require(${JSON.stringify(path.join(__dirname, "../../lib/workload/kubernetes-app.ts"))});
+            const { KubernetesApp } = require(${JSON.stringify(path.join(__dirname, "../../lib/workload/deploy/kubernetes-app.ts"))});
             const { InvalidArgumentError } = require(${JSON.stringify(path.join(__dirname, "../../lib/core/validate.ts"))});
             const registered = mocks.recordResources((type, name) =>
                 name.endsWith("-init") ? { result: JSON.stringify({ kubeconfig: "apiVersion: v1\\n", token: "T", caCertHash: "sha256:00", cgroupDriver: "systemd" }) }

@@ -36,10 +36,10 @@ test("the root loads no @pulumi/kubernetes: the provider path comes only from th
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pkg = require("../../package.json");
     expect(pkg.exports["./kubernetes"]).toEqual({
-        types: "./dist/lib/workload/pulumi-kubernetes/index.d.ts",
-        default: "./dist/lib/workload/pulumi-kubernetes/index.js",
+        types: "./dist/lib/workload/deploy/pulumi-kubernetes/index.d.ts",
+        default: "./dist/lib/workload/deploy/pulumi-kubernetes/index.js",
     });
-    expect(pkg.typesVersions["*"].kubernetes).toEqual(["dist/lib/workload/pulumi-kubernetes/index.d.ts"]);
+    expect(pkg.typesVersions["*"].kubernetes).toEqual(["dist/lib/workload/deploy/pulumi-kubernetes/index.d.ts"]);
     expect(pkg.peerDependenciesMeta["@pulumi/kubernetes"]).toEqual({ optional: true });
     const { execFileSync } = await import("child_process");
     // [any @pulumi/kubernetes file, the subpath's own files, the SDK's root index]
@@ -50,5 +50,5 @@ test("the root loads no @pulumi/kubernetes: the provider path comes only from th
         JSON.parse(execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script(entry)], { cwd: `${__dirname}/../..`, encoding: "utf8" }).trim());
     expect(run("./lib")).toEqual([false, false, false]);
     // flotilla/kubernetes loads the SDK's modules of the resources it makes, never its root (every API group).
-    expect(run("./lib/workload/pulumi-kubernetes")).toEqual([true, true, false]);
+    expect(run("./lib/workload/deploy/pulumi-kubernetes")).toEqual([true, true, false]);
 }, 60000);

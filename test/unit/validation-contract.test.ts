@@ -16,7 +16,7 @@ import { LabRegistry } from "../../lib/hosts/lab-registry";
 import { DockerEngine, dockerEngineUserData } from "../../lib/runtime/docker-engine";
 import { Containerd, containerdUserData } from "../../lib/runtime/containerd";
 import { SwarmCluster } from "../../lib/cluster/swarm";
-import { SwarmApp, SwarmAppArgs } from "../../lib/workload/swarm-app";
+import { SwarmApp, SwarmAppArgs } from "../../lib/workload/deploy/swarm-app";
 
 // What real creates return: key pairs their keys, a stack deploy its services.
 const registered = recordResources((type, name) => (name.endsWith("-deploy") ? { result: "{}" } : keyPairOutputs(type, name)));
@@ -379,7 +379,7 @@ describe("SwarmApp", () => {
             `${T} registryAuth.password: received undefined; expected a password or token (a string or a secret Output).`,
         ],
         [{ registryAuth: { server: "r.example.com", username: "u", password: "" } }, `${T} registryAuth.password: received a secret of 0 characters; expected a non-empty password or token.`],
-        [{ registryAuth: { username: "u", password: "p" } }, `${T} registryAuth.server: received undefined; expected ${SERVER}.`],
+        [{ registryAuth: { username: "u", password: "p" } }, `${T} registryAuth.registry: received undefined; expected ${SERVER}.`],
         [{ registryAuth: { server: "http://x", username: "u", password: "p" } }, `${T} registryAuth.server: received "http://x"; expected ${SERVER} (a URL: give host[:port] without a scheme).`],
         [{ registryAuth: { server: "a/b", username: "u", password: "p" } }, `${T} registryAuth.server: received "a/b"; expected ${SERVER} (has a path: give host[:port] only).`],
         [{ registryAuth: { server: "host:99999", username: "u", password: "p" } }, `${T} registryAuth.server: received "host:99999"; expected ${SERVER} (port 99999 is not from 1 to 65535).`],
@@ -388,7 +388,7 @@ describe("SwarmApp", () => {
             { registryAuth: { server: "r.example.com", username: "u", pasword: "p" } },
             `${T} registryAuth.pasword: received a string of 1 character; expected no such property (did you mean "password"?); known: server, username, password.`,
         ],
-        [{ registryAuth: "u:p@r.example.com" }, `${T} registryAuth: received a secret of 17 characters; expected an object { server, username, password }.`],
+        [{ registryAuth: "u:p@r.example.com" }, `${T} registryAuth: received a secret of 17 characters; expected an object { registry, username, password }.`],
         [{ cluster: swarmHosts(1) }, /^flotilla:workload:SwarmApp "web": invalid cluster: received \[\{"name":"m0".*; expected a Swarm cluster \(a SwarmCluster, or anything offering ISwarmCluster: orchestrator "swarm", managers, workers\)\.$/],
     ])("%p fails at construction, creating nothing", async (extra, message) => {
         const m = await refused(() => new SwarmApp("web", app(extra)));
@@ -421,7 +421,7 @@ describe("SwarmApp", () => {
 
     test("a mistyped top-level property names the closest one", async () => {
         const m = await refused(() => new SwarmApp("web", app({ service: {} })));
-        expect(m).toBe(`${T} service: received an empty object; expected no such property (did you mean "services"?); known: cluster, stackName, registryAuth, convergeTimeoutSeconds, resolveImage, publishMode, secrets, services, volumes.`);
+        expect(m).toBe(`${T} service: received an empty object; expected no such property (did you mean "services"?); known: cluster, stackName, registryAuth, rolloutTimeoutSeconds, resolveImage, convergeTimeoutSeconds, publishMode, secrets, services, volumes.`);
     });
 
     test("a mistyped SwarmApp property names the closest one and lists every property", async () => {

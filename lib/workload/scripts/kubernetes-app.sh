@@ -5,7 +5,7 @@
 # (written 0600 to a temporary file, removed on exit; never printed).
 #
 # create/update: creates the namespace when it does not exist (annotated as created for this app,
-#   so delete removes it again), server-side applies the objects (`--field-manager=flotilla`,
+#   so delete removes it again; with CREATE_NAMESPACE=false it must exist), server-side applies the objects (`--field-manager=flotilla`,
 #   conflicts forced: flotilla owns these objects), waits (bounded, ROLLOUT_TIMEOUT in all) for
 #   every Deployment/DaemonSet rollout, then prunes: deletes every object of the kinds it renders
 #   that carries this app's labels and is not in the new set (a dropped service, an old Secret
@@ -14,12 +14,12 @@
 #   is rolled back first (`kubectl rollout undo`), with `pause` a Deployment is paused. Prints
 #   JSON {"<service>":{"ready":N,"desired":N},...} last.
 # delete: deletes every object of this app (by its labels, kinds explicit), waits until they are
-#   gone, and the namespace if it was created for this app.
+#   gone, and the namespace if it was created for this app (never with CREATE_NAMESPACE=false).
 #
 # Environment: APP, NAMESPACE, MANIFEST_GZ (the objects without the Secrets: base64 of gzip of a
 # YAML/JSON stream), WANTED (the new set, `kind.group/name` as `kubectl get -o name` prints them,
 # space-separated), WORKLOADS (`deployment/<name>` / `daemonset/<name>`, space-separated),
-# ROLLOUT_TIMEOUT (s); secret: KUBECONFIG_B64 (the admin kubeconfig, base64), SECRETS_GZ (the
+# ROLLOUT_TIMEOUT (s), CREATE_NAMESPACE (`false`: never create or delete the namespace; default true); secret: KUBECONFIG_B64 (the admin kubeconfig, base64), SECRETS_GZ (the
 # Secret objects, like MANIFEST_GZ; may be empty).
 set -euo pipefail
 : "${FLOTILLA_PHASE:?}" "${APP:?}" "${NAMESPACE:?}" "${KUBECONFIG_B64:?}"
@@ -99,6 +99,8 @@ $details"
 
 ensure_namespace() {
     if ! kc get namespace "$NAMESPACE" >/dev/null 2>&1; then
+        [ "${CREATE_NAMESPACE:-true}" != false ] ||
+            die "namespace $NAMESPACE does not exist (createNamespace is false: create it first, or let the app create it)"
         kc create namespace "$NAMESPACE" >/dev/null
         kc annotate namespace "$NAMESPACE" "$CREATED_FOR=$APP" >/dev/null
         kc label namespace "$NAMESPACE" app.kubernetes.io/managed-by=flotilla >/dev/null
@@ -159,7 +161,8 @@ remove() {
         done
         log "removed the app's objects"
     fi
-    if [ "$(kc get namespace "$NAMESPACE" -o jsonpath="{.metadata.annotations.flotilla\.dev/created-for}" 2>/dev/null)" = "$APP" ]; then
+    if [ "${CREATE_NAMESPACE:-true}" != false ] &&
+        [ "$(kc get namespace "$NAMESPACE" -o jsonpath="{.metadata.annotations.flotilla\.dev/created-for}" 2>/dev/null)" = "$APP" ]; then
         kc delete namespace "$NAMESPACE" --wait=true --timeout=180s >/dev/null 2>"$dir/delete.err" ||
             die "deleting namespace $NAMESPACE failed: $(tail -n 3 "$dir/delete.err")"
         log "removed namespace $NAMESPACE"

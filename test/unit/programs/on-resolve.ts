@@ -13,8 +13,8 @@ import { InvalidArgumentError } from "../../../lib/core/validate";
 import { LabHostPool } from "../../../lib/hosts/lab";
 import { AwsHostPool } from "../../../lib/hosts/aws";
 import { generateEd25519 } from "../../../lib/shared/ssh-keys";
-import { SwarmApp, SwarmAppArgs } from "../../../lib/workload/swarm-app";
-import { PulumiKubernetesApp } from "../../../lib/workload/pulumi-kubernetes";
+import { SwarmApp, SwarmAppArgs } from "../../../lib/workload/deploy/swarm-app";
+import { PulumiKubernetesApp } from "../../../lib/workload/deploy/pulumi-kubernetes";
 import { ClusterCapabilities, IKubernetesCluster, KUBERNETES_PORTS } from "../../../lib/core/cluster";
 
 const registered = recordResources(keyPairOutputs);

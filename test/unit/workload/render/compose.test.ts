@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
-import { recordResources } from "./mocks";
-import { AppSpec, NormalizedAppSpec, normalizeAppSpec } from "../../lib/workload/app-spec";
-import { ClusterCapabilities, FULL_CAPABILITIES } from "../../lib/core/cluster";
+import { recordResources } from "../../mocks";
+import { AppSpec, NormalizedAppSpec, normalizeAppSpec } from "../../../../lib/workload/app-spec";
+import { ClusterCapabilities, FULL_CAPABILITIES } from "../../../../lib/core/cluster";
 import {
     checkSwarmCapabilities,
     composeText,
@@ -13,9 +13,9 @@ import {
     swarmSecretName,
     swarmSecrets,
     validateStackName,
-} from "../../lib/workload/compose";
-import { messageOf, valueOf } from "./mocks";
-import { webDbApp, webDbCompose } from "../../examples/web-db";
+} from "../../../../lib/workload/render";
+import { messageOf, valueOf } from "../../mocks";
+import { webDbApp, webDbCompose } from "../../../../examples/web-db";
 
 const registered = recordResources();
 const TYPE = "flotilla:workload:SwarmApp";

@@ -6,12 +6,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Provider } from "@pulumi/kubernetes/provider";
-import { SECRET_MARK, SECRET_SIG, Registered, refusedIn, testRuntimeHost, valueOf } from "./mocks";
-import { ClusterCapabilities, FULL_CAPABILITIES, IKubernetesCluster, ISwarmCluster, KUBERNETES_PORTS } from "../../lib/core/cluster";
-import { AppSpec, normalizeAppSpec, resolveAppSpec } from "../../lib/workload/app-spec";
-import { KubernetesObject, renderKubernetes } from "../../lib/workload/kubernetes";
-import { ClusterProvider, PulumiKubernetesApp, PulumiKubernetesAppArgs } from "../../lib/workload/pulumi-kubernetes";
-import { webDbApp } from "../../examples/web-db";
+import { SECRET_MARK, SECRET_SIG, Registered, refusedIn, testRuntimeHost, valueOf } from "../../mocks";
+import { ClusterCapabilities, FULL_CAPABILITIES, IKubernetesCluster, ISwarmCluster, KUBERNETES_PORTS } from "../../../../lib/core/cluster";
+import { AppSpec, normalizeAppSpec, resolveAppSpec } from "../../../../lib/workload/app-spec";
+import { KubernetesObject, renderKubernetes } from "../../../../lib/workload/render";
+import { ClusterProvider, PulumiKubernetesApp, PulumiKubernetesAppArgs } from "../../../../lib/workload/deploy/pulumi-kubernetes";
+import { webDbApp } from "../../../../examples/web-db";
 
 interface Seen extends Registered {
     provider?: string;
@@ -215,6 +215,25 @@ describe("PulumiKubernetesApp", () => {
         expect(JSON.stringify(web.inputs)).not.toContain("pull-pw");
     });
 
+    test("the settings shared with KubernetesApp: drain and node-loss toleration as given; registryAuth as { registry, ... }", async () => {
+        const spec = { services: { web: { image: "registry.example.com/web:1", replicas: 2, ports: [{ target: 80, published: 30080 }] } } };
+        const app = new PulumiKubernetesApp("shared", {
+            cluster: cluster(),
+            drainSeconds: 7,
+            nodeLossTolerationSeconds: 12,
+            rolloutTimeoutSeconds: 240,
+            registryAuth: { registry: "registry.example.com", username: "bot", password: pulumi.secret("pull-pw") },
+            ...spec,
+        });
+        await registeredAll(app);
+        const auth = { registry: "registry.example.com", username: "bot", password: "pull-pw" };
+        const expected = await rendered(spec, { appName: "shared", namespace: "shared", createNamespace: true, drainSeconds: 7, nodeLossTolerationSeconds: 12, registryAuth: auth });
+        const web = registered.find((r) => r.name === "shared-deployment-web")!;
+        expect(web.inputs).toEqual(expected.find((o) => o.kind === "Deployment"));
+        const pull = registered.find((r) => r.name === "shared-registry")!;
+        expect((pull.inputs.metadata as { name: string }).name).toBe(expected.find((o) => o.kind === "Secret")!.metadata.name);
+    });
+
     test("capabilities: a load balancer planned gives a LoadBalancer Service; no virtual IP (the cluster's) a headless one", async () => {
         const caps = { serviceVirtualIp: false, routingMesh: true, loadBalancer: true };
         const app = new PulumiKubernetesApp("lb", {
@@ -236,10 +255,12 @@ describe("PulumiKubernetesApp refuses, registering nothing", () => {
     const base = (): PulumiKubernetesAppArgs => ({ cluster: cluster(), services: { web: { image: "web:1" } } });
     const swarm = { orchestrator: "swarm", managers: [], workers: [] } as unknown as ISwarmCluster;
     test.each<[string, () => PulumiKubernetesAppArgs, string]>([
+        ["a rollout timeout too long", () => ({ ...base(), rolloutTimeoutSeconds: 9000 }), `${T} rolloutTimeoutSeconds: received 9000; expected an integer from 10 to 7200.`],
+        ["a drain of 0 s", () => ({ ...base(), drainSeconds: 0 }), `${T} drainSeconds: received 0; expected an integer from 1 to 300.`],
         [
             "an unknown property",
             () => ({ ...base(), namespce: "x" }) as PulumiKubernetesAppArgs,
-            `${T} namespce: received a string of 1 character; expected no such property (did you mean "namespace"?); known: cluster, provider, appName, namespace, createNamespace, registryAuth, capabilities, nodePortRange, defaultVolumeSize, publishMode, secrets, services, volumes.`,
+            `${T} namespce: received a string of 1 character; expected no such property (did you mean "namespace"?); known: cluster, provider, appName, namespace, createNamespace, registryAuth, rolloutTimeoutSeconds, nodeLossTolerationSeconds, nodePortRange, drainSeconds, defaultVolumeSize, capabilities, publishMode, secrets, services, volumes.`,
         ],
         [
             "neither cluster nor provider",

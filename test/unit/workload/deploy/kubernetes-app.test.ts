@@ -1,10 +1,10 @@
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, recordResources, refusedIn, testRuntimeHost, valueOf } from "./mocks";
-import { bundledScript, bundledScriptText } from "../../lib/shared/scripts";
-import { ClusterCapabilities, FULL_CAPABILITIES, IKubernetesCluster, KUBERNETES_PORTS } from "../../lib/core/cluster";
-import { KubernetesApp, KubernetesAppArgs } from "../../lib/workload/kubernetes-app";
-import { kubernetesPullSecretName, kubernetesSecretName } from "../../lib/workload/kubernetes";
+import { SECRET_MARK, SECRET_SIG, recordResources, refusedIn, testRuntimeHost, valueOf } from "../../mocks";
+import { bundledScript, bundledScriptText } from "../../../../lib/shared/scripts";
+import { ClusterCapabilities, FULL_CAPABILITIES, IKubernetesCluster, KUBERNETES_PORTS } from "../../../../lib/core/cluster";
+import { KubernetesApp, KubernetesAppArgs } from "../../../../lib/workload/deploy/kubernetes-app";
+import { kubernetesPullSecretName, kubernetesSecretName } from "../../../../lib/workload/render";
 
 const registered = recordResources((_type, name) =>
     name.endsWith("-deploy") ? { result: JSON.stringify({ web: { ready: 2, desired: 2 }, db: { ready: 1, desired: 1 } }) } : undefined,
@@ -176,6 +176,7 @@ describe("KubernetesApp", () => {
         ["a rollout timeout too short", () => app({ rolloutTimeoutSeconds: 5 }), `${T} rolloutTimeoutSeconds: received 5; expected an integer from 10 to 7200.`],
         ["a drain of 0 s", () => app({ drainSeconds: 0 }), `${T} drainSeconds: received 0; expected an integer from 1 to 300.`],
         ["a toleration beyond a day", () => app({ nodeLossTolerationSeconds: 90000 }), `${T} nodeLossTolerationSeconds: received 90000; expected an integer from 0 to 86400.`],
+        ["createNamespace not a boolean", () => app({ createNamespace: "no" as never }), `${T} createNamespace: received "no"`],
         ["an Output where a plain value is needed", () => app({ namespace: pulumi.output("x") as never }), `${T} namespace:`],
         [
             "published port 80 as a NodePort",
@@ -198,5 +199,28 @@ describe("KubernetesApp", () => {
     test("a misspelt registry password never shows its value", async () => {
         const m = await refused(() => new KubernetesApp("shop", app({ registryAuth: { server: "r:5000", username: "u", password: "p", passwd: "hunter2" } as never })));
         expect(m.includes("hunter2")).toBe(false);
+    });
+});
+
+describe("KubernetesApp: the settings shared with PulumiKubernetesApp", () => {
+    test("createNamespace: false reaches the script (never create nor delete the namespace); the default leaves the environment as it was", async () => {
+        new KubernetesApp("shop", app({ createNamespace: false }));
+        new KubernetesApp("other", app({ appName: "other" }));
+        await settle();
+        expect(plainOf(deployInputs().environment).CREATE_NAMESPACE).toBe("false");
+        expect(Object.keys(plainOf(deployInputs("other-deploy").environment))).not.toContain("CREATE_NAMESPACE");
+        const script = bundledScriptText(deployInputs().scriptRef);
+        expect(script).toContain('[ "${CREATE_NAMESPACE:-true}" != false ] ||');
+    });
+
+    test("registryAuth as core's RegistryCredential ({ registry, ... }): the same pull Secret as { server, ... }", async () => {
+        new KubernetesApp("shop", app({ registryAuth: { registry: "10.0.0.9:5000", username: "u", password: pulumi.secret("pw") } }));
+        await settle();
+        const secrets = docs(unzip(plainOf(deployInputs().secretEnvironment).SECRETS_GZ));
+        const pull = kubernetesPullSecretName("shop", { server: "10.0.0.9:5000", username: "u", password: "pw" });
+        expect(pull).toBe(kubernetesPullSecretName("shop", { registry: "10.0.0.9:5000", username: "u", password: "pw" }));
+        expect(secrets.map((o) => o.metadata.name)).toContain(pull);
+        const config = JSON.parse(Buffer.from(secrets.find((o) => o.metadata.name === pull).data[".dockerconfigjson"], "base64").toString());
+        expect(Object.keys(config.auths)).toEqual(["10.0.0.9:5000"]);
     });
 });

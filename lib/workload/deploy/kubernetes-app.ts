@@ -1,54 +1,52 @@
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterCapabilities, IKubernetesCluster, isKubernetesCluster } from "../core/cluster";
-import { RemoteScript } from "../shared/remote-script";
-import { bundledScript } from "../shared/scripts";
-import { Validator } from "../core/validate";
-import { AppSpec, normalizeAppSpec, resolveAppSpec } from "./app-spec";
-import { APP_KEYS } from "./app-spec/normalize";
-import { RegistryAuth, checkRegistryAuth } from "./registry-auth";
-import { DEFAULT_NODE_PORT_RANGE, KubernetesObject, KubernetesRenderOptions, checkKubernetesApp, kubernetesManifest, renderKubernetes } from "./kubernetes";
+import { ClusterCapabilities, IKubernetesCluster, isKubernetesCluster } from "../../core/cluster";
+import { RemoteScript } from "../../shared/remote-script";
+import { bundledScript } from "../../shared/scripts";
+import { Validator } from "../../core/validate";
+import { APP_KEYS, normalizeAppSpec, resolveAppSpec } from "../app-spec";
+import { DEFAULT_NODE_PORT_RANGE, KubernetesObject, KubernetesRenderOptions, checkKubernetesApp, kubernetesManifest, renderKubernetes } from "../render";
+import { appSpecOf, checkRegistryAuthArg, checkRolloutTimeout } from "./app-deployer-args";
+import {
+    DEFAULT_DRAIN_SECONDS,
+    DEFAULT_NODE_LOSS_TOLERATION_SECONDS,
+    KUBERNETES_DEPLOYER_KEYS,
+    KubernetesDeployerArgs,
+    checkKubernetesDeployerArgs,
+} from "./kubernetes-deployer-args";
 
 /** Type token of {@link KubernetesApp}. */
 export const KUBERNETES_APP_TYPE = "flotilla:workload:KubernetesApp";
 
-/** Default of {@link KubernetesAppArgs.nodeLossTolerationSeconds}. */
-export const DEFAULT_NODE_LOSS_TOLERATION_SECONDS = 30;
-
-/** Default of {@link KubernetesAppArgs.drainSeconds}. */
-export const DEFAULT_DRAIN_SECONDS = 5;
-
-/** Arguments of {@link KubernetesApp}: the app (an {@link AppSpec}, flat) and where it goes. */
-export interface KubernetesAppArgs extends AppSpec {
+/**
+ * Arguments of {@link KubernetesApp}: the app (an {@link AppSpec}, flat), the cluster and the
+ * settings every Kubernetes deployer shares ({@link KubernetesDeployerArgs}).
+ */
+export interface KubernetesAppArgs extends KubernetesDeployerArgs {
     /**
      * The cluster to deploy to, e.g. a `KubernetesCluster`: kubectl runs on its control-plane
      * nodes (any one that answers) with its admin `kubeconfig`.
      */
     readonly cluster: IKubernetesCluster;
     /**
-     * Name of the app: the `app.kubernetes.io/part-of` label of every object (what prune and
-     * delete select by) and the prefix of its Secrets and claims. A DNS label. Default: the
-     * resource name.
+     * Whether the deploy creates the namespace when it is missing (annotated as created for this
+     * app, and then deleted with the app; an existing namespace is left as it is, and never
+     * deleted). With `false` the namespace must exist (the deploy fails, naming it, if not) and is
+     * never deleted.
+     * @default true
      */
-    readonly appName?: string;
-    /**
-     * Namespace of the app's objects, a DNS label (services find each other by name inside it).
-     * Created when missing, and then deleted with the app; an existing namespace is left as it
-     * is. Default: the app name.
-     */
-    readonly namespace?: string;
-    /** Private registry credentials: an image pull Secret every pod uses. Default none. */
-    readonly registryAuth?: RegistryAuth;
+    readonly createNamespace?: boolean;
     /**
      * Seconds to wait after an apply for every Deployment and DaemonSet rollout to finish (all
-     * of them together) before `up` fails with the pods' statuses and events. Default 300.
+     * of them together) before `up` fails with the pods' statuses and events, 10 to 7200.
+     * @default 300
      */
     readonly rolloutTimeoutSeconds?: number;
     /**
      * Seconds a pod of a replicated service stays on a node that is not ready or unreachable
      * before Kubernetes evicts it and schedules it elsewhere (see
-     * {@link KubernetesRenderOptions.nodeLossTolerationSeconds}), 0 to 86400. Default 30
-     * (Kubernetes' own default is 300).
+     * {@link KubernetesRenderOptions.nodeLossTolerationSeconds}), 0 to 86400.
+     * @default 30 (Kubernetes' own default is 300)
      */
     readonly nodeLossTolerationSeconds?: number;
     /**
@@ -60,18 +58,18 @@ export interface KubernetesAppArgs extends AppSpec {
      * `LoadBalancer` Service on its published port, whatever its number. A port outside the range
      * (e.g. 80) is refused, naming the port and the range (a `loadBalancer` one when the cluster's
      * capabilities resolve, before the deploy is registered); publish such a port in `host` mode,
-     * or put a load balancer in front of the nodes. Default `[30000, 32767]` (Kubernetes' default).
+     * or put a load balancer in front of the nodes.
+     * @default [30000, 32767] (Kubernetes' default)
      */
     readonly nodePortRange?: readonly [number, number];
     /**
      * Seconds a stopping pod of a service with ports keeps serving while it leaves the Services'
      * endpoints on every node, before it gets SIGTERM (a `preStop` sleep, see
      * {@link KubernetesRenderOptions.drainSeconds}), 1 to 300: what makes a rolling update lose no
-     * request. Default 5.
+     * request.
+     * @default 5
      */
     readonly drainSeconds?: number;
-    /** Claim size of a volume that gives none. Default `"1Gi"`. */
-    readonly defaultVolumeSize?: string;
 }
 
 /** Ready and desired pods of one service after a deploy. */
@@ -107,18 +105,7 @@ export class KubernetesApp extends pulumi.ComponentResource {
     constructor(name: string, args: KubernetesAppArgs, opts?: pulumi.ComponentResourceOptions) {
         const v: Validator = new Validator(KUBERNETES_APP_TYPE, name);
         v.args(args, [...KUBERNETES_APP_KEYS, ...APP_KEYS], "KubernetesAppArgs");
-        const {
-            cluster,
-            appName: appArg,
-            namespace: namespaceArg,
-            registryAuth,
-            rolloutTimeoutSeconds,
-            nodeLossTolerationSeconds,
-            nodePortRange,
-            drainSeconds,
-            defaultVolumeSize,
-            ...spec
-        } = args;
+        const { cluster, registryAuth } = args;
         if (!isKubernetesCluster(cluster)) {
             v.fail(
                 "cluster",
@@ -126,30 +113,20 @@ export class KubernetesApp extends pulumi.ComponentResource {
                 'a Kubernetes cluster (a KubernetesCluster, or anything offering IKubernetesCluster: orchestrator "kubernetes", controlPlane, workers, kubeconfig)',
             );
         }
-        for (const key of ["appName", "namespace", "rolloutTimeoutSeconds", "nodeLossTolerationSeconds", "nodePortRange", "drainSeconds", "defaultVolumeSize"] as const) {
-            v.plain(key, args[key]);
-        }
-        const appName = v.dnsLabel(appArg === undefined ? "name" : "appName", appArg ?? name);
-        const namespace = v.dnsLabel("namespace", namespaceArg ?? appName);
-        const timeout = v.integer("rolloutTimeoutSeconds", rolloutTimeoutSeconds ?? 300, 10, 7200);
-        const toleration = v.integer("nodeLossTolerationSeconds", nodeLossTolerationSeconds ?? DEFAULT_NODE_LOSS_TOLERATION_SECONDS, 0, 86400);
-        const drain = v.integer("drainSeconds", drainSeconds ?? DEFAULT_DRAIN_SECONDS, 1, 300);
-        const app = normalizeAppSpec(KUBERNETES_APP_TYPE, name, spec);
-        const render: KubernetesRenderOptions = {
-            appName,
-            namespace,
-            nodePortRange: nodePortRange ?? DEFAULT_NODE_PORT_RANGE,
-            nodeLossTolerationSeconds: toleration,
-            drainSeconds: drain,
-            ...(defaultVolumeSize !== undefined ? { defaultVolumeSize } : {}),
-        };
+        const timeout = checkRolloutTimeout(v, args);
+        const { appName, namespace, createNamespace, render: settings } = checkKubernetesDeployerArgs(v, name, args, {
+            nodeLossTolerationSeconds: DEFAULT_NODE_LOSS_TOLERATION_SECONDS,
+            drainSeconds: DEFAULT_DRAIN_SECONDS,
+        });
+        const app = normalizeAppSpec(KUBERNETES_APP_TYPE, name, appSpecOf(args));
+        const render: KubernetesRenderOptions = { nodePortRange: DEFAULT_NODE_PORT_RANGE, ...settings };
         // Everything plain is checked now (names, NodePort range, volumes, labels…) as for a
         // cluster with every capability, a load balancer included: whether a `loadBalancer` port
         // is a LoadBalancer Service (any port) or a NodePort one (a port in the range) is the
         // cluster's to say, through its own capabilities, checked again when they resolve (one
         // deploy script holds every object, so they decide no resource).
         checkKubernetesApp(KUBERNETES_APP_TYPE, name, app, { ...render, capabilities: EVERY_CAPABILITY });
-        const auth = registryAuth === undefined ? undefined : checkRegistryAuth(v, registryAuth);
+        const auth = checkRegistryAuthArg(v, registryAuth);
         const controlPlane = cluster.controlPlane;
         if (controlPlane.length === 0) {
             v.fail("cluster", "a cluster without control-plane nodes", "a cluster with at least one control-plane node (kubectl runs there)");
@@ -160,7 +137,9 @@ export class KubernetesApp extends pulumi.ComponentResource {
         this.namespace = namespace;
 
         const resolved = resolveAppSpec(app);
-        const authResolved = auth ? pulumi.all([auth.server, auth.username, auth.password]).apply(([server, username, password]) => ({ server, username, password })) : pulumi.output(undefined);
+        const authResolved = auth
+            ? pulumi.all([auth.registry, auth.username, auth.password]).apply(([registry, username, password]) => ({ registry, username, password }))
+            : pulumi.output(undefined);
         const objects = pulumi.all([resolved, cluster.capabilities, authResolved]).apply(([r, capabilities, a]) => {
             // Refusals for the cluster's capabilities name this construct (the renderer checks again).
             checkKubernetesApp(KUBERNETES_APP_TYPE, name, r, { ...render, capabilities });
@@ -184,6 +163,8 @@ export class KubernetesApp extends pulumi.ComponentResource {
                     WANTED: pulumi.unsecret(objects.apply((o) => names(o, PRUNED_KINDS).join(" "))),
                     WORKLOADS: pulumi.unsecret(plain.apply((o) => names(o, ["Deployment", "DaemonSet"]).map((n) => n.replace(".apps/", "/")).join(" "))),
                     ROLLOUT_TIMEOUT: String(timeout),
+                    // Only when false: the default leaves the environment (and the state) as it was.
+                    ...(createNamespace ? {} : { CREATE_NAMESPACE: "false" }),
                 },
                 secretEnvironment: {
                     KUBECONFIG_B64: cluster.kubeconfig.apply((k) => Buffer.from(k, "utf8").toString("base64")),
@@ -207,17 +188,7 @@ export class KubernetesApp extends pulumi.ComponentResource {
 const EVERY_CAPABILITY: ClusterCapabilities = { serviceVirtualIp: true, routingMesh: true, loadBalancer: true };
 
 /** Properties of {@link KubernetesAppArgs} besides the {@link AppSpec}'s. */
-const KUBERNETES_APP_KEYS = [
-    "cluster",
-    "appName",
-    "namespace",
-    "registryAuth",
-    "rolloutTimeoutSeconds",
-    "nodeLossTolerationSeconds",
-    "nodePortRange",
-    "drainSeconds",
-    "defaultVolumeSize",
-];
+const KUBERNETES_APP_KEYS = ["cluster", ...KUBERNETES_DEPLOYER_KEYS];
 
 /** Kinds the deployer prunes and deletes (the script's KINDS). */
 const PRUNED_KINDS = ["Deployment", "DaemonSet", "Service", "PersistentVolumeClaim", "Secret"];

@@ -1,37 +1,45 @@
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { ISwarmCluster, isSwarmCluster } from "../core/cluster";
-import { RemoteScript } from "../shared/remote-script";
-import { bundledScript } from "../shared/scripts";
-import { Validator } from "../core/validate";
-import { AppSpec, normalizeAppSpec, resolveAppSpec } from "./app-spec";
-import { APP_KEYS } from "./app-spec/normalize";
-import { RegistryAuth, checkRegistryAuth } from "./registry-auth";
-import { checkSwarmCapabilities, composeText, renderCompose, swarmSecrets, validateStackName } from "./compose";
+import { ISwarmCluster, isSwarmCluster } from "../../core/cluster";
+import { RemoteScript } from "../../shared/remote-script";
+import { bundledScript } from "../../shared/scripts";
+import { Validator } from "../../core/validate";
+import { APP_KEYS, normalizeAppSpec, resolveAppSpec } from "../app-spec";
+import { checkSwarmCapabilities, composeText, renderCompose, swarmSecrets, validateStackName } from "../render";
+import { APP_DEPLOYER_KEYS, AppDeployerArgs, appSpecOf, checkRegistryAuthArg, checkRolloutTimeout } from "./app-deployer-args";
 
 /** Type token of {@link SwarmApp}. */
 export const SWARM_APP_TYPE = "flotilla:workload:SwarmApp";
 
-/** Arguments of {@link SwarmApp}: the app (an {@link AppSpec}, flat) and where it goes. */
-export interface SwarmAppArgs extends AppSpec {
+/**
+ * Arguments of {@link SwarmApp}: the app (an {@link AppSpec}, flat), the swarm, and the settings
+ * every deployer shares ({@link AppDeployerArgs}: `registryAuth`, passed to the nodes with the
+ * deploy; `rolloutTimeoutSeconds`).
+ */
+export interface SwarmAppArgs extends AppDeployerArgs<ISwarmCluster> {
     /** The swarm to deploy to (its managers run the deploy, any one that answers), e.g. a `SwarmCluster`. */
     readonly cluster: ISwarmCluster;
     /**
      * Stack name: prefix of the services (`<stack>_<service>`), network and secrets. DNS-safe.
-     * Default: the resource name.
+     * @default the resource name
      */
     readonly stackName?: string;
-    /** Private registry credentials, passed to the nodes with the deploy. Default none. */
-    readonly registryAuth?: RegistryAuth;
     /**
      * Seconds to wait after a deploy for every service to converge (update finished, running tasks
-     * = desired) before `up` fails with the task errors. Default 300.
+     * = desired) before `up` fails with the task errors, 10 to 7200.
+     * @default 300
+     */
+    readonly rolloutTimeoutSeconds?: number;
+    /**
+     * The former name of {@link rolloutTimeoutSeconds} (give one of the two).
+     * @deprecated Use `rolloutTimeoutSeconds`, the name every deployer shares.
      */
     readonly convergeTimeoutSeconds?: number;
     /**
      * Whether the deploy asks the registry for the image digest (`docker stack deploy
      * --resolve-image`): `always` (pin the digest, so every node runs the same bytes), `changed`,
-     * or `never` (images present on the nodes only). Default `always`.
+     * or `never` (images present on the nodes only).
+     * @default "always"
      */
     readonly resolveImage?: "always" | "changed" | "never";
 }
@@ -58,7 +66,7 @@ export class SwarmApp extends pulumi.ComponentResource {
     constructor(name: string, args: SwarmAppArgs, opts?: pulumi.ComponentResourceOptions) {
         const v: Validator = new Validator(SWARM_APP_TYPE, name);
         v.args(args, [...SWARM_APP_KEYS, ...APP_KEYS], "SwarmAppArgs");
-        const { cluster, stackName: stackArg, registryAuth, convergeTimeoutSeconds, resolveImage, ...spec } = args;
+        const { cluster, stackName: stackArg, registryAuth, resolveImage } = args;
         if (!isSwarmCluster(cluster)) {
             v.fail(
                 "cluster",
@@ -66,14 +74,14 @@ export class SwarmApp extends pulumi.ComponentResource {
                 "a Swarm cluster (a SwarmCluster, or anything offering ISwarmCluster: orchestrator \"swarm\", managers, workers)",
             );
         }
-        for (const key of ["stackName", "convergeTimeoutSeconds", "resolveImage"] as const) {
+        for (const key of ["stackName", "resolveImage"] as const) {
             v.plain(key, args[key]);
         }
-        const app = normalizeAppSpec(SWARM_APP_TYPE, name, spec);
+        const timeout = checkRolloutTimeout(v, args, undefined, "convergeTimeoutSeconds");
+        const app = normalizeAppSpec(SWARM_APP_TYPE, name, appSpecOf(args));
         const stackName = validateStackName(SWARM_APP_TYPE, name, stackArg === undefined ? "name" : "stackName", stackArg ?? name, app);
-        const timeout = v.integer("convergeTimeoutSeconds", convergeTimeoutSeconds ?? 300, 10, 7200);
         const resolve = v.oneOf("resolveImage", resolveImage ?? "always", ["always", "changed", "never"] as const);
-        const auth = registryAuth === undefined ? undefined : checkRegistryAuth(v, registryAuth);
+        const auth = checkRegistryAuthArg(v, registryAuth);
 
         super(SWARM_APP_TYPE, name, {}, opts);
         this.stackName = stackName;
@@ -110,7 +118,7 @@ export class SwarmApp extends pulumi.ComponentResource {
                     RESOLVE_IMAGE: resolve,
                     SECRET_COUNT: String(secretCount),
                     ...names,
-                    ...(auth ? { REGISTRY_SERVER: auth.server, REGISTRY_USERNAME: auth.username } : {}),
+                    ...(auth ? { REGISTRY_SERVER: auth.registry, REGISTRY_USERNAME: auth.username } : {}),
                 },
                 secretEnvironment: {
                     ...values,
@@ -128,4 +136,4 @@ export class SwarmApp extends pulumi.ComponentResource {
 }
 
 /** Properties of {@link SwarmAppArgs} besides the {@link AppSpec}'s. */
-const SWARM_APP_KEYS = ["cluster", "stackName", "registryAuth", "convergeTimeoutSeconds", "resolveImage"];
+const SWARM_APP_KEYS = ["cluster", "stackName", ...APP_DEPLOYER_KEYS, "resolveImage", "convergeTimeoutSeconds"];

@@ -1,9 +1,9 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { messageOf, recordResources, valueOf } from "./mocks";
-import { AppSpec, NormalizedAppSpec, ServiceSpec, normalizeAppSpec } from "../../lib/workload/app-spec";
-import { ClusterCapabilities, FULL_CAPABILITIES } from "../../lib/core/cluster";
-import { swarmSecretName } from "../../lib/workload/compose";
+import { messageOf, recordResources, valueOf } from "../../mocks";
+import { AppSpec, NormalizedAppSpec, ServiceSpec, normalizeAppSpec } from "../../../../lib/workload/app-spec";
+import { ClusterCapabilities, FULL_CAPABILITIES } from "../../../../lib/core/cluster";
+import { swarmSecretName } from "../../../../lib/workload/render";
 import {
     KubernetesObject,
     KubernetesRenderOptions,
@@ -13,8 +13,8 @@ import {
     kubernetesManifest,
     kubernetesSecretName,
     renderKubernetes,
-} from "../../lib/workload/kubernetes";
-import { webDbApp, webDbKubernetes } from "../../examples/web-db";
+} from "../../../../lib/workload/render";
+import { webDbApp, webDbKubernetes } from "../../../../examples/web-db";
 
 const registered = recordResources();
 const TYPE = "flotilla:workload:kubernetes";

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { recordResources, rejectionOf, valueOf } from "./mocks";
+import { recordResources, rejectionOf, valueOf } from "../../mocks";
 import {
     AppSpec,
     ServiceSpec,
@@ -11,8 +11,8 @@ import {
     parseMemory,
     parsePlacementConstraint,
     resolveAppSpec,
-} from "../../lib/workload/app-spec";
-import { messageOf } from "./mocks";
+} from "../../../../lib/workload/app-spec";
+import { messageOf } from "../../mocks";
 
 const registered = recordResources();
 

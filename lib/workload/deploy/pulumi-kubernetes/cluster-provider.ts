@@ -6,9 +6,9 @@
 // The provider's own module, not `@pulumi/kubernetes`' index (which loads every API group).
 import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
-import { IKubernetesCluster, isKubernetesCluster } from "../../core/cluster";
-import { Reason, Validator, isPlainObject } from "../../core/validate";
-import { isDns1123Label } from "../kubernetes";
+import { IKubernetesCluster, isKubernetesCluster } from "../../../core/cluster";
+import { Reason, Validator, isPlainObject } from "../../../core/validate";
+import { isDns1123Label } from "../../render";
 
 /** Token in the messages of {@link ClusterProvider} (the resource itself is a `pulumi:providers:kubernetes`). */
 export const CLUSTER_PROVIDER_TYPE = "flotilla:workload:ClusterProvider";

@@ -1,11 +1,11 @@
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, recordResources, testRuntimeHost, valueOf } from "./mocks";
-import { bundledScript, bundledScriptText } from "../../lib/shared/scripts";
-import { SwarmCluster } from "../../lib/cluster/swarm";
-import { RuntimeHost } from "../../lib/core/host";
-import { SwarmApp, SwarmAppArgs } from "../../lib/workload/swarm-app";
-import { swarmSecretName } from "../../lib/workload/compose";
+import { SECRET_MARK, SECRET_SIG, recordResources, testRuntimeHost, valueOf } from "../../mocks";
+import { bundledScript, bundledScriptText } from "../../../../lib/shared/scripts";
+import { SwarmCluster } from "../../../../lib/cluster/swarm";
+import { RuntimeHost } from "../../../../lib/core/host";
+import { SwarmApp, SwarmAppArgs } from "../../../../lib/workload/deploy/swarm-app";
+import { swarmSecretName } from "../../../../lib/workload/render";
 
 const registered = recordResources((_type, name) => {
     if (name.endsWith("-init")) {
@@ -73,6 +73,11 @@ describe("SwarmApp", () => {
         [() => ({ ...app(), services: { web: { image: "demo", replicas: -1 } } }), new RegExp(`^${T} services.web.replicas: received -1`)],
         [() => app({ stackName: "Bad_Name" }), new RegExp(`^${T} stackName: received "Bad_Name"`)],
         [() => app({ convergeTimeoutSeconds: 1 }), new RegExp(`^${T} convergeTimeoutSeconds: received 1; expected an integer from 10 to 7200.`)],
+        [() => app({ rolloutTimeoutSeconds: 7201 }), new RegExp(`^${T} rolloutTimeoutSeconds: received 7201; expected an integer from 10 to 7200.`)],
+        [
+            () => app({ rolloutTimeoutSeconds: 60, convergeTimeoutSeconds: 60 }),
+            `${T} convergeTimeoutSeconds: received 60; expected no convergeTimeoutSeconds beside rolloutTimeoutSeconds (convergeTimeoutSeconds is its former name): give rolloutTimeoutSeconds only.`,
+        ],
         [() => app({ resolveImage: "sometimes" as never }), new RegExp(`^${T} resolveImage: received "sometimes"`)],
         [
             () => app({ cluster: {} as never }),
@@ -95,5 +100,31 @@ describe("SwarmApp registryAuth", () => {
         [{ server: "10.0.0.9:5000", user: "u", password: "p" }, 'registryAuth.user: received a string of 1 character; expected no such property; known: server, username, password.'],
     ])("%p is refused at construction", (registryAuth, message) => {
         expect(() => new SwarmApp("web", app({ registryAuth: registryAuth as never }))).toThrow(`flotilla:workload:SwarmApp "web": invalid ${message}`);
+    });
+});
+
+describe("SwarmApp shared deployer settings", () => {
+    const env = (d: Record<string, any>) => (d.environment[SECRET_SIG] ? d.environment.value : d.environment);
+    test.each([
+        ["rolloutTimeoutSeconds", { rolloutTimeoutSeconds: 120 }, "120"],
+        ["convergeTimeoutSeconds, its deprecated former name", { convergeTimeoutSeconds: 90 }, "90"],
+    ])("%s sets the convergence timeout", async (_what, extra, timeout) => {
+        new SwarmApp("web", app(extra));
+        await new Promise((r) => setTimeout(r, 20));
+        expect(env(deployInputs()).CONVERGE_TIMEOUT).toBe(timeout);
+    });
+
+    test("registryAuth as core's RegistryCredential ({ registry, ... }) reaches the deploy as { server, ... } did", async () => {
+        new SwarmApp("web", app({ registryAuth: { registry: "10.0.0.9:5000", username: "u", password: pulumi.secret("pw") } }));
+        await new Promise((r) => setTimeout(r, 20));
+        const d = deployInputs();
+        expect(env(d)).toMatchObject({ REGISTRY_SERVER: "10.0.0.9:5000", REGISTRY_USERNAME: "u" });
+        expect(d.secretEnvironment.value).toMatchObject({ REGISTRY_PASSWORD: "pw" });
+    });
+
+    test("registryAuth with both registry and server is refused", () => {
+        expect(() => new SwarmApp("web", app({ registryAuth: { registry: "r:5000", server: "r:5000", username: "u", password: "p" } as never }))).toThrow(
+            'flotilla:workload:SwarmApp "web": invalid registryAuth.server: received a string of 6 characters; expected no such property; known: registry, username, password.',
+        );
     });
 });

@@ -13,10 +13,9 @@ import { Secret } from "@pulumi/kubernetes/core/v1/secret";
 import { Service } from "@pulumi/kubernetes/core/v1/service";
 import type { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterCapabilities, FULL_CAPABILITIES, IKubernetesCluster } from "../../core/cluster";
-import { Described, Validator, isPlainObject } from "../../core/validate";
-import { AppSpec, NormalizedAppSpec, normalizeAppSpec, resolveAppSpec } from "../app-spec";
-import { APP_KEYS } from "../app-spec/normalize";
+import { ClusterCapabilities, FULL_CAPABILITIES, IKubernetesCluster } from "../../../core/cluster";
+import { Described, Validator, isPlainObject } from "../../../core/validate";
+import { APP_KEYS, NormalizedAppSpec, normalizeAppSpec, resolveAppSpec } from "../../app-spec";
 import {
     K8S_LABEL_NAME,
     K8sDaemonSet,
@@ -27,11 +26,12 @@ import {
     K8sService,
     KubernetesObject,
     KubernetesRenderOptions,
-    ResolvedRegistryAuth,
+    ResolvedRegistryCredential,
     checkKubernetesApp,
     renderKubernetes,
-} from "../kubernetes";
-import { RegistryAuth, checkRegistryAuth } from "../registry-auth";
+} from "../../render";
+import { appSpecOf, checkRegistryAuthArg, checkRolloutTimeout } from "../app-deployer-args";
+import { KUBERNETES_DEPLOYER_KEYS, KubernetesDeployerArgs, checkKubernetesDeployerArgs } from "../kubernetes-deployer-args";
 import { ClusterProvider, checkKubernetesClusterArg } from "./cluster-provider";
 
 /** Type token of {@link PulumiKubernetesApp}. */
@@ -41,20 +41,14 @@ export const PULUMI_KUBERNETES_APP_TYPE = "flotilla:workload:PulumiKubernetesApp
 export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
 
 /** Properties of {@link PulumiKubernetesAppArgs} besides the {@link AppSpec}'s. */
-const PULUMI_KUBERNETES_APP_KEYS = [
-    "cluster",
-    "provider",
-    "appName",
-    "namespace",
-    "createNamespace",
-    "registryAuth",
-    "capabilities",
-    "nodePortRange",
-    "defaultVolumeSize",
-];
+const PULUMI_KUBERNETES_APP_KEYS = ["cluster", "provider", ...KUBERNETES_DEPLOYER_KEYS, "capabilities"];
 
-/** Arguments of {@link PulumiKubernetesApp}: the app (an {@link AppSpec}, flat) and where it goes. */
-export interface PulumiKubernetesAppArgs extends AppSpec {
+/**
+ * Arguments of {@link PulumiKubernetesApp}: the app (an {@link AppSpec}, flat), where it goes
+ * (`cluster` or `provider`), and the settings every Kubernetes deployer shares
+ * ({@link KubernetesDeployerArgs}).
+ */
+export interface PulumiKubernetesAppArgs extends KubernetesDeployerArgs {
     /**
      * The cluster to deploy to (e.g. a `KubernetesCluster`): a {@link ClusterProvider} is made for
      * it, as the child `<name>-provider`. Give this or `provider`, not both.
@@ -67,20 +61,32 @@ export interface PulumiKubernetesAppArgs extends AppSpec {
      */
     readonly provider?: Provider;
     /**
-     * Name of the app: the `app.kubernetes.io/part-of` label and the prefix of its Secrets and
-     * claims. A DNS label. Default: the resource name.
-     */
-    readonly appName?: string;
-    /** Namespace of every object (a DNS label). Default: the app name. */
-    readonly namespace?: string;
-    /**
      * Create the namespace (a `Namespace` resource of this app: destroying the app deletes it and
-     * everything in it). Default `true`; `false` when the namespace exists and is not the app's
-     * (required for `default`, `kube-system`, `kube-public` and `kube-node-lease`).
+     * everything in it); `false` when the namespace exists and is not the app's (required for
+     * `default`, `kube-system`, `kube-public` and `kube-node-lease`).
+     * @default true
      */
     readonly createNamespace?: boolean;
-    /** Private registry credentials: an image pull Secret every pod uses. Default none. */
-    readonly registryAuth?: RegistryAuth;
+    /**
+     * Seconds `@pulumi/kubernetes` waits for each Deployment's and DaemonSet's rollout (their
+     * create and update `customTimeouts`) before `up` fails, 10 to 7200.
+     * @default none given: `@pulumi/kubernetes`' own (10 minutes)
+     */
+    readonly rolloutTimeoutSeconds?: number;
+    /**
+     * Seconds a pod of a replicated service stays on a node that is not ready or unreachable
+     * before Kubernetes evicts it (see {@link KubernetesRenderOptions.nodeLossTolerationSeconds}),
+     * 0 to 86400.
+     * @default none rendered: Kubernetes' own 300 s
+     */
+    readonly nodeLossTolerationSeconds?: number;
+    /**
+     * Seconds a stopping pod of a service with ports keeps serving while it leaves the Services'
+     * endpoints, before it gets SIGTERM (a `preStop` sleep, see
+     * {@link KubernetesRenderOptions.drainSeconds}), 1 to 300.
+     * @default none rendered: Kubernetes stops the pod at once
+     */
+    readonly drainSeconds?: number;
     /**
      * What the cluster supports, as far as it decides which objects exist: with `loadBalancer`, a
      * `loadBalancer` port gets a `LoadBalancer` Service `<service>-lb`, else a NodePort Service
@@ -90,13 +96,6 @@ export interface PulumiKubernetesAppArgs extends AppSpec {
      * naming this property, if those would need other objects than these.
      */
     readonly capabilities?: ClusterCapabilities;
-    /**
-     * The API server's NodePort range (`--service-node-port-range`), inclusive: every NodePort
-     * must lie in it. Default `[30000, 32767]`.
-     */
-    readonly nodePortRange?: [number, number];
-    /** Claim size of a volume that gives none, e.g. `"1Gi"`. Default `"1Gi"`. */
-    readonly defaultVolumeSize?: string;
 }
 
 /**
@@ -133,25 +132,13 @@ export class PulumiKubernetesApp extends pulumi.ComponentResource {
     constructor(name: string, args: PulumiKubernetesAppArgs, opts?: pulumi.ComponentResourceOptions) {
         const v: Validator = new Validator(PULUMI_KUBERNETES_APP_TYPE, name);
         v.args(args, [...PULUMI_KUBERNETES_APP_KEYS, ...APP_KEYS], "PulumiKubernetesAppArgs");
-        const {
-            cluster: clusterArg,
-            provider: providerArg,
-            appName: appArg,
-            namespace: namespaceArg,
-            createNamespace: createArg,
-            registryAuth,
-            capabilities: capabilitiesArg,
-            nodePortRange,
-            defaultVolumeSize,
-            ...spec
-        } = args;
-        for (const key of ["cluster", "appName", "namespace", "createNamespace", "capabilities", "nodePortRange", "defaultVolumeSize"] as const) {
+        const { cluster: clusterArg, provider: providerArg, createNamespace: createArg, registryAuth, capabilities: capabilitiesArg } = args;
+        for (const key of ["cluster", "capabilities"] as const) {
             v.plain(key, args[key]);
         }
         const target = checkTarget(v, clusterArg, providerArg);
-        const appName = v.dnsLabel(appArg === undefined ? "name" : "appName", appArg ?? name);
-        const namespace = namespaceArg === undefined ? appName : v.dnsLabel("namespace", namespaceArg);
-        const createNamespace = v.boolean("createNamespace", createArg, true);
+        const { appName, namespace, createNamespace, render: settings } = checkKubernetesDeployerArgs(v, name, args, {});
+        const timeout = args.rolloutTimeoutSeconds === undefined ? undefined : checkRolloutTimeout(v, args);
         if (createNamespace && (SYSTEM_NAMESPACES as readonly string[]).includes(namespace)) {
             v.fail(
                 "createNamespace",
@@ -160,17 +147,10 @@ export class PulumiKubernetesApp extends pulumi.ComponentResource {
             );
         }
         const planned = capabilitiesArg ?? FULL_CAPABILITIES;
-        const app = normalizeAppSpec(PULUMI_KUBERNETES_APP_TYPE, name, spec);
-        const renderOpts: KubernetesRenderOptions = {
-            appName,
-            namespace,
-            createNamespace,
-            capabilities: planned,
-            ...(nodePortRange !== undefined ? { nodePortRange } : {}),
-            ...(defaultVolumeSize !== undefined ? { defaultVolumeSize } : {}),
-        };
+        const app = normalizeAppSpec(PULUMI_KUBERNETES_APP_TYPE, name, appSpecOf(args));
+        const renderOpts: KubernetesRenderOptions = { ...settings, createNamespace, capabilities: planned };
         checkKubernetesApp(PULUMI_KUBERNETES_APP_TYPE, name, app, renderOpts);
-        const auth = registryAuth === undefined ? undefined : checkRegistryAuth(v, registryAuth);
+        const auth = checkRegistryAuthArg(v, registryAuth);
         // Which objects exist: the render of the spec with every unresolved value a placeholder
         // (values change objects' contents and Secrets' names, never which objects there are).
         const plan = renderKubernetes(placeholders(app), { ...renderOpts, ...(auth ? { registryAuth: PLACEHOLDER_AUTH } : {}) });
@@ -185,9 +165,9 @@ export class PulumiKubernetesApp extends pulumi.ComponentResource {
         const capabilities = cluster ? cluster.capabilities : pulumi.output(planned);
 
         const rendered = pulumi
-            .all([resolveAppSpec(app), capabilities, auth ? pulumi.all([auth.server, auth.username, auth.password]) : undefined])
+            .all([resolveAppSpec(app), capabilities, auth ? pulumi.all([auth.registry, auth.username, auth.password]) : undefined])
             .apply(([resolved, caps, a]) => {
-                const registry: ResolvedRegistryAuth | undefined = a ? { server: a[0], username: a[1], password: a[2] } : undefined;
+                const registry: ResolvedRegistryCredential | undefined = a ? { registry: a[0], username: a[1], password: a[2] } : undefined;
                 const o: KubernetesRenderOptions = { ...renderOpts, capabilities: caps, ...(registry ? { registryAuth: registry } : {}) };
                 checkKubernetesApp(PULUMI_KUBERNETES_APP_TYPE, name, resolved, o);
                 const objects = renderKubernetes(resolved, o);
@@ -259,7 +239,10 @@ export class PulumiKubernetesApp extends pulumi.ComponentResource {
                     // Secret exactly when the service's own image or env is.
                     const own = pulumi.all([service.image, pulumi.all({ ...service.env })]);
                     const o = pulumi.all([own, open]).apply(([, objects]) => objects[i] as K8sDeployment | K8sDaemonSet);
-                    const after = childOpts([...inNamespace, ...podInputs]);
+                    const after: pulumi.CustomResourceOptions = {
+                        ...childOpts([...inNamespace, ...podInputs]),
+                        ...(timeout !== undefined ? { customTimeouts: { create: `${timeout}s`, update: `${timeout}s` } } : {}),
+                    };
                     const workload =
                         planObject.kind === "Deployment"
                             ? new Deployment(resourceName, { metadata: o.metadata, spec: (o as pulumi.Output<K8sDeployment>).spec }, after)
@@ -298,7 +281,7 @@ function checkTarget(v: Validator, cluster: unknown, provider: unknown): { clust
 }
 
 /** Registry credentials standing for the real ones while planning (their values never decide which objects exist). */
-const PLACEHOLDER_AUTH: ResolvedRegistryAuth = { server: "registry.invalid", username: "plan", password: "plan" };
+const PLACEHOLDER_AUTH: ResolvedRegistryCredential = { registry: "registry.invalid", username: "plan", password: "plan" };
 
 /** The spec with every Input a placeholder string, for planning which objects exist. */
 function placeholders(app: NormalizedAppSpec): NormalizedAppSpec<string> {
