@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, recordResources, refusedIn, testHost, testRuntimeHost, valueOf } from "./mocks";
-import { bundledScript, bundledScriptText } from "../../lib/shared/scripts";
-import { remoteScriptProvider } from "../../lib/shared/remote-script";
-import { K3S_CRI_SOCKET, KubernetesCluster, KubernetesClusterArgs, addressConflict, kubeadmApiName, rewriteKubeconfigServer } from "../../lib/cluster/kubernetes";
-import { Ipv4Subnet, parseCidr } from "../../lib/core/ipv4";
-import { KUBERNETES_PORTS, isKubernetesCluster } from "../../lib/core/cluster";
-import { Host } from "../../lib/core/host";
+import { SECRET_MARK, SECRET_SIG, recordResources, refusedIn, testHost, testRuntimeHost, valueOf } from "../mocks";
+import { bundledScript, bundledScriptText } from "../../../lib/shared/scripts";
+import { remoteScriptProvider } from "../../../lib/shared/remote-script";
+import { K3S_CRI_SOCKET, KubernetesCluster, KubernetesClusterArgs, addressConflict, kubeadmApiName, rewriteKubeconfigServer } from "../../../lib/cluster/kubernetes";
+import { Ipv4Subnet, parseCidr } from "../../../lib/core/ipv4";
+import { KUBERNETES_PORTS, isKubernetesCluster } from "../../../lib/core/cluster";
+import { Host } from "../../../lib/core/host";
 
 const KUBECONFIG = [
     "apiVersion: v1",
