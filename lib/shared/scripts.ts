@@ -44,7 +44,8 @@ export function readScript(dir: string, name: string): string {
 /**
  * A script shipped with the library, named instead of copied: what a script resource keeps in
  * its state. `bundled` is `<layer>/<file>` (e.g. `runtime/runtime.sh` for
- * `lib/runtime/scripts/runtime.sh`); `hash` the sha256 of its text with includes, so a changed
+ * `lib/runtime/scripts/runtime.sh`, `cluster/k3s-init.sh` for
+ * `lib/cluster/kubernetes/scripts/k3s-init.sh`); `hash` the sha256 of its text with includes, so a changed
  * script still runs again on the next `up`.
  */
 export interface BundledScript {
@@ -59,13 +60,27 @@ export function sha256(text: string): string {
 
 const cache = new Map<string, string>();
 
+/**
+ * The folder whose `scripts/` holds a layer's script `file`: the layer's own (`lib/runtime`), or
+ * one of its subfolders (`lib/cluster/kubernetes`). A script keeps its name `<layer>/<file>` when
+ * it moves into a subfolder of its layer: recorded states name it so.
+ */
+function scriptHome(layer: string, file: string): string {
+    const dir = path.join(LIB_DIR, layer);
+    if (fs.existsSync(path.join(dir, "scripts", file)) || !fs.existsSync(dir)) return dir;
+    const sub = fs
+        .readdirSync(dir, { withFileTypes: true })
+        .find((e) => e.isDirectory() && e.name !== "scripts" && fs.existsSync(path.join(dir, e.name, "scripts", file)));
+    return sub ? path.join(dir, sub.name) : dir;
+}
+
 /** The text of a bundled script (`runtime/runtime.sh`), includes resolved. */
 export function bundledScriptText(bundled: string): string {
     const m = /^([a-z0-9-]+)\/([A-Za-z0-9._-]+\.sh)$/.exec(bundled);
     if (!m) throw new Error(`flotilla: ${JSON.stringify(bundled)} is not a bundled script name (<layer>/<file>.sh)`);
     let text = cache.get(bundled);
     if (text === undefined) {
-        text = readScript(path.join(LIB_DIR, m[1]), m[2]);
+        text = readScript(scriptHome(m[1], m[2]), m[2]);
         cache.set(bundled, text);
     }
     return text;

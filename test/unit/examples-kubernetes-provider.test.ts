@@ -43,7 +43,8 @@ test("three EC2 machines → k3s → a provider from its kubeconfig → the app'
     ]);
     const components = registered.filter((r) => r.type.startsWith("flotilla:")).map((r) => `${r.type} ${r.name}`);
     expect(components.sort()).toEqual([
-        "flotilla:cluster:KubernetesCluster k3s",
+        // KubernetesCluster({ distribution: "k3s" }) is a K3sCluster (aliased to flotilla:cluster:KubernetesCluster).
+        "flotilla:cluster:K3sCluster k3s",
         "flotilla:hosts:AwsHostPool k3s",
         "flotilla:workload:PulumiKubernetesApp shop",
     ]);

@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, recordResources, refusedIn, testHost, testRuntimeHost, valueOf } from "./mocks";
-import { bundledScript, bundledScriptText } from "../../lib/shared/scripts";
-import { remoteScriptProvider } from "../../lib/shared/remote-script";
-import { K3S_CRI_SOCKET, KubernetesCluster, KubernetesClusterArgs, addressConflict, kubeadmApiName, rewriteKubeconfigServer } from "../../lib/cluster/kubernetes";
-import { Ipv4Subnet, parseCidr } from "../../lib/core/ipv4";
-import { KUBERNETES_PORTS, isKubernetesCluster } from "../../lib/core/cluster";
-import { Host } from "../../lib/core/host";
+import { SECRET_MARK, SECRET_SIG, recordResources, refusedIn, testHost, testRuntimeHost, valueOf } from "../mocks";
+import { bundledScript, bundledScriptText } from "../../../lib/shared/scripts";
+import { remoteScriptProvider } from "../../../lib/shared/remote-script";
+import { K3S_CRI_SOCKET, KubernetesCluster, KubernetesClusterArgs, addressConflict, kubeadmApiName, rewriteKubeconfigServer } from "../../../lib/cluster/kubernetes";
+import { Ipv4Subnet, parseCidr } from "../../../lib/core/ipv4";
+import { KUBERNETES_PORTS, isKubernetesCluster } from "../../../lib/core/cluster";
+import { Host } from "../../../lib/core/host";
 
 const KUBECONFIG = [
     "apiVersion: v1",
@@ -82,7 +82,8 @@ describe("KubernetesCluster (k3s)", () => {
         await settle(new KubernetesCluster("k", k3s({ controlPlane: hosts(1), workers: hosts(2, "w", 10) })));
         // The server that ran cluster-init has a join too (a no-op): no server is special afterwards.
         expect(registered.map((r) => r.name).sort()).toEqual(["k", "k-init", "k-join-s0", "k-join-w0", "k-join-w1", "k-node-s0", "k-node-w0", "k-node-w1", "k-teardown"].sort());
-        expect(registered.find((r) => r.name === "k")?.type).toBe("flotilla:cluster:KubernetesCluster");
+        // KubernetesCluster constructs a K3sCluster (registered with the alias flotilla:cluster:KubernetesCluster).
+        expect(registered.find((r) => r.name === "k")?.type).toBe("flotilla:cluster:K3sCluster");
     });
 
     test("3 servers + 1 agent: the exact resources", async () => {
@@ -322,7 +323,7 @@ describe("KubernetesCluster (k3s)", () => {
         [
             "a kubeadm setting",
             () => k3s({ controlPlane: hosts(1), imageRepository: "registry.example.net" }),
-            `${T} imageRepository: received "registry.example.net"; expected nothing with distribution "k3s" (a kubeadm setting).`,
+            `${T} imageRepository: received a string of 20 characters; expected no such property; known: distribution, controlPlane, workers, version, source, airgapBinaryUrl, airgapImagesUrl, podCidr, serviceCidr, apiEndpoint, clusterToken, nodeLabels, nodeTaints, disable, flannelBackend, drainTimeoutSeconds.`,
         ],
         [
             "bad version",
@@ -342,7 +343,7 @@ describe("KubernetesCluster (k3s)", () => {
         [
             "unknown property",
             () => ({ ...k3s({ controlPlane: hosts(1) }), podCIDR: "10.42.0.0/16" }),
-            `${T} podCIDR: received a string of 12 characters; expected no such property (did you mean "podCidr"?); known: distribution, controlPlane, workers, version, source, airgapBinaryUrl, airgapImagesUrl, podCidr, serviceCidr, apiEndpoint, clusterToken, nodeLabels, nodeTaints, disable, flannelBackend, drainTimeoutSeconds, bundleImage, packagesUrl, imageRepository, registryCredentials, flannelImage, pauseImage.`,
+            `${T} podCIDR: received a string of 12 characters; expected no such property (did you mean "podCidr"?); known: distribution, controlPlane, workers, version, source, airgapBinaryUrl, airgapImagesUrl, podCidr, serviceCidr, apiEndpoint, clusterToken, nodeLabels, nodeTaints, disable, flannelBackend, drainTimeoutSeconds.`,
         ],
         [
             "a host with a runtime",
@@ -726,7 +727,7 @@ describe("KubernetesCluster (kubeadm)", () => {
             `${T} serviceCidr: received "10.96.0.0/12"; expected a block that does not overlap podCidr 10.96.0.0/16.`,
         ],
         ["bad taint", () => kubeadm({ controlPlane: nodes(1), nodeTaints: ["a:Never"] }), `${T} nodeTaints[0]: received "a:Never"; expected a taint key=value:Effect or key:Effect, Effect one of NoSchedule, PreferNoSchedule, NoExecute.`],
-        ["a k3s setting", () => kubeadm({ controlPlane: nodes(1), disable: ["traefik"] }), `${T} disable: received ["traefik"]; expected nothing with distribution "kubeadm" (a k3s setting).`],
+        ["a k3s setting", () => kubeadm({ controlPlane: nodes(1), disable: ["traefik"] }), `${T} disable: received a list of 1; expected no such property; known: distribution, controlPlane, workers, version, source, podCidr, serviceCidr, apiEndpoint, nodeLabels, nodeTaints, flannelBackend, drainTimeoutSeconds, bundleImage, packagesUrl, imageRepository, registryCredentials, flannelImage, pauseImage.`],
         ["a k3s source", () => kubeadm({ controlPlane: nodes(1), source: "airgap" }), `${T} source: received "airgap"; expected one of "packages", "bundle".`],
         ["bundle without image", () => kubeadm({ controlPlane: nodes(1), source: "bundle" }), `${T} bundleImage: received undefined; expected with source "bundle", the node bundle image host[:port]/path:tag.`],
         [

@@ -1,16 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
-import { nodeLabelLines } from "./node-labels";
-import { ClusterCapabilities, ClusterPort, ISwarmCluster, SWARM_PORTS } from "../core/cluster";
-import { Host, ResolvedMember, RuntimeHost, advertisedAddress, isHost } from "../core/host";
-import { knownHostsText } from "../core/known-hosts";
+import { nodeLabelLines } from "../node-labels";
+import { ClusterCapabilities, ClusterPort, ISwarmCluster, SWARM_PORTS } from "../../core/cluster";
+import { Host, ResolvedMember, RuntimeHost, advertisedAddress, isHost } from "../../core/host";
+import { knownHostsText } from "../../core/known-hosts";
 
-import { RemoteScript } from "../shared/remote-script";
-import { bundledScript } from "../shared/scripts";
-import { Reason, Validator } from "../core/validate";
+import { RemoteScript } from "../../shared/remote-script";
+import { bundledScript } from "../../shared/scripts";
+import { Reason, Validator } from "../../core/validate";
 
 /** Type token of {@link SwarmCluster}. */
 export const SWARM_CLUSTER_TYPE = "flotilla:cluster:SwarmCluster";
-
 
 /** Properties of {@link SwarmClusterArgs}. */
 const SWARM_CLUSTER_KEYS = [

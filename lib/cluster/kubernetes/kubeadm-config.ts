@@ -1,6 +1,5 @@
 /**
- * Upstream Kubernetes with kubeadm: what {@link KubernetesCluster} (`distribution: "kubeadm"`)
- * renders for its nodes. Pure functions: the kubeadm configuration documents, containerd's CRI
+ * Upstream Kubernetes with kubeadm: what {@link KubeadmCluster} renders for its nodes. Pure functions: the kubeadm configuration documents, containerd's CRI
  * section for Kubernetes, flannel's manifest. Nothing here creates a resource. The values and why
  * each setting is there: docs/kubernetes-lab.md.
  */
@@ -33,10 +32,19 @@ export const KUBEADM_DEFAULT_SERVICE_CIDR = "10.96.0.0/12";
 export const KUBEADM_API_PORT = 6443;
 /** CNI plugins: Debian's `containernetworking-plugins` (bundle) or upstream's `kubernetes-cni` (packages). */
 export const CNI_BIN_DIRS: Record<KubeadmSource, string> = { bundle: "/usr/lib/cni", packages: "/opt/cni/bin" };
-/** containerd's CRI socket. */
-const CRI_SOCKET = "unix:///run/containerd/containerd.sock";
 /** Where each node's kubeadm patches are (written by kubeadm-common.sh). */
 const PATCHES_DIR = "/etc/flotilla/kubeadm-patches";
+
+/**
+ * The name kubeadm's `controlPlaneEndpoint` gets when no `apiEndpoint` is given:
+ * `flotilla-api.<cluster name as a DNS label>.internal`. Every node resolves it through a line in
+ * its `/etc/hosts` that flotilla manages (see `KubeadmClusterArgs.apiEndpoint`), so it survives any
+ * one control-plane node, unlike an address baked into every kubelet's kubeconfig.
+ */
+export function kubeadmApiName(clusterName: string): string {
+    const label = clusterName.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+/, "").slice(0, 63).replace(/-+$/, "");
+    return `flotilla-api.${label || "cluster"}.internal`;
+}
 
 /** One YAML scalar, quoted as JSON (valid YAML). */
 const q = (s: string) => JSON.stringify(s);
@@ -45,6 +53,8 @@ const q = (s: string) => JSON.stringify(s);
 export interface KubeadmNode {
     readonly name: string;
     readonly address: string;
+    /** The CRI endpoint of the node's runtime (its `RuntimeInfo.criSocket`), e.g. `unix:///run/containerd/containerd.sock`. */
+    readonly criSocket: string;
 }
 
 /** The cluster-wide settings. */
@@ -64,7 +74,7 @@ function nodeRegistration(node: KubeadmNode): string[] {
     return [
         "nodeRegistration:",
         `  name: ${q(node.name)}`,
-        `  criSocket: ${q(CRI_SOCKET)}`,
+        `  criSocket: ${q(node.criSocket)}`,
         "  kubeletExtraArgs:",
         "    - name: node-ip",
         `      value: ${q(node.address)}`,
@@ -103,7 +113,7 @@ export function kubeadmInitConfig(node: KubeadmNode, c: KubeadmClusterSettings):
         "---",
         "apiVersion: kubelet.config.k8s.io/v1beta1",
         "kind: KubeletConfiguration",
-        `containerRuntimeEndpoint: ${q(CRI_SOCKET)}`,
+        `containerRuntimeEndpoint: ${q(node.criSocket)}`,
         "---",
         "apiVersion: kubeproxy.config.k8s.io/v1alpha1",
         "kind: KubeProxyConfiguration",

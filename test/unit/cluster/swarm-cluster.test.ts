@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, recordResources, testRuntimeHost, valueOf } from "./mocks";
-import { bundledScript, bundledScriptText } from "../../lib/shared/scripts";
-import { SwarmCluster } from "../../lib/cluster/swarm";
-import { hashTriggers, remoteScriptProvider } from "../../lib/shared/remote-script";
-import { SWARM_PORTS } from "../../lib/core/cluster";
-import { RuntimeHost } from "../../lib/core/host";
+import { SECRET_MARK, SECRET_SIG, recordResources, testRuntimeHost, valueOf } from "../mocks";
+import { bundledScript, bundledScriptText } from "../../../lib/shared/scripts";
+import { SwarmCluster } from "../../../lib/cluster/swarm";
+import { hashTriggers, remoteScriptProvider } from "../../../lib/shared/remote-script";
+import { SWARM_PORTS } from "../../../lib/core/cluster";
+import { RuntimeHost } from "../../../lib/core/host";
 
 /** What the Swarm scripts print as their result, in the mocks. */
 const registered = recordResources((_type, name) => {

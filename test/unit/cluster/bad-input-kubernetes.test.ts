@@ -10,12 +10,12 @@ import * as childProcess from "child_process";
 import * as path from "path";
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_SIG, recordResources, refusedIn, rejectionOf, testHost, testRuntimeHost, valueOf } from "./mocks";
-import { KubernetesCluster, KubernetesClusterArgs } from "../../lib/cluster/kubernetes";
-import { checkKubernetesNodeLabels, kubeletRefusesLabel } from "../../lib/cluster/node-labels";
-import { Validator, show } from "../../lib/core/validate";
-import { Host } from "../../lib/core/host";
-import { KubernetesApp, KubernetesAppArgs } from "../../lib/workload/deploy/kubernetes-app";
+import { SECRET_SIG, recordResources, refusedIn, rejectionOf, testHost, testRuntimeHost, valueOf } from "../mocks";
+import { KubernetesCluster, KubernetesClusterArgs } from "../../../lib/cluster/kubernetes";
+import { checkKubernetesNodeLabels, kubeletRefusesLabel } from "../../../lib/cluster/node-labels";
+import { Validator, show } from "../../../lib/core/validate";
+import { Host } from "../../../lib/core/host";
+import { KubernetesApp, KubernetesAppArgs } from "../../../lib/workload/deploy/kubernetes-app";
 
 const KUBECONFIG = "apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n  name: default\n";
 
@@ -276,10 +276,10 @@ describe("KubernetesApp follows the cluster's own capabilities (a loadBalancer p
         ];
         const script = `
             const pulumi = require("@pulumi/pulumi");
-            const mocks = require(${JSON.stringify(path.join(__dirname, "mocks.ts"))});
-            const { KubernetesCluster } = require(${JSON.stringify(path.join(__dirname, "../../lib/cluster/kubernetes.ts"))});
-            const { KubernetesApp } = require(${JSON.stringify(path.join(__dirname, "../../lib/workload/deploy/kubernetes-app.ts"))});
-            const { InvalidArgumentError } = require(${JSON.stringify(path.join(__dirname, "../../lib/core/validate.ts"))});
+            const mocks = require(${JSON.stringify(path.join(__dirname, "../mocks.ts"))});
+            const { KubernetesCluster } = require(${JSON.stringify(path.join(__dirname, "../../../lib/cluster/kubernetes/index.ts"))});
+            const { KubernetesApp } = require(${JSON.stringify(path.join(__dirname, "../../../lib/workload/deploy/kubernetes-app.ts"))});
+            const { InvalidArgumentError } = require(${JSON.stringify(path.join(__dirname, "../../../lib/core/validate.ts"))});
             const registered = mocks.recordResources((type, name) =>
                 name.endsWith("-init") ? { result: JSON.stringify({ kubeconfig: "apiVersion: v1\\n", token: "T", caCertHash: "sha256:00", cgroupDriver: "systemd" }) }
                 : /-token-/.test(name) ? { result: JSON.stringify({ token: "t", certificateKey: "k", caCertHash: "sha256:00" }) }
@@ -314,7 +314,7 @@ describe("KubernetesApp follows the cluster's own capabilities (a loadBalancer p
         const outcomes: Record<string, unknown>[] = [];
         beforeAll(() => {
             const r = childProcess.spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
-                cwd: path.resolve(__dirname, "../.."),
+                cwd: path.resolve(__dirname, "../../.."),
                 encoding: "utf8",
                 timeout: 110_000,
             });

@@ -1,0 +1,10 @@
+export * from "./kubeadm-cluster";
+export * from "./k3s-cluster";
+export * from "./kubernetes-cluster";
+export { KUBERNETES_CONTROL_PLANE_COUNTS, MIN_SERVICE_CIDR_PREFIX, NODE_CIDR_PREFIX } from "./kubernetes-cluster-base";
+export type { KubernetesClusterBaseArgs } from "./kubernetes-cluster-base";
+export { K3S_COMPONENTS, K3S_CRI_SOCKET, K3S_FLANNEL_BACKENDS, K3S_SOURCES, K3S_WIREGUARD_PORTS } from "./k3s-config";
+export type { K3sComponent, K3sFlannelBackend, K3sSource } from "./k3s-config";
+export { KUBEADM_FLANNEL_BACKENDS, KUBEADM_SOURCES, kubeadmApiName } from "./kubeadm-config";
+export type { KubeadmFlannelBackend, KubeadmSource } from "./kubeadm-config";
+export { addressConflict, rewriteKubeconfigServer } from "./node-lifecycle";
