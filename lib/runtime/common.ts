@@ -14,10 +14,14 @@ import type { RegistryCredential } from "../core/registry-credential";
 
 export type { RegistryCredential };
 
-/** A runtime's registry credential once checked: registry and user plain (they are written into its configuration). */
+/**
+ * A runtime's registry credential once checked: each part a plain value or an Output (a plain
+ * registry and user are checked at once, an Output one when it resolves). They are resolved into
+ * the secret files the script writes, never into its plain environment.
+ */
 export interface PlainRegistryCredential {
-    readonly registry: string;
-    readonly username: string;
+    readonly registry: pulumi.Input<string>;
+    readonly username: pulumi.Input<string>;
     readonly password: pulumi.Input<string>;
 }
 
@@ -141,7 +145,14 @@ export function validateInsecure(v: Validator, property: string, value: unknown)
     );
 }
 
-/** Registry credentials: registry `host[:port]`, a user name, a password (any Input). */
+const CREDENTIAL_REGISTRY_EXPECTED = 'a registry as host[:port] (no scheme, no path), such as "registry.example.com", listed once';
+const CREDENTIAL_USER_EXPECTED = "a non-empty user name without white space or ':'";
+
+/**
+ * Registry credentials: registry `host[:port]`, a user name, a password, each a plain value or an
+ * Output (core's {@link RegistryCredential}). Plain parts are checked now, Output ones when they
+ * resolve (see {@link secretFilesOutput}, which also refuses a registry listed twice).
+ */
 export function validateCredentials(v: Validator, property: string, value: unknown): PlainRegistryCredential[] {
     const list = validateList(v, property, value);
     const seen = new Set<string>();
@@ -150,22 +161,24 @@ export function validateCredentials(v: Validator, property: string, value: unkno
         if (typeof c !== "object" || c === null) {
             v.fail(`${property}[${i}]`, item, "an object { registry, username, password }");
         }
-        if (typeof c.registry !== "string" || !isHostPort(c.registry) || seen.has(c.registry)) {
-            v.fail(
-                `${property}[${i}].registry`,
-                c.registry,
-                'a registry as host[:port] (no scheme, no path), such as "registry.example.com", listed once',
-            );
-        }
-        seen.add(c.registry);
-        if (typeof c.username !== "string" || c.username.length === 0 || /[\s:]/.test(c.username)) {
-            v.fail(`${property}[${i}].username`, c.username, "a non-empty user name without white space or ':'");
-        }
+        const at = `${property}[${i}]`;
+        const registry = checkPart(v, `${at}.registry`, c.registry, CREDENTIAL_REGISTRY_EXPECTED, (r) => typeof r === "string" && isHostPort(r) && !seen.has(r));
+        if (typeof registry === "string") seen.add(registry);
+        const username = checkPart(v, `${at}.username`, c.username, CREDENTIAL_USER_EXPECTED, (u) => typeof u === "string" && u.length > 0 && !/[\s:]/.test(u));
         if (c.password === undefined || c.password === null || c.password === "") {
-            v.fail(`${property}[${i}].password`, c.password, "a password or token (a string or a secret Output)");
+            v.fail(`${at}.password`, c.password, "a password or token (a string or a secret Output)");
         }
-        return { registry: c.registry, username: c.username, password: c.password };
+        return { registry, username, password: c.password };
     });
+}
+
+/** A credential's registry or user: a plain value checked now, an Output checked when it resolves. */
+function checkPart(v: Validator, property: string, value: unknown, expected: string, ok: (x: unknown) => boolean): pulumi.Input<string> {
+    if (pulumi.Output.isInstance(value)) {
+        return v.later(property, value as pulumi.Output<string>, expected, (x: unknown) => (ok(x) ? (x as string) : new Reason()));
+    }
+    if (!ok(value)) v.fail(property, value, expected);
+    return value as string;
 }
 
 /** The base URL of Docker's apt repository. */
@@ -329,19 +342,27 @@ export function userDataPart(label: string, environment: Record<string, string>)
     ].join("\n");
 }
 
-/** Resolves the passwords and renders the secret files (a secret Output), or undefined. */
+/**
+ * Resolves the credentials (Output parts included) and renders the secret files (a secret
+ * Output), or undefined when there are none. A registry listed twice once resolved is refused.
+ */
 export function secretFilesOutput(
     credentials: PlainRegistryCredential[],
     render: (resolved: { registry: string; username: string; password: string }[]) => ManagedFile[],
+    v: Validator,
 ): pulumi.Output<string> | undefined {
     if (credentials.length === 0) return undefined;
     const resolved = pulumi
-        .all(credentials.map((c) => pulumi.output(c.password)))
-        .apply((passwords) =>
-            encodeFiles(
-                render(credentials.map((c, i) => ({ registry: c.registry, username: c.username, password: passwords[i] }))),
-            ),
-        );
+        .all(credentials.map((c) => pulumi.all([pulumi.output(c.registry), pulumi.output(c.username), pulumi.output(c.password)])))
+        .apply((parts) => {
+            const list = parts.map(([registry, username, password]) => ({ registry, username, password }));
+            list.forEach((c, i) => {
+                if (list.findIndex((o) => o.registry === c.registry) !== i) {
+                    v.fail(`registryCredentials[${i}].registry`, c.registry, CREDENTIAL_REGISTRY_EXPECTED);
+                }
+            });
+            return encodeFiles(render(list));
+        });
     return pulumi.secret(resolved);
 }
 

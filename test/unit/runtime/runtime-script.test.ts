@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-const SCRIPT = path.join(__dirname, "../../lib/runtime/scripts/runtime.sh");
+const SCRIPT = path.join(__dirname, "../../../lib/runtime/scripts/runtime.sh");
 const TEXT = fs.readFileSync(SCRIPT, "utf8");
 
 /** Temporary folders this file made, removed after its tests. */
