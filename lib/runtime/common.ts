@@ -8,7 +8,7 @@ import type { Host } from "../core/host";
 import { RemoteScript } from "../shared/remote-script";
 import { bundledScript, readScript } from "../shared/scripts";
 import { shellQuote } from "../shared/script-output";
-import { Reason, Validator } from "../core/validate";
+import { Reason, Validator, hidden } from "../core/validate";
 import { RuntimeHost, RuntimeInfo, isHost } from "../core/host";
 import type { RegistryCredential } from "../core/registry-credential";
 
@@ -150,8 +150,8 @@ const CREDENTIAL_USER_EXPECTED = "a non-empty user name without white space or '
 
 /**
  * Registry credentials: registry `host[:port]`, a user name, a password, each a plain value or an
- * Output (core's {@link RegistryCredential}). Plain parts are checked now, Output ones when they
- * resolve (see {@link secretFilesOutput}, which also refuses a registry listed twice).
+ * Output (core's {@link RegistryCredential}). Plain parts are checked now; Output ones when they
+ * resolve, by {@link secretFilesOutput}, which also refuses a registry listed twice.
  */
 export function validateCredentials(v: Validator, property: string, value: unknown): PlainRegistryCredential[] {
     const list = validateList(v, property, value);
@@ -161,24 +161,26 @@ export function validateCredentials(v: Validator, property: string, value: unkno
         if (typeof c !== "object" || c === null) {
             v.fail(`${property}[${i}]`, item, "an object { registry, username, password }");
         }
-        const at = `${property}[${i}]`;
-        const registry = checkPart(v, `${at}.registry`, c.registry, CREDENTIAL_REGISTRY_EXPECTED, (r) => typeof r === "string" && isHostPort(r) && !seen.has(r));
-        if (typeof registry === "string") seen.add(registry);
-        const username = checkPart(v, `${at}.username`, c.username, CREDENTIAL_USER_EXPECTED, (u) => typeof u === "string" && u.length > 0 && !/[\s:]/.test(u));
-        if (c.password === undefined || c.password === null || c.password === "") {
-            v.fail(`${at}.password`, c.password, "a password or token (a string or a secret Output)");
+        if (!pulumi.Output.isInstance(c.registry)) {
+            if (!credentialRegistryOk(c.registry) || seen.has(c.registry)) v.fail(`${property}[${i}].registry`, c.registry, CREDENTIAL_REGISTRY_EXPECTED);
+            seen.add(c.registry);
         }
-        return { registry, username, password: c.password };
+        if (!pulumi.Output.isInstance(c.username) && !credentialUserOk(c.username)) {
+            v.fail(`${property}[${i}].username`, c.username, CREDENTIAL_USER_EXPECTED);
+        }
+        if (c.password === undefined || c.password === null || c.password === "") {
+            v.fail(`${property}[${i}].password`, c.password, "a password or token (a string or a secret Output)");
+        }
+        return { registry: c.registry as pulumi.Input<string>, username: c.username as pulumi.Input<string>, password: c.password };
     });
 }
 
-/** A credential's registry or user: a plain value checked now, an Output checked when it resolves. */
-function checkPart(v: Validator, property: string, value: unknown, expected: string, ok: (x: unknown) => boolean): pulumi.Input<string> {
-    if (pulumi.Output.isInstance(value)) {
-        return v.later(property, value as pulumi.Output<string>, expected, (x: unknown) => (ok(x) ? (x as string) : new Reason()));
-    }
-    if (!ok(value)) v.fail(property, value, expected);
-    return value as string;
+function credentialRegistryOk(r: unknown): r is string {
+    return typeof r === "string" && isHostPort(r);
+}
+
+function credentialUserOk(u: unknown): u is string {
+    return typeof u === "string" && u.length > 0 && !/[\s:]/.test(u);
 }
 
 /** The base URL of Docker's apt repository. */
@@ -343,8 +345,9 @@ export function userDataPart(label: string, environment: Record<string, string>)
 }
 
 /**
- * Resolves the credentials (Output parts included) and renders the secret files (a secret
- * Output), or undefined when there are none. A registry listed twice once resolved is refused.
+ * Resolves the credentials (Output parts included: checked here, a secret one never shown) and
+ * renders the secret files (a secret Output), or undefined when there are none. A registry listed
+ * twice once resolved is refused.
  */
 export function secretFilesOutput(
     credentials: PlainRegistryCredential[],
@@ -352,18 +355,22 @@ export function secretFilesOutput(
     v: Validator,
 ): pulumi.Output<string> | undefined {
     if (credentials.length === 0) return undefined;
-    const resolved = pulumi
-        .all(credentials.map((c) => pulumi.all([pulumi.output(c.registry), pulumi.output(c.username), pulumi.output(c.password)])))
-        .apply((parts) => {
-            const list = parts.map(([registry, username, password]) => ({ registry, username, password }));
-            list.forEach((c, i) => {
-                if (list.findIndex((o) => o.registry === c.registry) !== i) {
-                    v.fail(`registryCredentials[${i}].registry`, c.registry, CREDENTIAL_REGISTRY_EXPECTED);
-                }
-            });
-            return encodeFiles(render(list));
+    const secretOf = (x: pulumi.Input<string>) => (pulumi.Output.isInstance(x) ? pulumi.isSecret(x as pulumi.Output<string>) : false);
+    const parts = credentials.map((c) => pulumi.all([c.registry, c.username, c.password, secretOf(c.registry), secretOf(c.username)]));
+    // Secret before the check: a failing check then rejects this one Output only.
+    return pulumi.secret(pulumi.all(parts)).apply((resolved) => {
+        const seen = new Set<string>();
+        const list = resolved.map(([registry, username, password, registrySecret, userSecret], i) => {
+            const at = `registryCredentials[${i}]`;
+            if (!credentialRegistryOk(registry) || seen.has(registry)) {
+                v.fail(`${at}.registry`, registrySecret ? hidden(registry) : registry, CREDENTIAL_REGISTRY_EXPECTED);
+            }
+            seen.add(registry);
+            if (!credentialUserOk(username)) v.fail(`${at}.username`, userSecret ? hidden(username) : username, CREDENTIAL_USER_EXPECTED);
+            return { registry, username, password };
         });
-    return pulumi.secret(resolved);
+        return encodeFiles(render(list));
+    });
 }
 
 /** Validates the timeouts shared by both runtimes. */
