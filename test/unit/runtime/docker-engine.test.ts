@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_MARK, SECRET_SIG, recordResources, rejectionOf, testHost, valueOf } from "../mocks";
-import { bundledScript } from "../../../lib/shared/scripts";
+import { bundledScript, bundledScriptText } from "../../../lib/shared/scripts";
 import { hashTriggers } from "../../../lib/shared/remote-script";
 import { decodeFiles } from "../../../lib/runtime/common";
 import { DOCKER_ENGINE_TYPE, DockerEngine, DockerEngineArgs, dockerDaemonConfig, dockerEngineUserData, resolveDockerSettings } from "../../../lib/runtime/docker-engine";
@@ -12,7 +12,8 @@ import { dockerSecretFiles } from "../../../lib/runtime/docker-engine-settings";
 import { InvalidArgumentError, Validator } from "../../../lib/core/validate";
 
 const registered = recordResources();
-const SCRIPT = fs.readFileSync(path.join(__dirname, "../../../lib/runtime/scripts/runtime.sh"), "utf8");
+/** The script as shipped: runtime.sh with its includes. */
+const SCRIPT = bundledScriptText("runtime/runtime.sh");
 const PASSWORD = "s3cr3t-registry-pass";
 
 beforeEach(() => registered.splice(0));

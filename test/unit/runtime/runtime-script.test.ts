@@ -6,17 +6,27 @@ import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { bundledScriptText } from "../../../lib/shared/scripts";
 
-const SCRIPT = path.join(__dirname, "../../../lib/runtime/scripts/runtime.sh");
-const TEXT = fs.readFileSync(SCRIPT, "utf8");
+const SCRIPTS = path.join(__dirname, "../../../lib/runtime/scripts");
+/** The script as shipped: runtime.sh with its includes (the kinds' files, apt.sh, common.sh). */
+const TEXT = bundledScriptText("runtime/runtime.sh");
 
 /** Temporary folders this file made, removed after its tests. */
 const made: string[] = [];
 afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
-function osRelease(content: string): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-os-"));
+function tempDir(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-runtime-"));
     made.push(dir);
+    return dir;
+}
+
+const SCRIPT = path.join(tempDir(), "runtime.sh");
+fs.writeFileSync(SCRIPT, TEXT);
+
+function osRelease(content: string): string {
+    const dir = tempDir();
     const file = path.join(dir, "os-release");
     fs.writeFileSync(file, content);
     return file;
@@ -121,5 +131,72 @@ describe("runtime.sh", () => {
     ])("pin %p matches %p: %p", (pin, version, matches) => {
         const r = childProcess.spawnSync("bash", ["-c", `${fn("version_matches")}\nversion_matches "$1" "$2"`, "x", version, pin]);
         expect(r.status).toBe(matches ? 0 : 1);
+    });
+});
+
+describe("runtime.sh's kinds, as data", () => {
+    /** Runs bash code after the kind files and the installer's choose_packages, as shipped. */
+    function withKinds(code: string, env: Record<string, string> = {}, pathDir?: string) {
+        const kinds = ["runtime-docker.sh", "runtime-containerd.sh"].map((f) => fs.readFileSync(path.join(SCRIPTS, f), "utf8")).join("\n");
+        const r = childProcess.spawnSync("bash", ["-c", `set -euo pipefail\nRUNTIME_KINDS=()\n${kinds}\n${fn("choose_packages")}\n${code}`], {
+            env: { PATH: `${pathDir ? `${pathDir}:` : ""}${process.env.PATH ?? "/usr/bin:/bin"}`, ...env },
+            encoding: "utf8",
+            // Not a socket on stdin: bash would take itself for a remote shell and read ~/.bashrc.
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    }
+
+    test("no per-kind case blocks in the installer: each kind is one included file", () => {
+        const own = fs.readFileSync(path.join(SCRIPTS, "runtime.sh"), "utf8");
+        expect(own).not.toMatch(/case "\$RUNTIME_KIND"|\$RUNTIME_KIND" = /);
+        expect(own).toContain("# flotilla:include runtime-docker.sh\n# flotilla:include runtime-containerd.sh\n");
+        expect(withKinds('printf "%s\\n" "${RUNTIME_KINDS[@]}"').stdout).toBe("docker\ncontainerd\n");
+    });
+
+    test.each([
+        ["docker", "upstream", "docker dockerd docker-ce [docker-ce docker-ce-cli] [containerd.io]"],
+        ["docker", "distro", "docker dockerd docker.io [docker.io] []"],
+        ["docker", "preinstalled", "docker dockerd docker.io [docker.io] []"],
+        ["containerd", "upstream", "containerd containerd containerd.io [containerd.io] []"],
+        ["containerd", "distro", "containerd containerd containerd [containerd] []"],
+        ["containerd", "preinstalled", "containerd containerd containerd [containerd] []"],
+    ])("%s from %s: service, binary, pinned package, packages at the pin, extra packages", (kind, source, expected) => {
+        const r = withKinds(`runtime_kind_${kind}\nchoose_packages\necho "$service $binary $main [\${pinned[*]}] [\${extra[*]}]"`, { RUNTIME_SOURCE: source });
+        expect([r.stdout, r.stderr]).toEqual([`${expected}\n`, ""]);
+    });
+
+    test("TCP listeners: dockerd's any, containerd's all but loopback ones", () => {
+        const bin = tempDir();
+        fs.writeFileSync(
+            path.join(bin, "ss"),
+            [
+                "#!/bin/sh",
+                "echo 'LISTEN 0 4096 127.0.0.1:41234 0.0.0.0:* users:((\"containerd\",pid=1,fd=9))'",
+                "echo 'LISTEN 0 4096 [::1]:41235 [::]:* users:((\"containerd\",pid=1,fd=10))'",
+                "echo 'LISTEN 0 4096 0.0.0.0:10010 0.0.0.0:* users:((\"containerd\",pid=1,fd=11))'",
+                "echo 'LISTEN 0 4096 0.0.0.0:2375 0.0.0.0:* users:((\"dockerd\",pid=2,fd=3))'",
+                "",
+            ].join("\n"),
+            { mode: 0o755 },
+        );
+        const field = (out: string) => out.trim().split("\n").map((l) => l.split(/\s+/)[3]);
+        expect(field(withKinds("docker_tcp_listeners", {}, bin).stdout)).toEqual(["0.0.0.0:2375"]);
+        expect(field(withKinds("containerd_tcp_listeners", {}, bin).stdout)).toEqual(["0.0.0.0:10010"]);
+    });
+
+    test("containerd's cgroup driver is the one its configuration sets; it verifies nothing more and has no after-step", () => {
+        expect(withKinds("containerd_cgroup_driver", { RUNTIME_CGROUP_DRIVER: "cgroupfs" }).stdout).toBe("cgroupfs\n");
+        expect(withKinds("containerd_cgroup_driver").stdout).toBe("systemd\n");
+        expect(withKinds("containerd_verify_kind && containerd_after_apply && echo ok").stdout).toBe("ok\n");
+    });
+
+    test("every kind defines every command the installer runs", () => {
+        const commands = [...TEXT.matchAll(/kind_run ([a-z_]+)/g)].map((m) => m[1]);
+        expect(new Set(commands)).toEqual(new Set(["daemon_answers", "tcp_listeners", "verify_kind", "after_apply", "daemon_version", "cgroup_driver"]));
+        for (const kind of ["docker", "containerd"]) {
+            const r = withKinds(commands.map((c) => `declare -F ${kind}_${c} >/dev/null`).join(" && "));
+            expect([kind, r.status]).toEqual([kind, 0]);
+        }
     });
 });
