@@ -2,7 +2,7 @@ import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LIB_DIR, SHARED_SCRIPTS_DIR, bundledScriptText, readScript } from "../../../lib/shared/scripts";
+import { LIB_DIR, SHARED_SCRIPTS_DIR, bundledScript, bundledScriptText, readScript } from "../../../lib/shared/scripts";
 
 const ROOT = path.resolve(__dirname, "../../..");
 
@@ -101,6 +101,23 @@ describe("readScript", () => {
         expect(() => bundledScriptText("nowhere/deeper/x.sh")).toThrow(/cannot read its script .*nowhere\/deeper\/scripts\/x\.sh/);
         expect(() => bundledScriptText("../etc/x.sh")).toThrow(/is not a bundled script name/);
         expect(path.basename(LIB_DIR)).toBe("lib");
+    });
+});
+
+describe("scripts whose text is part of a replace-on-change input", () => {
+    // LocalScript replaces its resource when the script's hash changes (a lab machine is then
+    // deleted and created again), unlike RemoteScript, which runs a changed script again as an
+    // update. The lab's local scripts, includes and all, must therefore keep their text: a change
+    // to one of them (or to common.sh, which they include) replaces every lab machine of a recorded
+    // stack. Change a hash here only on purpose, and say so in the changelog.
+    test.each([
+        ["hosts/lab-network.sh", "deb5649ea7a88b894ff7010aa69cfee2465752f469f60d5fe1dcc3fa07cf587a"],
+        ["hosts/lab-image-ensure.sh", "d3873b68be95ec30ada8de802d70c981f2bcf55a4cb304501ad17bdafe6d6ce5"],
+        ["hosts/lab-machine.sh", "31f7164824aa7dbd81c839124576bcf9ecf0a722dd14cb1904fdc420e7c9d779"],
+        ["hosts/lab-registry-push.sh", "eb8bffee5826b4d9620d70cbb269560d55e5aea636bc8712281916b44c4e2498"],
+    ])("%s keeps its hash", (bundled, hash) => {
+        const [layer, file] = bundled.split("/");
+        expect(bundledScript(layer, file).hash).toBe(hash);
     });
 });
 
