@@ -60,27 +60,15 @@ readonly APT_SOURCE=/etc/apt/sources.list.d/docker.sources
 readonly DOCKER_KEY_FPR=9DC858229FC7DD38854AE2D88D81803C0EBFCD88
 logging=0
 log_start=0
-# apt_run (apt.sh) writes apt's output to the log and waits for the apt/dpkg lock as long as for the rest.
-# shellcheck disable=SC2034  # read by apt.sh's functions
-APT_LOG=$LOG APT_WAIT_TIMEOUT=$RUNTIME_WAIT_TIMEOUT
 
-# The kinds of runtime this script installs: each file adds its kind to RUNTIME_KINDS and defines
-# runtime_kind_<kind> (its data) and <kind>_<command> (its commands).
-RUNTIME_KINDS=()
-# flotilla:include apt.sh
-# flotilla:include runtime-docker.sh
-# flotilla:include runtime-containerd.sh
-
-# This script's own log and die (apt.sh uses them too): the kind in each line, which also goes to
-# its log file once there is one.
-log() {
+say() {
     local line
     line="$(date -u +%H:%M:%S) runtime $RUNTIME_KIND: $*"
     printf '%s\n' "$line" >&2
     if [ "$logging" = 1 ]; then printf '%s\n' "$line" >>"$LOG"; fi
 }
 die() {
-    log "ERROR: $*"
+    say "ERROR: $*"
     exit 1
 }
 
@@ -95,21 +83,13 @@ on_exit() {
 trap on_exit EXIT
 # Fail loudly: a command that fails unexpectedly names itself and its line.
 set -E
-trap 'log "ERROR: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)"' ERR
+trap 'say "ERROR: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)"' ERR
 
-# The kind's data: service, binary, upstream_* and distro_* packages.
-service="" binary="" upstream_main="" distro_main="" upstream_pinned=() upstream_extra=() distro_pinned=() distro_extra=()
-if ! printf '%s\n' "${RUNTIME_KINDS[@]}" | grep -qxF -- "$RUNTIME_KIND"; then
-    kinds="${RUNTIME_KINDS[*]}"
-    die "unknown RUNTIME_KIND '$RUNTIME_KIND' (${kinds// / or })"
-fi
-"runtime_kind_$RUNTIME_KIND"
-# Runs the kind's command $1 (<kind>_$1, from runtime-<kind>.sh) with the other arguments.
-kind_run() {
-    local command="${RUNTIME_KIND}_$1"
-    shift
-    "$command" "$@"
-}
+case "$RUNTIME_KIND" in
+    docker) service=docker ;;
+    containerd) service=containerd ;;
+    *) die "unknown RUNTIME_KIND '$RUNTIME_KIND' (docker or containerd)" ;;
+esac
 case "$RUNTIME_SOURCE" in
     upstream | distro | preinstalled) ;;
     *) die "unknown RUNTIME_SOURCE '$RUNTIME_SOURCE' (upstream, distro or preinstalled)" ;;
@@ -144,7 +124,7 @@ check_os() {
 # A booting machine runs cloud-init (which may install packages itself): wait until it is done.
 wait_cloud_init() {
     if [ "$RUNTIME_IN_CLOUD_INIT" = 1 ]; then
-        log "running inside cloud-init: not waiting for it"
+        say "running inside cloud-init: not waiting for it"
         return
     fi
     command -v cloud-init >/dev/null || return 0
@@ -155,15 +135,67 @@ wait_cloud_init() {
         124)
             state=$(cloud-init status 2>/dev/null || true)
             case "$state" in
-                *"not run"* | *"not started"*) log "cloud-init has not run on this machine; not waiting for it" ;;
+                *"not run"* | *"not started"*) say "cloud-init has not run on this machine; not waiting for it" ;;
                 *) die "cloud-init still running after ${RUNTIME_WAIT_TIMEOUT}s ($state)" ;;
             esac
             ;;
-        *) log "warning: cloud-init finished with errors (exit $status); installing anyway" ;;
+        *) say "warning: cloud-init finished with errors (exit $status); installing anyway" ;;
     esac
 }
 
+# Runs apt-get with its output in the log. Waits (bounded) while another process (unattended-upgrades,
+# apt-daily, cloud-init) holds an apt/dpkg lock, retries network failures with backoff, repairs an
+# interrupted dpkg; otherwise fails.
+apt_run() {
+    local what=$1
+    shift
+    local deadline=$((SECONDS + RUNTIME_WAIT_TIMEOUT)) attempt=1 delay=2 status out holder waited=0
+    while :; do
+        status=0
+        out=$(DEBIAN_FRONTEND=noninteractive apt-get -q -y \
+            -o DPkg::Lock::Timeout=5 \
+            -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+            "$@" 2>&1) || status=$?
+        printf '%s\n' "$out" >>"$LOG"
+        if [ "$status" -eq 0 ] && ! grep -qE '^(W|E): (Failed to fetch|Some index files failed)' <<<"$out"; then
+            if [ "$waited" = 1 ]; then say "$what: the lock was released; done"; fi
+            return 0
+        fi
+        if grep -qE 'Could not get lock|Unable to acquire the dpkg frontend lock|Unable to lock (the )?(administration )?directory|is another process using it' <<<"$out"; then
+            holder=$(grep -oE 'held by process [0-9]+( \([^)]*\))?' <<<"$out" | head -n 1 || true)
+            ((SECONDS < deadline)) ||
+                die "$what: the apt/dpkg lock is still held after ${RUNTIME_WAIT_TIMEOUT}s (${holder:-unknown holder})"
+            if [ "$waited" = 0 ]; then
+                say "$what: waiting for the apt/dpkg lock (${holder:-held by another process}; at most ${RUNTIME_WAIT_TIMEOUT}s)"
+            fi
+            waited=1
+            sleep 3
+            continue
+        fi
+        if grep -q "dpkg was interrupted" <<<"$out"; then
+            say "$what: dpkg was interrupted earlier: running dpkg --configure -a"
+            DEBIAN_FRONTEND=noninteractive dpkg --configure -a >>"$LOG" 2>&1 || die "dpkg --configure -a failed"
+            continue
+        fi
+        if grep -qE 'Failed to fetch|Temporary failure resolving|Could not resolve|Could not connect|Connection failed|Connection timed out|Unable to connect|Hash Sum mismatch|Some index files failed|Unable to fetch|Network is unreachable' <<<"$out" &&
+            ((attempt < 6)); then
+            say "$what: network error (attempt $attempt of 6); retrying in ${delay}s"
+            sleep "$delay"
+            attempt=$((attempt + 1))
+            delay=$((delay * 2))
+            continue
+        fi
+        die "$what: apt-get $1 failed (exit $status)"
+    done
+}
+
 # ---- packages -------------------------------------------------------------------------------
+
+# The installed version of a package, or nothing.
+installed_version() {
+    { dpkg-query -W -f='${Status}|${Version}\n' "$1" 2>/dev/null || true; } |
+        awk -F'|' '$1 ~ / ok installed$/ { print $2 }'
+}
 
 # Versions apt offers for a package, newest first.
 available_versions() {
@@ -194,7 +226,7 @@ ensure_docker_repo() {
     if [ -s "$KEYRING" ] && [ -f "$APT_SOURCE" ] && [ "$(cat "$APT_SOURCE")" = "$source" ]; then
         return
     fi
-    log "adding Docker's apt repository $uri ($os_codename)"
+    say "adding Docker's apt repository $uri ($os_codename)"
     if ! command -v curl >/dev/null || ! dpkg-query -W ca-certificates >/dev/null 2>&1; then
         apt_run "apt-get update" update
         apt_run "installing curl and ca-certificates" install --no-install-recommends curl ca-certificates
@@ -214,7 +246,7 @@ ensure_docker_repo() {
     local f
     for f in /etc/apt/sources.list.d/docker.list /etc/apt/sources.list.d/docker-ce.list; do
         if [ -f "$f" ] && grep -qF "$RUNTIME_APT_URL" "$f"; then
-            log "replacing $f by $APT_SOURCE"
+            say "replacing $f by $APT_SOURCE"
             rm -f "$f"
         fi
     done
@@ -225,18 +257,23 @@ ensure_docker_repo() {
 remove_docker_repo() {
     if [ "$repo_added" = 1 ]; then
         rm -f "$APT_SOURCE"
-        log "removed Docker's apt repository again (nothing was installed)"
+        say "removed Docker's apt repository again (nothing was installed)"
     fi
 }
 
 # Sets: main (the package whose version is pinned), pinned (packages taking the same version),
-# extra (packages installed at apt's candidate version), from the kind's data for the source.
+# extra (packages installed at apt's candidate version), binary (the daemon executable).
 choose_packages() {
-    if [ "$RUNTIME_SOURCE" = upstream ]; then
-        main=$upstream_main pinned=("${upstream_pinned[@]}") extra=("${upstream_extra[@]}")
-    else
-        main=$distro_main pinned=("${distro_pinned[@]}") extra=("${distro_extra[@]}")
-    fi
+    case "$RUNTIME_KIND:$RUNTIME_SOURCE" in
+        docker:upstream) main=docker-ce pinned=(docker-ce docker-ce-cli) extra=(containerd.io) ;;
+        docker:*) main=docker.io pinned=(docker.io) extra=() ;;
+        containerd:upstream) main=containerd.io pinned=(containerd.io) extra=() ;;
+        containerd:*) main=containerd pinned=(containerd) extra=() ;;
+    esac
+    case "$RUNTIME_KIND" in
+        docker) binary=dockerd ;;
+        containerd) binary=containerd ;;
+    esac
 }
 
 source_description() {
@@ -249,10 +286,10 @@ source_description() {
 # True when every package is installed and the main one matches the pin: nothing to install.
 installed_as_pinned() {
     local v p
-    v=$(package_version "$main")
+    v=$(installed_version "$main")
     [ -n "$v" ] && version_matches "$v" "$RUNTIME_VERSION" || return 1
     for p in "${pinned[@]}" "${extra[@]}"; do
-        [ -n "$(package_version "$p")" ] || return 1
+        [ -n "$(installed_version "$p")" ] || return 1
     done
 }
 
@@ -309,7 +346,7 @@ write_files() {
         fi
         chmod "$mode" "$tmp"
         mv -f "$tmp" "$path"
-        log "wrote $path"
+        say "wrote $path"
         files_changed=1
         if [ "$restart" = 1 ]; then restart_needed=1; fi
     done <<<"$list"
@@ -329,7 +366,7 @@ remove_stale_files() {
         if ! described_files | awk -v p="$path" '$1 == p { found = 1 } END { exit !found }'; then
             if [ -e "$path" ]; then
                 rm -f "$path"
-                log "removed $path (no longer described)"
+                say "removed $path (no longer described)"
                 files_changed=1
                 if [ "$restart" = 1 ]; then restart_needed=1; fi
             fi
@@ -362,17 +399,38 @@ active_since() {
 
 wait_daemon() {
     local deadline=$((SECONDS + RUNTIME_WAIT_TIMEOUT))
-    until kind_run daemon_answers; do
+    until daemon_answers; do
         ((SECONDS < deadline)) || die "$service does not answer ${RUNTIME_WAIT_TIMEOUT}s after start: $(systemctl status "$service" --no-pager -n 10 2>&1 | tail -n 10)"
         sleep 1
     done
 }
 
-# No TCP socket the runtime should not have (the kind's tcp_listeners lists those it has).
+daemon_answers() {
+    case "$RUNTIME_KIND" in
+        docker) timeout 10 docker info >/dev/null 2>&1 ;;
+        containerd) timeout 10 ctr version >/dev/null 2>&1 ;;
+    esac
+}
+
+daemon_version() {
+    case "$RUNTIME_KIND" in
+        docker) timeout 10 docker version --format '{{.Server.Version}}' ;;
+        containerd) timeout 10 ctr version | awk '/^Server:/ { s = 1 } s && $1 == "Version:" { print $2; exit }' ;;
+    esac
+}
+
+# No TCP socket: dockerd must not listen on TCP at all (a root-equivalent API without
+# authentication); containerd only on loopback (its CRI streaming server does, on a random port).
 verify_no_tcp() {
     command -v ss >/dev/null || return 0
     local listeners
-    listeners=$(kind_run tcp_listeners)
+    case "$RUNTIME_KIND" in
+        docker) listeners=$(ss -Hltnp 2>/dev/null | grep -F 'users:(("dockerd"' || true) ;;
+        containerd)
+            listeners=$(ss -Hltnp 2>/dev/null | grep -F 'users:(("containerd"' |
+                awk '$4 !~ /^(127\.[0-9.]+|\[::1\]):[0-9]+$/' || true)
+            ;;
+    esac
     if [ -n "$listeners" ]; then
         die "$service listens on TCP ($(awk '{ print $4 }' <<<"$listeners" | paste -sd ' ')): remove the tcp:// host / address options from its unit or configuration"
     fi
@@ -381,17 +439,34 @@ verify_no_tcp() {
 verify() {
     wait_daemon
     verify_no_tcp
-    kind_run verify_kind
+    if [ "$RUNTIME_KIND" = docker ] && [ -n "${RUNTIME_LIVE_RESTORE:-}" ]; then
+        local live
+        live=$(timeout 10 docker info --format '{{.LiveRestoreEnabled}}')
+        [ "$live" = "$RUNTIME_LIVE_RESTORE" ] ||
+            die "docker reports live-restore $live, expected $RUNTIME_LIVE_RESTORE (a drop-in or flag overrides /etc/docker/daemon.json?)"
+    fi
 }
 
 # ---- phases ---------------------------------------------------------------------------------
+
+# The login user (the one sudo ran this script for) joins the docker group: it has password-less
+# sudo already, so this grants nothing new, and `DOCKER_HOST=ssh://<user>@<host>` then works with the
+# pool's key (the Docker CLI's ssh helper runs `docker system dial-stdio` without sudo).
+docker_group() {
+    [ "$RUNTIME_KIND" = docker ] || return 0
+    local user=${SUDO_USER:-}
+    if [ -z "$user" ] || [ "$user" = root ] || ! getent group docker >/dev/null; then return 0; fi
+    if id -nG "$user" | tr ' ' '\n' | grep -qx docker; then return 0; fi
+    usermod -aG docker "$user"
+    say "added $user to the docker group (DOCKER_HOST=ssh://$user@<this host> works)"
+}
 
 apply() {
     choose_packages
     wait_cloud_init
 
     local before_version target="" installed=0 fresh=0 p
-    before_version=$(package_version "$main")
+    before_version=$(installed_version "$main")
     if [ "$RUNTIME_SOURCE" = preinstalled ]; then
         command -v "$binary" >/dev/null ||
             die "source 'preinstalled' but there is no $binary on this machine: install $RUNTIME_KIND first or choose another source"
@@ -400,14 +475,14 @@ apply() {
             version_matches "$have" "$RUNTIME_VERSION" ||
                 die "source 'preinstalled': $RUNTIME_KIND ${have:-of unknown version} is installed, the pin is '$RUNTIME_VERSION'"
         fi
-        log "preinstalled $RUNTIME_KIND ${before_version:-}: verifying only"
+        say "preinstalled $RUNTIME_KIND ${before_version:-}: verifying only"
     elif installed_as_pinned; then
         local matching=""
         if [ -n "$RUNTIME_VERSION" ]; then matching=" and matches the pin '$RUNTIME_VERSION'"; fi
-        log "$main $before_version is installed$matching: nothing to install"
+        say "$main $before_version is installed$matching: nothing to install"
     else
         if [ "$RUNTIME_SOURCE" = upstream ]; then ensure_docker_repo; fi
-        log "apt-get update"
+        say "apt-get update"
         apt_run "apt-get update" update
         resolve_version
         installed=1
@@ -417,13 +492,13 @@ apply() {
     local since_before
     since_before=$(active_since)
     apply_files
-    if [ "$files_changed" = 0 ]; then log "configuration unchanged"; fi
+    if [ "$files_changed" = 0 ]; then say "configuration unchanged"; fi
 
     if [ "$installed" = 1 ]; then
         local args=()
         for p in "${pinned[@]}"; do args+=("$p=$target"); done
         args+=("${extra[@]}")
-        log "installing ${args[*]}${before_version:+ (was $main $before_version)}"
+        say "installing ${args[*]}${before_version:+ (was $main $before_version)}"
         apt_run "installing $main $target" install --no-install-recommends --allow-downgrades \
             --allow-change-held-packages "${args[@]}"
     fi
@@ -431,29 +506,32 @@ apply() {
         for p in "${pinned[@]}"; do
             if ! apt-mark showhold | grep -qx "$p"; then
                 apt-mark hold "$p" >>"$LOG"
-                log "held $p at its pinned version"
+                say "held $p at its pinned version"
             fi
         done
     fi
 
     systemctl is-enabled --quiet "$service" 2>/dev/null || systemctl enable "$service" >>"$LOG" 2>&1
     if ! systemctl is-active --quiet "$service"; then
-        log "starting $service"
+        say "starting $service"
         systemctl start "$service" || die "$service failed to start: $(journalctl -u "$service" --no-pager -n 10 2>&1)"
     elif [ "$restart_needed" = 1 ] || { [ "$installed" = 1 ] && [ "$fresh" = 0 ]; }; then
         if [ "$(active_since)" = "$since_before" ]; then
-            log "restarting $service (its configuration or package changed)"
+            say "restarting $service (its configuration or package changed)"
             systemctl restart "$service" || die "$service failed to restart: $(journalctl -u "$service" --no-pager -n 10 2>&1)"
         fi
     fi
     verify
-    kind_run after_apply
+    docker_group
 
     local version package_version cgroup_driver
-    version=$(kind_run daemon_version)
-    package_version=$(package_version "$main")
-    cgroup_driver=$(kind_run cgroup_driver)
-    log "done in ${SECONDS}s: $RUNTIME_KIND $version${package_version:+ (package $main $package_version)}, cgroup driver $cgroup_driver"
+    version=$(daemon_version)
+    package_version=$(installed_version "$main")
+    case "$RUNTIME_KIND" in
+        docker) cgroup_driver=$(timeout 10 docker info --format '{{.CgroupDriver}}') ;;
+        containerd) cgroup_driver=${RUNTIME_CGROUP_DRIVER:-systemd} ;;
+    esac
+    say "done in ${SECONDS}s: $RUNTIME_KIND $version${package_version:+ (package $main $package_version)}, cgroup driver $cgroup_driver"
     printf '{"runtime":"%s","version":"%s","package":"%s","packageVersion":"%s","source":"%s","cgroupDriver":"%s"}\n' \
         "$RUNTIME_KIND" "$version" "${package_version:+$main}" "$package_version" "$RUNTIME_SOURCE" "$cgroup_driver"
 }
@@ -481,7 +559,7 @@ case "$FLOTILLA_PHASE" in
         ;;
     read) check_present ;;
     delete)
-        log "leaving $RUNTIME_KIND installed and configured on $(uname -n) (its containers and data stay)"
+        say "leaving $RUNTIME_KIND installed and configured on $(uname -n) (its containers and data stay)"
         ;;
     *) die "unknown FLOTILLA_PHASE '$FLOTILLA_PHASE' (create, update, read or delete)" ;;
 esac

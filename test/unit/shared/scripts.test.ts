@@ -105,6 +105,9 @@ describe("readScript", () => {
 });
 
 describe("scripts whose text is part of a replace-on-change input", () => {
+    // runtime.sh is also the runtime's first-boot document (dockerEngineUserData, containerdUserData)
+    // that AWS, Azure, Proxmox and lab pools boot with, and a pool replaces a machine whose user data
+    // changed: a change to it replaces every such machine of every user's stack.
     // LocalScript replaces its resource when the script's hash changes (a lab machine is then
     // deleted and created again), unlike RemoteScript, which runs a changed script again as an
     // update. The lab's local scripts, includes and all, must therefore keep their text: a change
@@ -115,6 +118,7 @@ describe("scripts whose text is part of a replace-on-change input", () => {
         ["hosts/lab-image-ensure.sh", "d3873b68be95ec30ada8de802d70c981f2bcf55a4cb304501ad17bdafe6d6ce5"],
         ["hosts/lab-machine.sh", "31f7164824aa7dbd81c839124576bcf9ecf0a722dd14cb1904fdc420e7c9d779"],
         ["hosts/lab-registry-push.sh", "eb8bffee5826b4d9620d70cbb269560d55e5aea636bc8712281916b44c4e2498"],
+        ["runtime/runtime.sh", "b42520ea04ac24abdae0609a6678d76698fefd01c85902fe55fdacdacc5c808f"],
     ])("%s keeps its hash", (bundled, hash) => {
         const [layer, file] = bundled.split("/");
         expect(bundledScript(layer, file).hash).toBe(hash);
