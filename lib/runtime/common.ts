@@ -8,16 +8,20 @@ import type { Host } from "../core/host";
 import { RemoteScript } from "../shared/remote-script";
 import { bundledScript, readScript } from "../shared/scripts";
 import { shellQuote } from "../shared/script-output";
-import { Reason, Validator } from "../core/validate";
+import { Reason, Validator, hidden } from "../core/validate";
 import { RuntimeHost, RuntimeInfo, isHost } from "../core/host";
 import type { RegistryCredential } from "../core/registry-credential";
 
 export type { RegistryCredential };
 
-/** A runtime's registry credential once checked: registry and user plain (they are written into its configuration). */
+/**
+ * A runtime's registry credential once checked: each part a plain value or an Output (a plain
+ * registry and user are checked at once, an Output one when it resolves). They are resolved into
+ * the secret files the script writes, never into its plain environment.
+ */
 export interface PlainRegistryCredential {
-    readonly registry: string;
-    readonly username: string;
+    readonly registry: pulumi.Input<string>;
+    readonly username: pulumi.Input<string>;
     readonly password: pulumi.Input<string>;
 }
 
@@ -141,7 +145,14 @@ export function validateInsecure(v: Validator, property: string, value: unknown)
     );
 }
 
-/** Registry credentials: registry `host[:port]`, a user name, a password (any Input). */
+const CREDENTIAL_REGISTRY_EXPECTED = 'a registry as host[:port] (no scheme, no path), such as "registry.example.com", listed once';
+const CREDENTIAL_USER_EXPECTED = "a non-empty user name without white space or ':'";
+
+/**
+ * Registry credentials: registry `host[:port]`, a user name, a password, each a plain value or an
+ * Output (core's {@link RegistryCredential}). Plain parts are checked now; Output ones when they
+ * resolve, by {@link secretFilesOutput}, which also refuses a registry listed twice.
+ */
 export function validateCredentials(v: Validator, property: string, value: unknown): PlainRegistryCredential[] {
     const list = validateList(v, property, value);
     const seen = new Set<string>();
@@ -150,22 +161,26 @@ export function validateCredentials(v: Validator, property: string, value: unkno
         if (typeof c !== "object" || c === null) {
             v.fail(`${property}[${i}]`, item, "an object { registry, username, password }");
         }
-        if (typeof c.registry !== "string" || !isHostPort(c.registry) || seen.has(c.registry)) {
-            v.fail(
-                `${property}[${i}].registry`,
-                c.registry,
-                'a registry as host[:port] (no scheme, no path), such as "registry.example.com", listed once',
-            );
+        if (!pulumi.Output.isInstance(c.registry)) {
+            if (!credentialRegistryOk(c.registry) || seen.has(c.registry)) v.fail(`${property}[${i}].registry`, c.registry, CREDENTIAL_REGISTRY_EXPECTED);
+            seen.add(c.registry);
         }
-        seen.add(c.registry);
-        if (typeof c.username !== "string" || c.username.length === 0 || /[\s:]/.test(c.username)) {
-            v.fail(`${property}[${i}].username`, c.username, "a non-empty user name without white space or ':'");
+        if (!pulumi.Output.isInstance(c.username) && !credentialUserOk(c.username)) {
+            v.fail(`${property}[${i}].username`, c.username, CREDENTIAL_USER_EXPECTED);
         }
         if (c.password === undefined || c.password === null || c.password === "") {
             v.fail(`${property}[${i}].password`, c.password, "a password or token (a string or a secret Output)");
         }
-        return { registry: c.registry, username: c.username, password: c.password };
+        return { registry: c.registry as pulumi.Input<string>, username: c.username as pulumi.Input<string>, password: c.password };
     });
+}
+
+function credentialRegistryOk(r: unknown): r is string {
+    return typeof r === "string" && isHostPort(r);
+}
+
+function credentialUserOk(u: unknown): u is string {
+    return typeof u === "string" && u.length > 0 && !/[\s:]/.test(u);
 }
 
 /** The base URL of Docker's apt repository. */
@@ -329,20 +344,33 @@ export function userDataPart(label: string, environment: Record<string, string>)
     ].join("\n");
 }
 
-/** Resolves the passwords and renders the secret files (a secret Output), or undefined. */
+/**
+ * Resolves the credentials (Output parts included: checked here, a secret one never shown) and
+ * renders the secret files (a secret Output), or undefined when there are none. A registry listed
+ * twice once resolved is refused.
+ */
 export function secretFilesOutput(
     credentials: PlainRegistryCredential[],
     render: (resolved: { registry: string; username: string; password: string }[]) => ManagedFile[],
+    v: Validator,
 ): pulumi.Output<string> | undefined {
     if (credentials.length === 0) return undefined;
-    const resolved = pulumi
-        .all(credentials.map((c) => pulumi.output(c.password)))
-        .apply((passwords) =>
-            encodeFiles(
-                render(credentials.map((c, i) => ({ registry: c.registry, username: c.username, password: passwords[i] }))),
-            ),
-        );
-    return pulumi.secret(resolved);
+    const secretOf = (x: pulumi.Input<string>) => (pulumi.Output.isInstance(x) ? pulumi.isSecret(x as pulumi.Output<string>) : false);
+    const parts = credentials.map((c) => pulumi.all([c.registry, c.username, c.password, secretOf(c.registry), secretOf(c.username)]));
+    // Secret before the check: a failing check then rejects this one Output only.
+    return pulumi.secret(pulumi.all(parts)).apply((resolved) => {
+        const seen = new Set<string>();
+        const list = resolved.map(([registry, username, password, registrySecret, userSecret], i) => {
+            const at = `registryCredentials[${i}]`;
+            if (!credentialRegistryOk(registry) || seen.has(registry)) {
+                v.fail(`${at}.registry`, registrySecret ? hidden(registry) : registry, CREDENTIAL_REGISTRY_EXPECTED);
+            }
+            seen.add(registry);
+            if (!credentialUserOk(username)) v.fail(`${at}.username`, userSecret ? hidden(username) : username, CREDENTIAL_USER_EXPECTED);
+            return { registry, username, password };
+        });
+        return encodeFiles(render(list));
+    });
 }
 
 /** Validates the timeouts shared by both runtimes. */

@@ -33,24 +33,15 @@ readonly READY_TIMEOUT=90
 export LOG_TAG=lab-registry
 # flotilla:include common.sh
 
-apt_get() {
-    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get -q -o DPkg::Lock::Timeout=120 "$@" >&2
-}
+# apt_run, apt_install (lock waited for, network errors retried).
+# flotilla:include apt.sh
 
 # Installs the packages that are missing and records them in $INSTALLED.
 install_missing() {
-    local missing=() p
-    for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-    done
-    [ "${#missing[@]}" -eq 0 ] && return 0
-    log "installing ${missing[*]}"
-    apt_get update || die "apt-get update failed"
-    apt_get install -y --no-install-recommends \
-        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" ||
-        die "apt-get install ${missing[*]} failed"
+    apt_install "$@"
+    [ "${#APT_INSTALLED[@]}" -eq 0 ] && return 0
     mkdir -p "$(dirname "$INSTALLED")"
-    printf '%s\n' "${missing[@]}" >>"$INSTALLED"
+    printf '%s\n' "${APT_INSTALLED[@]}" >>"$INSTALLED"
 }
 
 # HTTP status of GET /v2/ on the registry; with argument "auth", with the credentials.
@@ -163,13 +154,13 @@ remove() {
     if [ -f "$INSTALLED" ]; then
         local packages=() p
         while read -r p; do
-            if [ -n "$p" ] && dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+            if [ -n "$p" ] && [ -n "$(package_version "$p")" ]; then
                 packages+=("$p")
             fi
         done <"$INSTALLED"
         if [ "${#packages[@]}" -gt 0 ]; then
             log "purging ${packages[*]}"
-            apt_get purge -y "${packages[@]}" || die "apt-get purge ${packages[*]} failed"
+            apt_run "purging ${packages[*]}" purge "${packages[@]}"
         fi
         rm -f "$INSTALLED"
     fi

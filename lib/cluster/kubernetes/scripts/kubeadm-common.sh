@@ -59,17 +59,8 @@ put() {
     return 0
 }
 
-apt_install() {
-    local missing=() p
-    for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-    done
-    [ "${#missing[@]}" -gt 0 ] || return 0
-    log "apt-get install ${missing[*]}"
-    retry 3 5 timeout 600 apt-get -o DPkg::Lock::Timeout=300 update -qq || die "apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive retry 3 5 timeout 900 apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
-        --no-install-recommends "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
-}
+# apt_install (lock waited for, network errors retried).
+# flotilla:include apt.sh
 
 # The cgroup of this machine (/docker/<id>) when it is a container sharing the host's cgroup v1 tree.
 machine_cgroup() {

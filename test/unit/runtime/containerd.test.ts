@@ -1,15 +1,14 @@
-import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, recordResources, testHost, valueOf } from "./mocks";
-import { bundledScript } from "../../lib/shared/scripts";
-import { hashTriggers } from "../../lib/shared/remote-script";
-import { decodeFiles } from "../../lib/runtime/common";
-import { Containerd, ContainerdArgs, containerdConfig, containerdUserData } from "../../lib/runtime/containerd";
-import { InvalidArgumentError } from "../../lib/core/validate";
+import { SECRET_MARK, SECRET_SIG, recordResources, testHost, valueOf } from "../mocks";
+import { bundledScript, bundledScriptText } from "../../../lib/shared/scripts";
+import { hashTriggers } from "../../../lib/shared/remote-script";
+import { decodeFiles } from "../../../lib/runtime/common";
+import { Containerd, ContainerdArgs, containerdConfig, containerdUserData } from "../../../lib/runtime/containerd";
+import { InvalidArgumentError } from "../../../lib/core/validate";
 
 const registered = recordResources();
-const SCRIPT = fs.readFileSync(path.join(__dirname, "../../lib/runtime/scripts/runtime.sh"), "utf8");
+/** The script as shipped: runtime.sh with its includes. */
+const SCRIPT = bundledScriptText("runtime/runtime.sh");
 const PASSWORD = "s3cr3t-registry-pass";
 
 beforeEach(() => registered.splice(0));

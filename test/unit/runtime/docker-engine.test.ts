@@ -3,15 +3,17 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, recordResources, testHost, valueOf } from "./mocks";
-import { bundledScript } from "../../lib/shared/scripts";
-import { hashTriggers } from "../../lib/shared/remote-script";
-import { decodeFiles } from "../../lib/runtime/common";
-import { DockerEngine, DockerEngineArgs, dockerDaemonConfig, dockerEngineUserData } from "../../lib/runtime/docker-engine";
-import { InvalidArgumentError } from "../../lib/core/validate";
+import { SECRET_MARK, SECRET_SIG, recordResources, rejectionOf, testHost, valueOf } from "../mocks";
+import { bundledScript, bundledScriptText } from "../../../lib/shared/scripts";
+import { hashTriggers } from "../../../lib/shared/remote-script";
+import { decodeFiles } from "../../../lib/runtime/common";
+import { DOCKER_ENGINE_TYPE, DockerEngine, DockerEngineArgs, dockerDaemonConfig, dockerEngineUserData, resolveDockerSettings } from "../../../lib/runtime/docker-engine";
+import { dockerSecretFiles } from "../../../lib/runtime/docker-engine-settings";
+import { InvalidArgumentError, Validator } from "../../../lib/core/validate";
 
 const registered = recordResources();
-const SCRIPT = fs.readFileSync(path.join(__dirname, "../../lib/runtime/scripts/runtime.sh"), "utf8");
+/** The script as shipped: runtime.sh with its includes. */
+const SCRIPT = bundledScriptText("runtime/runtime.sh");
 const PASSWORD = "s3cr3t-registry-pass";
 
 beforeEach(() => registered.splice(0));
@@ -179,6 +181,48 @@ describe("DockerEngine", () => {
                 "https://index.docker.io/v1/": { auth: Buffer.from("hubuser:plain-given-pass").toString("base64") },
             },
         });
+    });
+
+    test("a credential's registry and user may be Outputs (core's RegistryCredential): resolved into the secret file only", async () => {
+        await build("docker", {
+            hosts: cloudHosts(),
+            registryCredentials: [
+                { registry: pulumi.output("10.213.0.5:5000"), username: pulumi.output("ci"), password: pulumi.secret(PASSWORD) },
+            ],
+        });
+        const install = byName("docker-install-web-0").inputs;
+        expect(JSON.stringify(install.environment)).not.toContain("10.213.0.5");
+        const files = decodeFiles((install.secretEnvironment as { value: Record<string, string> }).value.RUNTIME_SECRET_FILES);
+        expect(JSON.parse(files[0].content)).toEqual({
+            auths: { "10.213.0.5:5000": { auth: Buffer.from(`ci:${PASSWORD}`).toString("base64") } },
+        });
+    });
+
+    test.each([
+        [
+            [{ registry: pulumi.output("https://r.example.com"), username: "u", password: "p" }],
+            'registryCredentials[0].registry: received "https://r.example.com"; expected a registry as host[:port]',
+        ],
+        [
+            [{ registry: "r.example.com", username: pulumi.output("a b"), password: "p" }],
+            `registryCredentials[0].username: received "a b"; expected a non-empty user name without white space or ':'.`,
+        ],
+        [
+            [
+                { registry: "r.example.com", username: "u", password: "p" },
+                { registry: pulumi.output("r.example.com"), username: "v", password: "q" },
+            ],
+            'registryCredentials[1].registry: received "r.example.com"; expected a registry as host[:port] (no scheme, no path), such as "registry.example.com", listed once.',
+        ],
+        [
+            [{ registry: "r.example.com", username: pulumi.secret("has space"), password: "p" }],
+            "registryCredentials[0].username: received a secret of 9 characters; expected a non-empty user name",
+        ],
+    ])("an Output part is checked when it resolves, failing the secret files (%#)", async (registryCredentials, message) => {
+        const v = new Validator(DOCKER_ENGINE_TYPE, "docker");
+        const s = resolveDockerSettings(v, { registryCredentials }, "docker-ce");
+        const files = dockerSecretFiles(v, s);
+        expect(await rejectionOf(files as pulumi.Output<string>)).toContain(`${T} ${message}`);
     });
 
     test("hosts keep everything but readiness, which becomes their install; per-host outputs are keyed by name", async () => {

@@ -6,17 +6,26 @@ import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { bundledScriptText } from "../../../lib/shared/scripts";
 
-const SCRIPT = path.join(__dirname, "../../lib/runtime/scripts/runtime.sh");
-const TEXT = fs.readFileSync(SCRIPT, "utf8");
+/** The script as shipped: runtime.sh with its includes (the kinds' files, apt.sh, common.sh). */
+const TEXT = bundledScriptText("runtime/runtime.sh");
 
 /** Temporary folders this file made, removed after its tests. */
 const made: string[] = [];
 afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
-function osRelease(content: string): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-os-"));
+function tempDir(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-runtime-"));
     made.push(dir);
+    return dir;
+}
+
+const SCRIPT = path.join(tempDir(), "runtime.sh");
+fs.writeFileSync(SCRIPT, TEXT);
+
+function osRelease(content: string): string {
+    const dir = tempDir();
     const file = path.join(dir, "os-release");
     fs.writeFileSync(file, content);
     return file;
