@@ -1,13 +1,14 @@
 /**
  * Every example evaluated under mocks keeps the URNs a user's stack recorded with flotilla 0.1.0
- * (test/unit/golden/urns/, recorded at 34ffa25), directly or through aliases: moving or renaming a
- * construct must never make the engine replace what users run. Examples cover what the lab cannot
+ * (test/unit/golden/urns/, recorded at 34ffa25), directly or through aliases, and the inputs that
+ * would replace a machine (first-boot documents, images, a lab machine's script): moving or
+ * renaming a construct must never make the engine replace what users run. Examples cover what the lab cannot
  * create: AWS, Azure and Proxmox pools, existing servers, k3s, the @pulumi/kubernetes deployer.
  */
 import { generateEd25519 } from "../../lib/shared/ssh-keys";
 import { azureOutputs } from "./azure-mocks";
 import { EvaluateOptions, ec2Outputs, evaluateExample } from "./example-program";
-import { lostUrns } from "./urn-continuity";
+import { replacedInUpgrade } from "./urn-continuity";
 
 const ops = () => generateEd25519("ops@example").privateKey;
 const servers = (prefix: string, withPublic: boolean) =>
@@ -46,8 +47,8 @@ const EXAMPLES: [string, () => Record<string, string>, () => EvaluateOptions][] 
     }],
 ];
 
-test.each(EXAMPLES)("examples/%s: every URN recorded by flotilla 0.1.0 is still there or aliased", async (example, config, opts) => {
+test.each(EXAMPLES)("examples/%s: every resource flotilla 0.1.0 recorded is still there (or aliased), its replacing inputs unchanged", async (example, config, opts) => {
     const { urns } = await evaluateExample(example, config(), opts());
     expect(urns.length).toBeGreaterThan(10);
-    expect(lostUrns(example, urns)).toEqual([]);
+    expect(await replacedInUpgrade(example, urns)).toEqual([]);
 });
