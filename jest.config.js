@@ -25,7 +25,7 @@ module.exports = {
       // Every refusal message a unit test produces is scanned for the secrets of its file.
       setupFilesAfterEnv: ["<rootDir>/test/unit/guard/secret-guard.ts"],
       // Examples import the library as a user does; their unit tests evaluate them against this checkout's source.
-      moduleNameMapper: { "^flotilla$": "<rootDir>/lib/index.ts", "^flotilla/(aws|azure|proxmox)$": "<rootDir>/lib/hosts/$1.ts", "^flotilla/kubernetes$": "<rootDir>/lib/workload/deploy/pulumi-kubernetes/index.ts" },
+      moduleNameMapper: { "^flotilla$": "<rootDir>/lib/index.ts", "^flotilla/(aws|azure|proxmox)$": "<rootDir>/lib/hosts/$1/index.ts", "^flotilla/kubernetes$": "<rootDir>/lib/workload/deploy/pulumi-kubernetes/index.ts" },
     },
     {
       displayName: "lab",

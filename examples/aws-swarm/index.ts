@@ -13,7 +13,7 @@
  * and `aws:region` (required: the AWS provider and the pool use it).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DockerEngine, SwarmApp, SwarmCluster } from "flotilla";
+import { DockerEngine, SWARM_PORTS, SwarmApp, SwarmCluster } from "flotilla";
 import { AwsHostPool } from "flotilla/aws";
 
 const config = new pulumi.Config();
@@ -24,7 +24,8 @@ const pool = new AwsHostPool("swarm", {
     zones: config.getObject<string[]>("zones"),
     instanceType: config.get("instanceType") ?? "t3.small",
     adminCidrs: [adminCidr],
-    clusterPorts: ["swarm"],
+    // Swarm's ports between the machines only (a cluster's own list: SwarmCluster opens no others).
+    clusterPorts: SWARM_PORTS,
     appPorts: [80],
     appCidrs: [config.get("appCidr") ?? adminCidr],
     tags: { project: "flotilla-aws-swarm", stack: pulumi.getStack() },
@@ -54,5 +55,9 @@ export const services = app.services;
 export const sshUser = pool.sshUser;
 export const sshPrivateKey = pool.sshPrivateKey;
 export const publicAddresses = pool.publicAddresses;
-/** The machines' host keys, for `known_hosts`. */
-export const hostKeys = pulumi.all(pool.hosts.map((h) => pulumi.output(h.connection.hostKey ?? "")));
+/** `pulumi stack output knownHosts > ~/.ssh/flotilla-swarm.known_hosts`: strict host-key checking for `ssh`. */
+export const knownHosts = pool.knownHosts;
+/** An ssh_config snippet (`ssh swarm-0` once the key and known_hosts are saved where it names them). */
+export const sshConfig = pool.sshConfig;
+/** The machines' host keys, in order. */
+export const hostKeys = pool.hostKeys;

@@ -13,7 +13,7 @@
  * and `azure-native:location`, the region (e.g. `westeurope`).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DockerEngine, SwarmApp, SwarmCluster } from "flotilla";
+import { DockerEngine, SWARM_PORTS, SwarmApp, SwarmCluster } from "flotilla";
 import { AzureHostPool, AzureZone } from "flotilla/azure";
 
 const config = new pulumi.Config();
@@ -23,7 +23,7 @@ const pool = new AzureHostPool("swarm", {
     zones: config.getObject<AzureZone[]>("zones") ?? ["1", "2", "3"],
     vmSize: config.get("vmSize") ?? "Standard_B2s",
     adminCidrs: [config.require("adminCidr")],
-    clusterPorts: ["swarm"],
+    clusterPorts: SWARM_PORTS,
     appPorts: [80],
     appCidrs: [config.get("appCidr") ?? "0.0.0.0/0"],
     tags: { example: "azure-swarm" },
@@ -51,5 +51,10 @@ export const services = app.services;
 /** SSH: `pulumi stack output --show-secrets sshPrivateKey > key && chmod 600 key && ssh -i key flotilla@<address>`. */
 export const sshUser = pool.sshUser;
 export const sshPrivateKey = pool.sshPrivateKey;
-export const hostKeys = pulumi.all(pool.hosts.map((h) => pulumi.output(h.connection.hostKey ?? "")));
+/** `pulumi stack output knownHosts > ~/.ssh/flotilla-swarm.known_hosts`: strict host-key checking for `ssh`. */
+export const knownHosts = pool.knownHosts;
+/** An ssh_config snippet (`ssh swarm-0` once the key and known_hosts are saved where it names them). */
+export const sshConfig = pool.sshConfig;
+/** The machines' host keys, in order. */
+export const hostKeys = pool.hostKeys;
 export const resourceGroup = pool.resourceGroupName;

@@ -20,7 +20,9 @@ const servers = config.requireObject<Server[]>("servers");
 const sshPrivateKey = config.requireSecret("sshPrivateKey");
 
 const site = new ExistingHosts("site", {
-    machines: servers.map((s) => ({ ...s, privateKey: sshPrivateKey })),
+    // One key for every server; a server with a key of its own would give it as its privateKey.
+    sshKey: { privateKey: sshPrivateKey },
+    machines: servers,
 });
 
 const docker = new DockerEngine("docker", { hosts: site.hosts, joinsSwarm: true });
@@ -46,4 +48,6 @@ const app = new SwarmApp("web", {
 
 export const nodes = swarm.nodes;
 export const services = app.services;
-export const urls = site.addresses.map((a) => `http://${a}/`);
+export const urls = site.privateAddresses.apply((addresses) => addresses.map((a) => `http://${a}/`));
+/** The servers' host keys as known_hosts lines (pinned, or first seen), for `ssh` with strict checking. */
+export const knownHosts = site.knownHosts;

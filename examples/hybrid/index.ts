@@ -19,7 +19,7 @@
  * and `aws:region`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DockerEngine, ExistingHosts, SwarmApp, SwarmCluster } from "flotilla";
+import { DockerEngine, ExistingHosts, SWARM_PORTS, SwarmApp, SwarmCluster } from "flotilla";
 import { AwsHostPool } from "flotilla/aws";
 
 interface Server {
@@ -37,13 +37,14 @@ const adminCidr = config.require("adminCidr");
 const site = new ExistingHosts("site", {
     network: "site:dc1",
     labels: { site: "dc1" },
-    machines: servers.map((s) => ({ ...s, privateKey: config.requireSecret("sshPrivateKey") })),
+    sshKey: { privateKey: config.requireSecret("sshPrivateKey") },
+    machines: servers,
 });
 
 const cloud = new AwsHostPool("cloud", {
     size: config.getNumber("workers") ?? 2,
     adminCidrs: [adminCidr],
-    clusterPorts: ["swarm"],
+    clusterPorts: SWARM_PORTS,
     // The managers on the site reach the workers' Swarm ports at their public addresses.
     clusterPeerCidrs: servers.map((s) => `${s.publicAddress}/32`),
     appPorts: [80],
@@ -80,4 +81,6 @@ export const advertisedAddresses = swarm.advertisedAddresses;
 /** Open the Swarm ports (2377/tcp, 7946/tcp+udp, 4789/udp) on the site's firewall to these. */
 export const awsPublicAddresses = cloud.publicAddresses;
 export const services = app.services;
+/** known_hosts lines of every member, both sources (host keys pinned, set at first boot or first seen). */
+export const knownHosts = pulumi.all([site.knownHosts, cloud.knownHosts]).apply((texts) => texts.join(""));
 export const urls = pulumi.all([cloud.publicAddresses]).apply(([aws]) => [...servers.map((s) => s.publicAddress), ...aws].map((a) => `http://${a}/`));

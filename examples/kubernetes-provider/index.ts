@@ -21,7 +21,7 @@
 import * as pulumi from "@pulumi/pulumi";
 // One resource's module (`import * as k8s from "@pulumi/kubernetes"` works too, and type-checks slower).
 import { ConfigMap } from "@pulumi/kubernetes/core/v1/configMap";
-import { KubernetesCluster } from "flotilla";
+import { KUBERNETES_PORTS, KubernetesCluster } from "flotilla";
 import { AwsHostPool } from "flotilla/aws";
 import { ClusterProvider, PulumiKubernetesApp } from "flotilla/kubernetes";
 
@@ -32,7 +32,7 @@ const pool = new AwsHostPool("k3s", {
     size: 3,
     adminCidrs: [adminCidr],
     // The Kubernetes ports between the machines only; the API server (6443) from adminCidr too.
-    clusterPorts: ["kubernetes"],
+    clusterPorts: KUBERNETES_PORTS,
     appPorts: [80],
     appCidrs: [config.get("appCidr") ?? adminCidr],
     tags: { project: "flotilla-kubernetes-provider", stack: pulumi.getStack() },

@@ -29,9 +29,10 @@ const pool = new ProxmoxHostPool("pve", {
     gateway: config.get("gateway"),
     firstAddress: config.get("firstAddress"),
     cores: 2,
-    memoryMb: 2048,
-    diskSizeGb: 20,
-    tags: ["swarm"],
+    memoryMiB: 2048,
+    diskGiB: 20,
+    // Proxmox tags have no values: { swarm: "" } is the tag "swarm" ({ role: "web" } would be "role-web").
+    tags: { swarm: "" },
     // Docker from Docker's apt repository at first boot, set up for Swarm: the same script
     // DockerEngine runs over SSH, which then finds it installed.
     userData: [dockerEngineUserData({ joinsSwarm: true })],
@@ -64,7 +65,12 @@ export const vmIds = pool.vmIds;
 export const services = app.services;
 /** Swarm nodes. */
 export const swarmNodes = swarm.nodes;
-/** SSH: user, private key (secret), host keys (for known_hosts), in machine order. */
+/** SSH: user, private key (secret), known_hosts, ssh_config and host keys, in machine order. */
 export const sshUser = pool.sshUser;
 export const sshPrivateKey = pool.sshPrivateKey;
-export const hostKeys = pulumi.all(pool.hosts.map((h) => pulumi.output(h.connection.hostKey ?? "")));
+/** `pulumi stack output knownHosts > ~/.ssh/flotilla-pve.known_hosts`: strict host-key checking for `ssh`. */
+export const knownHosts = pool.knownHosts;
+/** An ssh_config snippet (`ssh pve-0` once the key and known_hosts are saved where it names them). */
+export const sshConfig = pool.sshConfig;
+/** The machines' host keys, in order. */
+export const hostKeys = pool.hostKeys;

@@ -4,3 +4,4 @@ export * from "./image-ref";
 export * from "./validate";
 export * from "./ipv4";
 export * from "./registry-credential";
+export * from "./host-pool";

@@ -1,4 +1,4 @@
 export * from "./lab";
-export * from "./lab-registry";
 export * from "./existing";
-export * from "./user-data";
+export * from "./common/user-data";
+export * from "./common/host-pool-args";

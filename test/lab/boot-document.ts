@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DEFAULT_LAB_IMAGE, labMetaData } from "../../lib/hosts/lab";
-import { gzipBase64 } from "../../lib/hosts/user-data";
+import { gzipBase64 } from "../../lib/hosts/common/user-data";
 import { LIB_DIR, bundledScriptText } from "../../lib/shared/scripts";
 import { Login } from "./ssh";
 

@@ -22,16 +22,16 @@
  */
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { machineUserData } from "../../lib/hosts/cloud-common";
+import { machineUserData } from "../../lib/hosts/common/cloud-common";
 import { AwsHostPool } from "../../lib/hosts/aws";
 import { AzureHostPool } from "../../lib/hosts/azure";
 import { ProxmoxHostPool } from "../../lib/hosts/proxmox";
-import { derivedHostKey } from "../../lib/hosts/user-data";
+import { derivedHostKey } from "../../lib/hosts/common/user-data";
 import { dockerEngineUserData } from "../../lib/runtime/docker-engine";
 import { multipartUserData } from "../../lib/shared/cloud-init";
 import { generateEd25519 } from "../../lib/shared/ssh-keys";
 import { recordResources, valueOf } from "../unit/mocks";
-import { azureOutputs } from "../unit/azure-mocks";
+import { azureOutputs } from "../unit/hosts/azure-mocks";
 import { BootDocument, BootDocumentSource, BootedMachine, LabPlace, bootDocument, createLabNetwork, deleteBooted, deleteLabNetwork, schemaCheck } from "./boot-document";
 import { poolLeftovers, removeStaleTestPools, TEST_POOL_PREFIX } from "./harness";
 import { opensshRun, OpenSshTarget } from "./openssh";
@@ -51,7 +51,7 @@ const sharedRenderer: BootDocumentSource = async () => {
     // source "distro": the lab reaches only Debian's mirror (a cloud pool's default is docker-ce).
     const extra = pulumi.all([dockerEngineUserData({ source: "distro" })]);
     return {
-        label: "machineUserData (lib/hosts/cloud-common.ts) + dockerEngineUserData({ source: distro })",
+        label: "machineUserData (lib/hosts/common/cloud-common.ts) + dockerEngineUserData({ source: distro })",
         document: await valueOf(machineUserData("admin", client.publicKey, hostKey, extra)),
         user: "admin",
         privateKey: client.privateKey,
@@ -70,7 +70,7 @@ const proxmoxPool: BootDocumentSource = async () => {
         userData: [dockerEngineUserData({ source: "distro" })],
     });
     return {
-        label: "ProxmoxHostPool (lib/hosts/proxmox.ts) userData[0]",
+        label: "ProxmoxHostPool (lib/hosts/proxmox/) userData[0]",
         document: await valueOf(pool.userData[0]),
         user: pool.sshUser,
         privateKey: await valueOf(pool.sshPrivateKey),
@@ -87,7 +87,7 @@ const awsPool: BootDocumentSource = async () => {
         userData: [dockerEngineUserData({ source: "distro" })],
     });
     return {
-        label: "AwsHostPool (lib/hosts/aws.ts) userData[0]",
+        label: "AwsHostPool (lib/hosts/aws/) userData[0]",
         document: await valueOf(pool.userData[0]),
         user: pool.sshUser,
         privateKey: await valueOf(pool.sshPrivateKey),
@@ -104,7 +104,7 @@ const azurePool: BootDocumentSource = async () => {
         userData: [dockerEngineUserData({ source: "distro" })],
     });
     return {
-        label: "AzureHostPool (lib/hosts/azure.ts) userData[0]",
+        label: "AzureHostPool (lib/hosts/azure/) userData[0]",
         document: await valueOf(pool.userData[0]),
         user: pool.sshUser,
         privateKey: await valueOf(pool.sshPrivateKey),

@@ -26,7 +26,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { docker, httpGet, poolLeftovers, removeStaleTestPools, storedState, tearDown, TEST_POOL_PREFIX, testProgramStack, until } from "./harness";
 import { Login, sshRun } from "./ssh";
 import { generateEd25519, OpenSshKeyPair } from "../../lib/shared/ssh-keys";
-import { labUserData } from "../../lib/hosts/user-data";
+import { labUserData } from "../../lib/hosts/common/user-data";
 import { hostKeyFingerprint } from "../../lib/shared/providers/remote-script";
 
 jest.setTimeout(30 * 60 * 1000);

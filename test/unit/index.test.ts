@@ -16,12 +16,12 @@ test("the root loads no cloud SDK: AzureHostPool comes only from the subpath flo
     expect(lib.AzureHostPool).toBeUndefined();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pkg = require("../../package.json");
-    expect(pkg.exports["./azure"]).toEqual({ types: "./dist/lib/hosts/azure.d.ts", default: "./dist/lib/hosts/azure.js" });
+    expect(pkg.exports["./azure"]).toEqual({ types: "./dist/lib/hosts/azure/index.d.ts", default: "./dist/lib/hosts/azure/index.js" });
     // In a process of its own (Jest's module registry is not Node's): what requiring the root loads.
     const { execFileSync } = await import("child_process");
     const script =
         "require('./lib');const m=Object.keys(require.cache);" +
-        "console.log(JSON.stringify([m.some(k=>k.includes('@pulumi/azure-native')),m.some(k=>k.endsWith('hosts/azure.ts')),m.some(k=>k.endsWith('@pulumi/azure-native/index.js'))]))";
+        "console.log(JSON.stringify([m.some(k=>k.includes('@pulumi/azure-native')),m.some(k=>k.includes('hosts/azure/')),m.some(k=>k.endsWith('@pulumi/azure-native/index.js'))]))";
     const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: `${__dirname}/../..`, encoding: "utf8" });
     expect(JSON.parse(out.trim())).toEqual([false, false, false]);
     const azure = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script.replace("./lib", "./lib/hosts/azure")], { cwd: `${__dirname}/../..`, encoding: "utf8" });

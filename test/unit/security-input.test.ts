@@ -21,7 +21,7 @@ import { keyPairOutputs, recordResources, refusedIn, testHost, valueOf } from ".
 import { findLeaks, secretRuns } from "./guard/secret-scan";
 import { resetClaims } from "../../lib/core/claims";
 import { Validator, isSecretName, show } from "../../lib/core/validate";
-import { ADMIN_TCP_PORTS, checkSuppliedKey } from "../../lib/hosts/cloud-common";
+import { ADMIN_TCP_PORTS, checkSuppliedKey } from "../../lib/hosts/common/cloud-common";
 import { AwsHostPool } from "../../lib/hosts/aws";
 import { AzureHostPool } from "../../lib/hosts/azure";
 import { ProxmoxHostPool } from "../../lib/hosts/proxmox";

@@ -12,7 +12,7 @@ import { resetClaims } from "../../lib/core/claims";
 import { FULL_CAPABILITIES, ISwarmCluster, SWARM_PORTS } from "../../lib/core/cluster";
 import { InvalidArgumentError } from "../../lib/core/validate";
 import { LabHostPool } from "../../lib/hosts/lab";
-import { LabRegistry } from "../../lib/hosts/lab-registry";
+import { LabRegistry } from "../../lib/hosts/lab/lab-registry";
 import { DockerEngine, dockerEngineUserData } from "../../lib/runtime/docker-engine";
 import { Containerd, containerdUserData } from "../../lib/runtime/containerd";
 import { SwarmCluster } from "../../lib/cluster/swarm";
@@ -46,7 +46,7 @@ async function pool(name = "fixture", subnet = "10.77.0.0/24"): Promise<LabHostP
 
 describe("LabHostPool", () => {
     const T = 'flotilla:hosts:LabHostPool "lab": invalid';
-    const KNOWN = "known: size, poolName, subnet, image, sshUser, labels, bootTimeoutSeconds, userData, kubernetes";
+    const KNOWN = "known: size, poolName, subnet, image, sshUser, sshKey, labels, bootTimeoutSeconds, userData, kubernetes";
     const PART =
         'a cloud-init user data part: a string starting with "#cloud-config", "#!" (a script) or "#cloud-boothook"';
     test.each([

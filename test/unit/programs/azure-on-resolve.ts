@@ -8,7 +8,7 @@
  */
 import { randomBytes } from "crypto";
 import { recordResources } from "../mocks";
-import { azureOutputs } from "../azure-mocks";
+import { azureOutputs } from "../hosts/azure-mocks";
 import { InvalidArgumentError } from "../../../lib/core/validate";
 import { AzureHostPool } from "../../../lib/hosts/azure";
 

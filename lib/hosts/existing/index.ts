@@ -1,0 +1,3 @@
+// Machines that already exist, adopted over SSH.
+export * from "./existing-hosts";
+export { PRIVATE_KEY_EXPECTED, checkPrivateKey } from "../common/private-key";

@@ -1,0 +1,3 @@
+// The local lab: machines and an image registry on the local Docker engine.
+export * from "./lab-host-pool";
+export * from "./lab-registry";
