@@ -10,7 +10,7 @@
  * machine's first-boot document, a lab machine's script): an upgrade must not change them either.
  *
  * Record again (only when a release is cut, with that release checked out):
- *   FLOTILLA_RECORD_URNS=1 npx jest --ci --selectProjects=unit --runTestsByPath test/unit/examples-*.test.ts
+ *   FLOTILLA_RECORD_URNS=1 npx jest --ci --selectProjects=unit --runTestsByPath test/unit/examples/urn-continuity.test.ts
  */
 import * as crypto from "crypto";
 import * as fs from "fs";

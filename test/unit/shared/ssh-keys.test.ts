@@ -1,6 +1,6 @@
 import * as crypto from "crypto";
 import { utils } from "ssh2";
-import { compactPrivateKey, deriveEd25519, ed25519Seed, encodeEd25519, expandPrivateKey, generateEd25519 } from "../../lib/shared/ssh-keys";
+import { compactPrivateKey, deriveEd25519, ed25519Seed, encodeEd25519, expandPrivateKey, generateEd25519 } from "../../../lib/shared/ssh-keys";
 
 /** Spelled in parts so that no source line looks like a committed key. */
 const LABEL = ["OPENSSH", "PRIVATE", "KEY"].join(" ");

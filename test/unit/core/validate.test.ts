@@ -1,5 +1,5 @@
-import { show, Validator } from "../../lib/core/validate";
-import { messageOf } from "./mocks";
+import { show, Validator } from "../../../lib/core/validate";
+import { messageOf } from "../mocks";
 
 const v = new Validator("flotilla:test:Thing", "thing");
 

@@ -4,9 +4,9 @@
  * group opens the Swarm ports to the servers' public addresses only, and the pinned service goes
  * to the EC2 machines by their `provider` label.
  */
-import { valueOf } from "./mocks";
-import { ec2Outputs, evaluateExample, graph } from "./example-program";
-import { generateEd25519 } from "../../lib/shared/ssh-keys";
+import { valueOf } from "../mocks";
+import { ec2Outputs, evaluateExample, graph } from "../example-program";
+import { generateEd25519 } from "../../../lib/shared/ssh-keys";
 
 const SERVERS = [
     { name: "s1", address: "10.0.0.11", user: "ops", publicAddress: "198.51.100.11" },

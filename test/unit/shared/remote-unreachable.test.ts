@@ -3,8 +3,8 @@
  * an error naming the machine and the SSH error (never a hang); wrong credentials are refused at once.
  */
 import * as net from "net";
-import { provider } from "../../lib/shared/providers/remote-script";
-import { generateEd25519 } from "../../lib/shared/ssh-keys";
+import { provider } from "../../../lib/shared/providers/remote-script";
+import { generateEd25519 } from "../../../lib/shared/ssh-keys";
 
 const KEY = generateEd25519("t").privateKey;
 

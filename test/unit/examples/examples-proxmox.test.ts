@@ -8,10 +8,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { keyPairOutputs, valueOf } from "./mocks";
-import type { Registered } from "./mocks";
-import { evaluateExample } from "./example-program";
-import { bareKey } from "../../lib/shared/remote-script";
+import { keyPairOutputs, valueOf } from "../mocks";
+import type { Registered } from "../mocks";
+import { evaluateExample } from "../example-program";
+import { bareKey } from "../../../lib/shared/remote-script";
 
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
 let registered: Registered[] = [];
@@ -43,7 +43,7 @@ const byName = (name: string) => {
 };
 
 describe("examples/proxmox-swarm", () => {
-    let program: typeof import("../../examples/proxmox-swarm/index");
+    let program: typeof import("../../../examples/proxmox-swarm/index");
     beforeAll(async () => {
         const evaluated = await evaluateExample(
             "proxmox-swarm",
@@ -124,7 +124,7 @@ describe("examples/proxmox-swarm", () => {
 });
 
 test("the library's root never imports the Proxmox pool or its provider (an optional peer dependency)", () => {
-    const lib = path.join(__dirname, "../../lib");
+    const lib = path.join(__dirname, "../../../lib");
     const files = (dir: string): string[] =>
         fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
     const importers = files(lib)

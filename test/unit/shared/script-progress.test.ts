@@ -7,8 +7,8 @@
 import * as childProcess from "child_process";
 import * as crypto from "crypto";
 import * as path from "path";
-import { lineSplitter, progressLine, progressLines, progressSink } from "../../lib/shared/script-output";
-import { generateEd25519 } from "../../lib/shared/ssh-keys";
+import { lineSplitter, progressLine, progressLines, progressSink } from "../../../lib/shared/script-output";
+import { generateEd25519 } from "../../../lib/shared/ssh-keys";
 
 describe("script progress lines", () => {
     test("lines are emitted as they complete, across chunks; blank lines skipped; the rest on flush", () => {
@@ -63,10 +63,10 @@ describe("script progress lines", () => {
                 "-r",
                 "ts-node/register/transpile-only",
                 "-e",
-                `const { progressSink } = require(${JSON.stringify(path.resolve(__dirname, "../../lib/shared/script-output"))});` +
+                `const { progressSink } = require(${JSON.stringify(path.resolve(__dirname, "../../../lib/shared/script-output"))});` +
                     `const sink = progressSink("lab machine m0 (10.0.0.2)", { TOKEN: "tok-secret-1" }); sink("step 1 with tok-secret-1"); sink("step 2");`,
             ],
-            { env: { ...process.env, FLOTILLA_PROGRESS: "1" }, encoding: "utf8", cwd: path.resolve(__dirname, "../..") },
+            { env: { ...process.env, FLOTILLA_PROGRESS: "1" }, encoding: "utf8", cwd: path.resolve(__dirname, "../../..") },
         );
         expect(out).toBe("flotilla: lab machine m0 (10.0.0.2): step 1 with [secret]\nflotilla: lab machine m0 (10.0.0.2): step 2\n");
     });

@@ -19,8 +19,8 @@ interface Outcome {
 
 const outcomes = new Map<string, Outcome>();
 beforeAll(() => {
-    const r = childProcess.spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "programs", "on-resolve.ts")], {
-        cwd: path.resolve(__dirname, "../.."),
+    const r = childProcess.spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "..", "programs", "on-resolve.ts")], {
+        cwd: path.resolve(__dirname, "../../.."),
         encoding: "utf8",
         timeout: 110_000,
     });

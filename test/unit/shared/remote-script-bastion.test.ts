@@ -6,9 +6,9 @@
  */
 import * as net from "net";
 import { Connection, Server } from "ssh2";
-import { hostKeyFingerprint } from "../../lib/shared/providers/remote-script";
-import { remoteScriptProvider } from "../../lib/shared/remote-script";
-import { generateEd25519 } from "../../lib/shared/ssh-keys";
+import { hostKeyFingerprint } from "../../../lib/shared/providers/remote-script";
+import { remoteScriptProvider } from "../../../lib/shared/remote-script";
+import { generateEd25519 } from "../../../lib/shared/ssh-keys";
 
 const bastionKey = generateEd25519("root@bastion");
 const machineKey = generateEd25519("root@machine");

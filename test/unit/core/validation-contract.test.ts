@@ -7,16 +7,16 @@
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_MARK, SECRET_SIG, messageOf, refusedIn, keyPairOutputs, recordResources, testHost, testRuntimeHost, valueOf } from "./mocks";
-import { resetClaims } from "../../lib/core/claims";
-import { FULL_CAPABILITIES, ISwarmCluster, SWARM_PORTS } from "../../lib/core/cluster";
-import { InvalidArgumentError } from "../../lib/core/validate";
-import { LabHostPool } from "../../lib/hosts/lab";
-import { LabRegistry } from "../../lib/hosts/lab/lab-registry";
-import { DockerEngine, dockerEngineUserData } from "../../lib/runtime/docker-engine";
-import { Containerd, containerdUserData } from "../../lib/runtime/containerd";
-import { SwarmCluster } from "../../lib/cluster/swarm";
-import { SwarmApp, SwarmAppArgs } from "../../lib/workload/deploy/swarm-app";
+import { SECRET_MARK, SECRET_SIG, messageOf, refusedIn, keyPairOutputs, recordResources, testHost, testRuntimeHost, valueOf } from "../mocks";
+import { resetClaims } from "../../../lib/core/claims";
+import { FULL_CAPABILITIES, ISwarmCluster, SWARM_PORTS } from "../../../lib/core/cluster";
+import { InvalidArgumentError } from "../../../lib/core/validate";
+import { LabHostPool } from "../../../lib/hosts/lab";
+import { LabRegistry } from "../../../lib/hosts/lab/lab-registry";
+import { DockerEngine, dockerEngineUserData } from "../../../lib/runtime/docker-engine";
+import { Containerd, containerdUserData } from "../../../lib/runtime/containerd";
+import { SwarmCluster } from "../../../lib/cluster/swarm";
+import { SwarmApp, SwarmAppArgs } from "../../../lib/workload/deploy/swarm-app";
 
 // What real creates return: key pairs their keys, a stack deploy its services.
 const registered = recordResources((type, name) => (name.endsWith("-deploy") ? { result: "{}" } : keyPairOutputs(type, name)));

@@ -5,8 +5,8 @@
  * and the app.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Registered } from "./mocks";
-import { ec2Outputs, evaluateExample } from "./example-program";
+import { Registered } from "../mocks";
+import { ec2Outputs, evaluateExample } from "../example-program";
 
 let registered: Registered[] = [];
 

@@ -1,4 +1,4 @@
-import { formatIpv4, gatewayAddress, hostAddress, isPrivate, parseCidr, parseIpv4, usableHostCount } from "../../lib/core/ipv4";
+import { formatIpv4, gatewayAddress, hostAddress, isPrivate, parseCidr, parseIpv4, usableHostCount } from "../../../lib/core/ipv4";
 
 describe("parseCidr", () => {
     test.each([

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { localScriptProvider } from "../../lib/shared/local-script";
+import { localScriptProvider } from "../../../lib/shared/local-script";
 
 const provider = localScriptProvider as Required<typeof localScriptProvider>;
 

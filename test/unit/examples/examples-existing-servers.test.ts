@@ -4,9 +4,9 @@
  * its own pinned key or by trust on first use, the key a secret, and nothing ever created on a
  * machine the example does not list.
  */
-import { SECRET_SIG, valueOf } from "./mocks";
-import { evaluateExample, graph } from "./example-program";
-import { generateEd25519 } from "../../lib/shared/ssh-keys";
+import { SECRET_SIG, valueOf } from "../mocks";
+import { evaluateExample, graph } from "../example-program";
+import { generateEd25519 } from "../../../lib/shared/ssh-keys";
 
 const SERVERS = [
     { name: "s1", address: "192.0.2.11", user: "ops", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl" },

@@ -5,9 +5,9 @@
  */
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
-import { valueOf } from "./mocks";
-import { evaluateExample } from "./example-program";
-import { azureOutputs } from "./hosts/azure-mocks";
+import { valueOf } from "../mocks";
+import { evaluateExample } from "../example-program";
+import { azureOutputs } from "../hosts/azure-mocks";
 
 test("examples/azure-swarm: three zoned VMs, Docker over SSH, a three-manager swarm, the web app on port 80", async () => {
     const evaluated = await evaluateExample(

@@ -4,9 +4,9 @@
  * Replace: the script runs again on a new resource; update: the state is rewritten (and for a
  * RemoteScript the script reruns when its text or environment changed); none: nothing happens.
  */
-import { localScriptProvider } from "../../lib/shared/local-script";
-import { remoteScriptProvider } from "../../lib/shared/remote-script";
-import { bundledScript, bundledScriptText, sha256 } from "../../lib/shared/scripts";
+import { localScriptProvider } from "../../../lib/shared/local-script";
+import { remoteScriptProvider } from "../../../lib/shared/remote-script";
+import { bundledScript, bundledScriptText, sha256 } from "../../../lib/shared/scripts";
 
 const remote = remoteScriptProvider as Required<typeof remoteScriptProvider>;
 const local = localScriptProvider as Required<typeof localScriptProvider>;

@@ -5,8 +5,8 @@
  * provider from the cluster's kubeconfig (secret) and the app's objects, each with that provider,
  * the password only in the Secret's (secret) data.
  */
-import { Registered, SECRET_MARK, SECRET_SIG, valueOf } from "./mocks";
-import { ec2Outputs, evaluateExample, graph } from "./example-program";
+import { Registered, SECRET_MARK, SECRET_SIG, valueOf } from "../mocks";
+import { ec2Outputs, evaluateExample, graph } from "../example-program";
 import * as pulumi from "@pulumi/pulumi";
 
 const KUBECONFIG = "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: CA\n    server: https://127.0.0.1:6443\n  name: default\n";

@@ -5,10 +5,10 @@
  * renaming a construct must never make the engine replace what users run. Examples cover what the lab cannot
  * create: AWS, Azure and Proxmox pools, existing servers, k3s, the @pulumi/kubernetes deployer.
  */
-import { generateEd25519 } from "../../lib/shared/ssh-keys";
-import { azureOutputs } from "./hosts/azure-mocks";
-import { EvaluateOptions, ec2Outputs, evaluateExample } from "./example-program";
-import { replacedInUpgrade } from "./urn-continuity";
+import { generateEd25519 } from "../../../lib/shared/ssh-keys";
+import { azureOutputs } from "../hosts/azure-mocks";
+import { EvaluateOptions, ec2Outputs, evaluateExample } from "../example-program";
+import { replacedInUpgrade } from "../urn-continuity";
 
 const ops = () => generateEd25519("ops@example").privateKey;
 const servers = (prefix: string, withPublic: boolean) =>

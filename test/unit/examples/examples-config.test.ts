@@ -31,7 +31,7 @@ import * as ts from "typescript";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const yaml = require("js-yaml") as { load(text: string): unknown };
 
-const ROOT = path.resolve(__dirname, "../..");
+const ROOT = path.resolve(__dirname, "../../..");
 
 /** One `config.get*`/`config.require*` call of a program. */
 interface ConfigRead {

@@ -8,8 +8,8 @@
  */
 import * as net from "net";
 import { Connection, Server, ServerChannel } from "ssh2";
-import { DRIFT_RUN_SECONDS, provider as remoteProvider } from "../../lib/shared/providers/remote-script";
-import { generateEd25519 } from "../../lib/shared/ssh-keys";
+import { DRIFT_RUN_SECONDS, provider as remoteProvider } from "../../../lib/shared/providers/remote-script";
+import { generateEd25519 } from "../../../lib/shared/ssh-keys";
 
 const provider = remoteProvider as Required<typeof remoteProvider>;
 const hostKey = generateEd25519("root@manager");

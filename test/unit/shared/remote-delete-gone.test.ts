@@ -14,8 +14,8 @@ import {
     normalizeRemote,
     provider as remoteProvider,
     REMOTE_DEFAULTS,
-} from "../../lib/shared/providers/remote-script";
-import { generateEd25519 } from "../../lib/shared/ssh-keys";
+} from "../../../lib/shared/providers/remote-script";
+import { generateEd25519 } from "../../../lib/shared/ssh-keys";
 
 const provider = remoteProvider as Required<typeof remoteProvider>;
 const hostKey = generateEd25519("root@machine");
