@@ -19,24 +19,15 @@
  * (secret; default the registry's password: another one makes the app's pull secret wrong).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Containerd, KubernetesApp, KubernetesCluster, LabHostPool, LabRegistry, RemoteScript } from "flotilla";
+import { Containerd, KubernetesApp, KubernetesCluster, LabHostPool, LabRegistry, RemoteScript, kubernetesImageArchives } from "flotilla";
 
 const config = new pulumi.Config("test");
 const cache = config.require("cache");
 const version = "v1.37.2";
 
 const lab = new LabHostPool("lab", { size: 4, poolName: config.require("poolName"), subnet: config.require("subnet"), kubernetes: true });
-const archives: Record<string, string> = {
-    [`k8s/node-bundle:${version}`]: `${cache}/bundle/node-bundle.tar`,
-    [`k8s/kube-apiserver:${version}`]: `${cache}/images/kube-apiserver.tar`,
-    [`k8s/kube-controller-manager:${version}`]: `${cache}/images/kube-controller-manager.tar`,
-    [`k8s/kube-scheduler:${version}`]: `${cache}/images/kube-scheduler.tar`,
-    [`k8s/kube-proxy:${version}`]: `${cache}/images/kube-proxy.tar`,
-    "k8s/etcd:3.7.0-0": `${cache}/images/etcd.tar`,
-    "k8s/coredns:v1.14.6": `${cache}/images/coredns.tar`,
-    "k8s/pause:3.10.2": `${cache}/images/pause.tar`,
-    "k8s/flannel:v0.28.10": `${cache}/images/flannel.tar`,
-};
+// Every Kubernetes image (and the node bundle) of the build's cache, as the registry's archives.
+const archives = kubernetesImageArchives(cache);
 const images = config.requireObject<string[]>("images");
 const registry = new LabRegistry("registry", { host: lab.hosts[0], images, archives });
 const nodes = new Containerd("containerd", { hosts: lab.hosts.slice(1), insecureRegistries: [registry.address] }).hosts;

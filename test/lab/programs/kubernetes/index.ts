@@ -13,7 +13,7 @@
  * machine.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Containerd, KubernetesCluster, LabHostPool, LabRegistry } from "flotilla";
+import { Containerd, KubernetesCluster, LabHostPool, LabRegistry, kubernetesImageArchives } from "flotilla";
 
 const config = new pulumi.Config("test");
 const controlPlane = config.requireNumber("controlPlane");
@@ -32,17 +32,8 @@ const lab = new LabHostPool("lab", {
     subnet: config.require("subnet"),
     kubernetes: true,
 });
-const archives: Record<string, string> = {
-    [`k8s/node-bundle:${version}`]: `${cache}/bundle/node-bundle.tar`,
-    [`k8s/kube-apiserver:${version}`]: `${cache}/images/kube-apiserver.tar`,
-    [`k8s/kube-controller-manager:${version}`]: `${cache}/images/kube-controller-manager.tar`,
-    [`k8s/kube-scheduler:${version}`]: `${cache}/images/kube-scheduler.tar`,
-    [`k8s/kube-proxy:${version}`]: `${cache}/images/kube-proxy.tar`,
-    "k8s/etcd:3.7.0-0": `${cache}/images/etcd.tar`,
-    "k8s/coredns:v1.14.6": `${cache}/images/coredns.tar`,
-    "k8s/pause:3.10.2": `${cache}/images/pause.tar`,
-    "k8s/flannel:v0.28.10": `${cache}/images/flannel.tar`,
-};
+// Every Kubernetes image (and the node bundle) of the build's cache, as the registry's archives.
+const archives = kubernetesImageArchives(cache);
 const demoImage = config.require("demoImage");
 const registry = new LabRegistry("registry", { host: lab.hosts[0], images: [demoImage], archives });
 const nodes = new Containerd("containerd", { hosts: lab.hosts.slice(1), insecureRegistries: [registry.address] }).hosts;
