@@ -6,7 +6,7 @@
  * create: AWS, Azure and Proxmox pools, existing servers, k3s, the @pulumi/kubernetes deployer.
  */
 import { generateEd25519 } from "../../lib/shared/ssh-keys";
-import { azureOutputs } from "./azure-mocks";
+import { azureOutputs } from "./hosts/azure-mocks";
 import { EvaluateOptions, ec2Outputs, evaluateExample } from "./example-program";
 import { replacedInUpgrade } from "./urn-continuity";
 
