@@ -30,6 +30,7 @@ export { InvalidArgumentError } from "./core/validate";
 
 // hosts: where machines come from (the cloud pools are behind their subpath entries).
 export type { HostPoolArgs, MachinePoolArgs, PoolAccessArgs, VmPoolArgs } from "./hosts/common/host-pool-args";
+export type { SuppliedSshKey } from "./hosts/common/cloud-common";
 export { DEFAULT_LAB_SUBNET, LabHostPool } from "./hosts/lab/lab-host-pool";
 export type { LabHostPoolArgs } from "./hosts/lab/lab-host-pool";
 export { LabRegistry } from "./hosts/lab/lab-registry";
@@ -57,7 +58,12 @@ export { K3sCluster } from "./cluster/kubernetes/k3s-cluster";
 export type { K3sClusterArgs } from "./cluster/kubernetes/k3s-cluster";
 export type { K3sComponent, K3sFlannelBackend, K3sSource } from "./cluster/kubernetes/k3s-config";
 export { KubernetesCluster } from "./cluster/kubernetes/kubernetes-cluster";
-export type { KubeadmRegistryCredential, KubernetesClusterArgs } from "./cluster/kubernetes/kubernetes-cluster";
+export type {
+    KubeadmRegistryCredential,
+    KubernetesClusterArgs,
+    KubernetesClusterConstructor,
+    LegacyKubeadmCluster,
+} from "./cluster/kubernetes/kubernetes-cluster";
 
 // workload: what runs on the cluster.
 export type {

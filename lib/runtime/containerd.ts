@@ -25,7 +25,10 @@ export const CONTAINERD_TYPE = "flotilla:runtime:Containerd";
 export interface ContainerdArgs extends ContainerdSettings {
     /** The hosts to install containerd on (plain; one install per host, named after it). */
     readonly hosts: Host[];
-    /** Seconds one install on one host may take in total, 60-7200. Default 1800. */
+    /**
+     * Seconds one install on one host may take in total, 60-7200.
+     * @default 1800.
+     */
     readonly timeoutSeconds?: number;
 }
 

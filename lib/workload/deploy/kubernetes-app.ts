@@ -45,7 +45,7 @@ export interface KubernetesAppArgs extends KubernetesDeployerArgs {
     /**
      * Seconds a pod of a replicated service stays on a node that is not ready or unreachable
      * before Kubernetes evicts it and schedules it elsewhere (see
-     * {@link KubernetesRenderOptions.nodeLossTolerationSeconds}), 0 to 86400.
+     * {@link KubernetesManifestOptions.nodeLossTolerationSeconds}), 0 to 86400.
      * @default 30 (Kubernetes' own default is 300)
      */
     readonly nodeLossTolerationSeconds?: number;
@@ -65,7 +65,7 @@ export interface KubernetesAppArgs extends KubernetesDeployerArgs {
     /**
      * Seconds a stopping pod of a service with ports keeps serving while it leaves the Services'
      * endpoints on every node, before it gets SIGTERM (a `preStop` sleep, see
-     * {@link KubernetesRenderOptions.drainSeconds}), 1 to 300: what makes a rolling update lose no
+     * {@link KubernetesManifestOptions.drainSeconds}), 1 to 300: what makes a rolling update lose no
      * request.
      * @default 5
      */

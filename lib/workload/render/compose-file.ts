@@ -5,13 +5,15 @@ import { ClusterCapabilities } from "../../core/cluster";
 export interface ComposeOptions {
     /**
      * Labels added to every service, container, the network and the volumes, beside
-     * `flotilla.app` and `flotilla.service` (which win). Default none.
+     * `flotilla.app` and `flotilla.service` (which win).
+     * @default none.
      */
     readonly labels?: Readonly<Record<string, string>>;
     /**
      * What the target cluster supports. Without a service virtual IP every service gets
      * `endpoint_mode: dnsrr`; a port that needs the routing mesh on a cluster without one is an
-     * error ({@link checkSwarmCapabilities}). Default {@link FULL_CAPABILITIES} (`vip` endpoints,
+     * error ({@link checkSwarmCapabilities}).
+     * @default {@link FULL_CAPABILITIES} (`vip` endpoints,
      * nothing checked).
      */
     readonly capabilities?: ClusterCapabilities;

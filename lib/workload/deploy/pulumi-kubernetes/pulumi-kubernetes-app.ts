@@ -52,12 +52,14 @@ export interface PulumiKubernetesAppArgs extends KubernetesDeployerArgs {
     /**
      * The cluster to deploy to (e.g. a `KubernetesCluster`): a {@link ClusterProvider} is made for
      * it, as the child `<name>-provider`. Give this or `provider`, not both.
+     * @default none: `provider` is required then.
      */
     readonly cluster?: IKubernetesCluster;
     /**
      * The `@pulumi/kubernetes` Provider every object is created with (e.g. a
      * {@link ClusterProvider}, or one of your own for a cluster flotilla did not make). Give this
      * or `cluster`, not both.
+     * @default none: a {@link ClusterProvider} made for `cluster`.
      */
     readonly provider?: Provider;
     /**
@@ -75,7 +77,7 @@ export interface PulumiKubernetesAppArgs extends KubernetesDeployerArgs {
     readonly rolloutTimeoutSeconds?: number;
     /**
      * Seconds a pod of a replicated service stays on a node that is not ready or unreachable
-     * before Kubernetes evicts it (see {@link KubernetesRenderOptions.nodeLossTolerationSeconds}),
+     * before Kubernetes evicts it (see {@link KubernetesManifestOptions.nodeLossTolerationSeconds}),
      * 0 to 86400.
      * @default none rendered: Kubernetes' own 300 s
      */
@@ -83,17 +85,18 @@ export interface PulumiKubernetesAppArgs extends KubernetesDeployerArgs {
     /**
      * Seconds a stopping pod of a service with ports keeps serving while it leaves the Services'
      * endpoints, before it gets SIGTERM (a `preStop` sleep, see
-     * {@link KubernetesRenderOptions.drainSeconds}), 1 to 300.
+     * {@link KubernetesManifestOptions.drainSeconds}), 1 to 300.
      * @default none rendered: Kubernetes stops the pod at once
      */
     readonly drainSeconds?: number;
     /**
      * What the cluster supports, as far as it decides which objects exist: with `loadBalancer`, a
      * `loadBalancer` port gets a `LoadBalancer` Service `<service>-lb`, else a NodePort Service
-     * `<service>-nodeport`; without `routingMesh`, `ingress` ports are refused now. Default
-     * {@link FULL_CAPABILITIES} (no load balancer). The objects' contents follow the cluster's own
-     * capabilities (with `cluster`, or a {@link ClusterProvider}) when they resolve, and an `up` fails,
-     * naming this property, if those would need other objects than these.
+     * `<service>-nodeport`; without `routingMesh`, `ingress` ports are refused now.
+     * The objects' contents follow the cluster's own capabilities (with `cluster`, or a
+     * {@link ClusterProvider}) when they resolve, and an `up` fails, naming this property, if those
+     * would need other objects than these.
+     * @default `{ serviceVirtualIp: true, routingMesh: true, loadBalancer: false }` (no load balancer).
      */
     readonly capabilities?: ClusterCapabilities;
 }
