@@ -45,7 +45,6 @@ export type { DockerEngineSettings, DockerEngineSource } from "./runtime/docker-
 export { Containerd, containerdUserData } from "./runtime/containerd";
 export type { ContainerdArgs } from "./runtime/containerd";
 export type { ContainerdSettings, ContainerdSource } from "./runtime/containerd-settings";
-export type { RuntimeResult } from "./runtime/common";
 
 // cluster: how hosts become one cluster.
 export { SwarmCluster } from "./cluster/swarm/swarm-cluster";

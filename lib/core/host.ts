@@ -131,6 +131,7 @@ export interface RuntimeInfo {
 
 /** A host with a container runtime installed: `ready` means "runtime installed and running". */
 export interface RuntimeHost extends Host {
+    /** What the runtime layer installed on it. */
     readonly runtime: RuntimeInfo;
 }
 

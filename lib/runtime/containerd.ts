@@ -61,7 +61,7 @@ const CONTAINERD_SPEC: RuntimeSpec<ContainerdSource, ResolvedContainerdSettings>
  * containerd installed.
  *
  * Hand {@link hosts} to the cluster layer: depending on them means "containerd is installed";
- * each reports containerd's CRI socket ({@link CONTAINERD_CRI_SOCKET}) for a kubelet.
+ * each reports containerd's CRI socket (`unix:///run/containerd/containerd.sock`) for a kubelet.
  */
 export class Containerd extends ContainerRuntimeBase<ContainerdSource, ResolvedContainerdSettings> {
     /** Always `containerd`. */

@@ -12,7 +12,7 @@ export interface LocalScriptArgs {
      * again) and `delete`. It receives the environment below (and `FLOTILLA_LIB_DIR`, the
      * installed library's folder), must be idempotent, and may print a result on its last stdout
      * line in the create phase (see {@link LocalScript.result}). Either the script's text (kept
-     * whole in the state) or a script shipped with flotilla ({@link bundledScript}: only its name
+     * whole in the state) or a script shipped with flotilla (`bundledScript`, internal: only its name
      * and hash are kept). Any change of the script, environment or triggers replaces the resource
      * (delete, then create).
      */

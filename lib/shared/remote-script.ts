@@ -30,7 +30,7 @@ export interface RemoteScriptArgs {
      * - `delete`: undo, idempotently.
      * It may print a result on its last stdout line ({@link RemoteScript.result}). Its stdin is
      * /dev/null; it never sees a terminal. Either the script's text (kept whole in the state) or a
-     * script shipped with flotilla ({@link bundledScript}: only its name and hash are kept; a
+     * script shipped with flotilla (`bundledScript`, internal: only its name and hash are kept; a
      * changed script runs again on the next up).
      */
     readonly script: pulumi.Input<string> | BundledScript;

@@ -53,7 +53,7 @@ export interface KubernetesClusterBaseArgs {
      * Pod network.
      * @default `10.42.0.0/16` (k3s), `10.244.0.0/16` (kubeadm). Must not overlap
      * `serviceCidr` nor the hosts' addresses, and must hold a /24 for every node (each node's pod
-     * range, see {@link NODE_CIDR_PREFIX}): prefix /24 or shorter, e.g. /22 for up to 4 nodes.
+     * range, a /24): prefix /24 or shorter, e.g. /22 for up to 4 nodes.
      */
     readonly podCidr?: string;
     /**

@@ -95,9 +95,13 @@ export interface SwarmClusterArgs {
 
 /** One node of the swarm. */
 export interface SwarmNode {
+    /** The host's name (its `Host.name`). */
     readonly name: string;
+    /** Its role in the swarm. */
     readonly role: "manager" | "worker";
+    /** The address it advertises to the other nodes. */
     readonly address: string;
+    /** Its Swarm node id (`docker node ls`). */
     readonly nodeId: string;
 }
 

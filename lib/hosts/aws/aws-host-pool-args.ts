@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterPort } from "../../core/cluster";
 import { HostArchitecture } from "../../core/host";
+import type { SuppliedSshKey } from "../common/cloud-common";
 import type { ClusterKind } from "../common/cluster-ports";
 import { PoolAccessArgs, VmPoolArgs } from "../common/host-pool-args";
 
@@ -148,7 +149,7 @@ export interface AwsHostPoolArgs extends VmPoolArgs, PoolAccessArgs {
      * A client key pair to authorize instead of generating one (`privateKey` is kept secret).
      * @default generated.
      */
-    readonly sshKey?: { readonly privateKey: pulumi.Input<string>; readonly publicKey: pulumi.Input<string> };
+    readonly sshKey?: SuppliedSshKey;
     /**
      * Where administrators (and the machine running Pulumi) connect from: SSH (22) is open from
      * these blocks only (to the bastion when there is one), and the Kubernetes API (6443) when
@@ -194,7 +195,12 @@ export interface AwsHostPoolArgs extends VmPoolArgs, PoolAccessArgs {
      * `t4g.micro` for arm64 machines).
      * @default none.
      */
-    readonly bastion?: boolean | { readonly instanceType?: string };
+    readonly bastion?:
+        | boolean
+        | {
+              /** The bastion's instance type. Default `t3.micro`, or `t4g.micro` for arm64 machines. */
+              readonly instanceType?: string;
+          };
     /**
      * The public subnet of the bastion when `subnetIds` are given (required then).
      * @default none: the bastion goes into the pool's own public subnet (required with `subnetIds` and a bastion).

@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterPort } from "../../core/cluster";
+import type { SuppliedSshKey } from "../common/cloud-common";
 import type { ClusterKind } from "../common/cluster-ports";
 import { PoolAccessArgs, VmPoolArgs } from "../common/host-pool-args";
 
@@ -173,7 +174,12 @@ export interface AzureHostPoolArgs extends VmPoolArgs, PoolAccessArgs {
      * `userData` parts), its Host the pool's `bastion` output.
      * @default none.
      */
-    readonly bastion?: boolean | { vmSize?: string };
+    readonly bastion?:
+        | boolean
+        | {
+              /** The bastion's VM size. Default `Standard_B1s`. */
+              vmSize?: string;
+          };
     /**
      * VM size, e.g. `Standard_B2s`, `Standard_D2ps_v5`. A `p` among the feature letters after the
      * vCPU count (`D2ps`) is an Arm64 size: the image's arm64 variant is used.
@@ -221,7 +227,7 @@ export interface AzureHostPoolArgs extends VmPoolArgs, PoolAccessArgs {
      * The login key pair to authorize (OpenSSH).
      * @default one the pool generates (`<name>-ssh-key`).
      */
-    readonly sshKey?: { privateKey: pulumi.Input<string>; publicKey: pulumi.Input<string> };
+    readonly sshKey?: SuppliedSshKey;
     /**
      * More cloud-init user data for every VM (not the bastion), e.g. `dockerEngineUserData(...)`: each
      * part a `#cloud-config` document (merged with the pool's own) or a `#!` script. The whole

@@ -133,7 +133,12 @@ export interface ExistingHostsArgs extends HostPoolArgs {
      * given, is checked to be its public half.
      * @default none: each machine has its own.
      */
-    readonly sshKey?: { readonly privateKey: pulumi.Input<string>; readonly publicKey?: pulumi.Input<string> };
+    readonly sshKey?: {
+        /** OpenSSH (or PEM) private key, unencrypted. Kept secret. */
+        readonly privateKey: pulumi.Input<string>;
+        /** Its public key line, checked to be the private key's public half. Default: not checked. */
+        readonly publicKey?: pulumi.Input<string>;
+    };
 }
 
 /** What the probe prints on its last line. */

@@ -74,13 +74,15 @@ export interface KubernetesAppArgs extends KubernetesDeployerArgs {
 
 /** Ready and desired pods of one service after a deploy. */
 export interface KubernetesServiceReplicas {
+    /** Pods ready. */
     readonly ready: number;
+    /** Pods desired (the replicas, or one per eligible node for a global service). */
     readonly desired: number;
 }
 
 /**
  * An app deployed on a Kubernetes cluster, declaratively: each `up` renders the app to
- * Kubernetes objects ({@link renderKubernetes}) and runs kubectl on a control-plane node (any that
+ * Kubernetes objects ({@link renderKubernetesManifest} shows them) and runs kubectl on a control-plane node (any that
  * answers) with the cluster's admin kubeconfig (a secret, written 0600 to a temporary file that is
  * removed on exit): a server-side apply (field manager `flotilla`), a bounded wait for every
  * rollout, then pruning of what the spec dropped (this app's labelled objects that are no longer

@@ -1,7 +1,7 @@
 /** The compose file {@link renderCompose} renders (format 3.8, plain JSON-able types), and its options. */
 import { ClusterCapabilities } from "../../core/cluster";
 
-/** Options of {@link renderCompose}. */
+/** Options of {@link renderComposeText} (and of the internal `renderCompose`). */
 export interface ComposeOptions {
     /**
      * Labels added to every service, container, the network and the volumes, beside
@@ -12,9 +12,9 @@ export interface ComposeOptions {
     /**
      * What the target cluster supports. Without a service virtual IP every service gets
      * `endpoint_mode: dnsrr`; a port that needs the routing mesh on a cluster without one is an
-     * error ({@link checkSwarmCapabilities}).
-     * @default {@link FULL_CAPABILITIES} (`vip` endpoints,
-     * nothing checked).
+     * error.
+     * @default `{ serviceVirtualIp: true, routingMesh: true, loadBalancer: false }`: `vip`
+     * endpoints, nothing refused.
      */
     readonly capabilities?: ClusterCapabilities;
 }
