@@ -10,18 +10,7 @@
  * {@link webDbKubernetes} what `kubectl apply -f -` would.
  */
 import * as pulumi from "@pulumi/pulumi";
-import {
-    AppSpec,
-    ClusterCapabilities,
-    FULL_CAPABILITIES,
-    composeText,
-    kubernetesManifest,
-    normalizeAppSpec,
-    renderCompose,
-    renderKubernetes,
-    resolveAppSpec,
-    validateStackName,
-} from "../lib";
+import { AppSpec, ClusterCapabilities, renderComposeText, renderKubernetesManifest } from "../lib";
 
 /** The app. `registry` is where the web image lives, e.g. the lab's registry `10.213.0.2:5000`. */
 export function webDbApp(dbPassword: pulumi.Input<string>, registry = "registry.lab:5000"): AppSpec {
@@ -68,11 +57,9 @@ export function webDbApp(dbPassword: pulumi.Input<string>, registry = "registry.
 export function webDbCompose(
     stackName: string,
     dbPassword: pulumi.Input<string>,
-    capabilities: ClusterCapabilities = FULL_CAPABILITIES,
+    capabilities?: ClusterCapabilities,
 ): pulumi.Output<string> {
-    const app = normalizeAppSpec("example:web-db", stackName, webDbApp(dbPassword));
-    validateStackName("example:web-db", stackName, "stackName", stackName, app);
-    return resolveAppSpec(app).apply((resolved) => composeText(renderCompose(stackName, resolved, { capabilities })));
+    return renderComposeText(stackName, webDbApp(dbPassword), { capabilities });
 }
 
 /**
@@ -85,10 +72,7 @@ export function webDbKubernetes(
     appName: string,
     namespace: string,
     dbPassword: pulumi.Input<string>,
-    capabilities: ClusterCapabilities = FULL_CAPABILITIES,
+    capabilities?: ClusterCapabilities,
 ): pulumi.Output<string> {
-    const app = normalizeAppSpec("example:web-db", appName, webDbApp(dbPassword));
-    return pulumi.secret(
-        resolveAppSpec(app).apply((resolved) => kubernetesManifest(renderKubernetes(resolved, { appName, namespace, capabilities }))),
-    );
+    return renderKubernetesManifest(webDbApp(dbPassword), { appName, namespace, capabilities });
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite (`npm test`): sets up what it needs, then type-checks (build), lints and runs
-# the unit and lab tests. Exits non-zero on any failure. Ends with a table of its phases and times.
+# The whole test suite (`npm test`): sets up what it needs, then type-checks (build), lints, builds
+# the API reference (typedoc, failing on any warning) and runs the unit and lab tests. Exits non-zero on any failure. Ends with a table of its phases and times.
 #
 # The Kubernetes build (binaries, images, node bundle from the Go module proxy: about 18 min cold,
 # then cached in $FLOTILLA_CACHE_DIR/kubernetes) starts in the background, under `nice`, right after
@@ -59,6 +59,9 @@ mark "build"
 say "lint"
 npm run --silent lint
 mark "lint"
+say "api reference (typedoc: every public name documented, no warning)"
+npm run --silent docs
+mark "api reference"
 if [ "$#" -gt 0 ]; then
     say "tests: $*"
     jest --ci "$@"

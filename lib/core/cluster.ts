@@ -7,10 +7,13 @@ import type { RuntimeHost } from "./host";
 
 /** A port the cluster's members must reach on each other (and nobody else needs). */
 export interface ClusterPort {
+    /** The port, or the first port of a range. */
     readonly port: number;
     /** Last port of a range (inclusive); undefined for a single port. */
     readonly toPort?: number;
+    /** Its protocol. */
     readonly protocol: "tcp" | "udp";
+    /** What it is for, e.g. `"cluster management (managers)"` (firewall rule descriptions). */
     readonly purpose: string;
 }
 

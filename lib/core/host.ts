@@ -45,9 +45,9 @@ export interface HostLabels {
 }
 
 /** Processor architectures flotilla supports, as Debian and Go name them. */
-export const HOST_ARCHITECTURES = ["amd64", "arm64"] as const;
+export const HOST_ARCHITECTURES = ["amd64", "arm64"] as const satisfies readonly HostArchitecture[];
 /** A processor architecture. */
-export type HostArchitecture = (typeof HOST_ARCHITECTURES)[number];
+export type HostArchitecture = "amd64" | "arm64";
 
 /** The operating system and architecture of a machine: known from its image, or probed. */
 export interface HostPlatform {
@@ -131,6 +131,7 @@ export interface RuntimeInfo {
 
 /** A host with a container runtime installed: `ready` means "runtime installed and running". */
 export interface RuntimeHost extends Host {
+    /** What the runtime layer installed on it. */
     readonly runtime: RuntimeInfo;
 }
 

@@ -8,13 +8,13 @@ import { ManagedFile, RegistryCredential, dockerHubAlias, encodeFiles, secretFil
 import { ResolvedRuntimeSettings, RuntimeSources, plainRuntimeSettings, resolveRegistrySettings, resolveSource } from "./container-runtime";
 
 /** Where containerd comes from. */
-export const CONTAINERD_SOURCES = ["containerd.io", "distro", "preinstalled"] as const;
+export const CONTAINERD_SOURCES = ["containerd.io", "distro", "preinstalled"] as const satisfies readonly ContainerdSource[];
 /**
  * - `containerd.io`: Docker's apt repository (the `containerd.io` package), version pinned;
  * - `distro`: the distribution's `containerd`, e.g. through a mirror or on an air-gapped site;
  * - `preinstalled`: install nothing, verify containerd is there (and matches the pin, if given), configure it.
  */
-export type ContainerdSource = (typeof CONTAINERD_SOURCES)[number];
+export type ContainerdSource = "containerd.io" | "distro" | "preinstalled";
 
 /** The containerd version (prefix) installed from Docker's apt repository unless told otherwise. */
 export const DEFAULT_CONTAINERD_IO_VERSION = "1.7";
@@ -34,7 +34,8 @@ export const CONTAINERD_CERTS_DIR = "/etc/containerd/certs.d";
 export interface ContainerdSettings {
     /**
      * Where containerd comes from: `containerd.io` (Docker's apt repository), `distro` (the
-     * distribution's `containerd`) or `preinstalled` (verify only). Default: `distro` when every
+     * distribution's `containerd`) or `preinstalled` (verify only).
+     * @default `distro` when every
      * host is a lab machine, `containerd.io` otherwise (and for {@link containerdUserData}).
      */
     readonly source?: ContainerdSource;
@@ -42,34 +43,42 @@ export interface ContainerdSettings {
      * Version pin: an upstream version or its prefix (`1.7`, `1.7.28`) or an exact apt version
      * (`1.6.20~ds1-1+deb12u3`). A pin apt does not offer fails before anything on the host changes,
      * listing what it offers; a changed pin upgrades (or downgrades) in place; a pinned package is
-     * held. Default: `1.7` for `containerd.io`; none for `distro` and `preinstalled`.
+     * held.
+     * @default `1.7` for `containerd.io`; none for `distro` and `preinstalled`.
      */
     readonly version?: string;
     /**
      * Use the systemd cgroup driver for runc (`SystemdCgroup`), as the kubelet expects on systemd
-     * hosts. Default true.
+     * hosts.
+     * @default true.
      */
     readonly systemdCgroup?: boolean;
-    /** Pull-through mirrors of Docker Hub, as http(s) URLs (`certs.d/docker.io/hosts.toml`). Default none. */
+    /**
+     * Pull-through mirrors of Docker Hub, as http(s) URLs (`certs.d/docker.io/hosts.toml`).
+     * @default none.
+     */
     readonly registryMirrors?: string[];
     /**
      * Registries reached over unverified TLS or plain HTTP, as `host[:port]`
-     * (`certs.d/<host[:port]>/hosts.toml`). Only those listed here. Default none.
+     * (`certs.d/<host[:port]>/hosts.toml`). Only those listed here.
+     * @default none.
      */
     readonly insecureRegistries?: pulumi.Input<string>[];
     /**
      * Credentials for private registries, used by the CRI plugin (Kubernetes pulls). They are put
-     * in `config.toml`, which is then mode 0600. Secret everywhere. Default none.
+     * in `config.toml`, which is then mode 0600. Secret everywhere.
+     * @default none.
      */
     readonly registryCredentials?: RegistryCredential[];
     /**
      * Base URL of Docker's apt repository (`<url>/<debian|ubuntu>`), used with `containerd.io` only.
-     * Default `https://download.docker.com/linux`.
+     * @default `https://download.docker.com/linux`.
      */
     readonly dockerAptUrl?: string;
     /**
      * Seconds each wait may take before the install fails: cloud-init, the apt/dpkg lock, the
-     * daemon answering. 10-3600. Default 600.
+     * daemon answering. 10-3600.
+     * @default 600.
      */
     readonly waitTimeoutSeconds?: number;
 }

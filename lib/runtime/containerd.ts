@@ -25,7 +25,10 @@ export const CONTAINERD_TYPE = "flotilla:runtime:Containerd";
 export interface ContainerdArgs extends ContainerdSettings {
     /** The hosts to install containerd on (plain; one install per host, named after it). */
     readonly hosts: Host[];
-    /** Seconds one install on one host may take in total, 60-7200. Default 1800. */
+    /**
+     * Seconds one install on one host may take in total, 60-7200.
+     * @default 1800.
+     */
     readonly timeoutSeconds?: number;
 }
 
@@ -58,7 +61,7 @@ const CONTAINERD_SPEC: RuntimeSpec<ContainerdSource, ResolvedContainerdSettings>
  * containerd installed.
  *
  * Hand {@link hosts} to the cluster layer: depending on them means "containerd is installed";
- * each reports containerd's CRI socket ({@link CONTAINERD_CRI_SOCKET}) for a kubelet.
+ * each reports containerd's CRI socket (`unix:///run/containerd/containerd.sock`) for a kubelet.
  */
 export class Containerd extends ContainerRuntimeBase<ContainerdSource, ResolvedContainerdSettings> {
     /** Always `containerd`. */

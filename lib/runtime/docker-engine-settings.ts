@@ -8,14 +8,14 @@ import { ManagedFile, RegistryCredential, dockerHubAlias, encodeFiles, secretFil
 import { ResolvedRuntimeSettings, RuntimeSources, plainRuntimeSettings, resolveRegistrySettings, resolveSource } from "./container-runtime";
 
 /** Where Docker Engine comes from. */
-export const DOCKER_ENGINE_SOURCES = ["docker-ce", "distro", "preinstalled"] as const;
+export const DOCKER_ENGINE_SOURCES = ["docker-ce", "distro", "preinstalled"] as const satisfies readonly DockerEngineSource[];
 /**
  * - `docker-ce`: Docker's apt repository (`docker-ce`, `docker-ce-cli`, `containerd.io`), version pinned;
  * - `distro`: the distribution's `docker.io` (and its `containerd`), e.g. through a mirror or on an
  *   air-gapped site;
  * - `preinstalled`: install nothing, verify Docker is there (and matches the pin, if given), configure it.
  */
-export type DockerEngineSource = (typeof DOCKER_ENGINE_SOURCES)[number];
+export type DockerEngineSource = "docker-ce" | "distro" | "preinstalled";
 
 /** The Docker Engine version installed from Docker's apt repository unless told otherwise. */
 export const DEFAULT_DOCKER_CE_VERSION = "29.2.1";
@@ -37,7 +37,8 @@ export const DOCKER_CLIENT_CONFIG = "/root/.docker/config.json";
 export interface DockerEngineSettings {
     /**
      * Where Docker comes from: `docker-ce` (Docker's apt repository), `distro` (the distribution's
-     * `docker.io`) or `preinstalled` (verify only). Default: `distro` when every host is a lab
+     * `docker.io`) or `preinstalled` (verify only).
+     * @default `distro` when every host is a lab
      * machine (the lab reaches only the distribution's mirror), `docker-ce` otherwise (and for
      * {@link dockerEngineUserData}).
      */
@@ -47,41 +48,55 @@ export interface DockerEngineSettings {
      * (`5:29.2.1-1~debian.12~bookworm`, `20.10.24+dfsg1-1+deb12u1+b6`). A pin that apt does not
      * offer fails before anything on the host changes, listing what it offers; a changed pin
      * upgrades (or downgrades) in place; a pinned package is held against unattended upgrades.
-     * Default: `29.2.1` for `docker-ce`; none for `distro` (the distribution's candidate when first
+     * @default `29.2.1` for `docker-ce`; none for `distro` (the distribution's candidate when first
      * installed, never upgraded by flotilla afterwards) and `preinstalled` (any version).
      */
     readonly version?: string;
     /**
      * The hosts will join a Docker Swarm: `live-restore` is then off, since Docker refuses Swarm
-     * mode with it. Default false: `live-restore` on (containers keep running while the daemon
+     * mode with it.
+     * @default false: `live-restore` on (containers keep running while the daemon
      * restarts, e.g. for a configuration change or an upgrade).
      */
     readonly joinsSwarm?: boolean;
-    /** Pull-through mirrors of Docker Hub, as http(s) URLs (`registry-mirrors`). Default none. */
+    /**
+     * Pull-through mirrors of Docker Hub, as http(s) URLs (`registry-mirrors`).
+     * @default none.
+     */
     readonly registryMirrors?: string[];
     /**
      * Registries reached over plain HTTP or unverified TLS, as `host[:port]`
-     * (`insecure-registries`). Only those listed here. Default none.
+     * (`insecure-registries`). Only those listed here.
+     * @default none.
      */
     readonly insecureRegistries?: pulumi.Input<string>[];
     /**
      * Credentials for private registries, written to root's `/root/.docker/config.json` (mode
      * 0600), which the Docker CLI (and `docker stack deploy --with-registry-auth`) use. Secret:
-     * never in the environment, logs or plain state. Default none.
+     * never in the environment, logs or plain state.
+     * @default none.
      */
     readonly registryCredentials?: RegistryCredential[];
-    /** Size at which a container's log file is rotated (`10m`, `500k`, `1g`). Default `10m`. */
+    /**
+     * Size at which a container's log file is rotated (`10m`, `500k`, `1g`).
+     * @default `10m`.
+     */
     readonly logMaxSize?: string;
-    /** Rotated log files kept per container, 1-100. Default 3. */
+    /**
+     * Rotated log files kept per container, 1-100.
+     * @default 3.
+     */
     readonly logMaxFiles?: number;
     /**
      * Base URL of Docker's apt repository (`<url>/<debian|ubuntu>`), e.g. an internal mirror of it.
-     * Used with `docker-ce` only. Default `https://download.docker.com/linux`.
+     * Used with `docker-ce` only.
+     * @default `https://download.docker.com/linux`.
      */
     readonly dockerAptUrl?: string;
     /**
      * Seconds each wait may take before the install fails: cloud-init finishing, another process
-     * (unattended-upgrades) releasing the apt/dpkg lock, the daemon answering. 10-3600. Default 600.
+     * (unattended-upgrades) releasing the apt/dpkg lock, the daemon answering. 10-3600.
+     * @default 600.
      */
     readonly waitTimeoutSeconds?: number;
 }

@@ -28,7 +28,10 @@ export interface DockerEngineArgs extends DockerEngineSettings {
      * install per host, named after the host, so adding or removing a host touches only that host.
      */
     readonly hosts: Host[];
-    /** Seconds one install on one host may take in total, 60-7200. Default 1800. */
+    /**
+     * Seconds one install on one host may take in total, 60-7200.
+     * @default 1800.
+     */
     readonly timeoutSeconds?: number;
 }
 

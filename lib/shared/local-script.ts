@@ -12,27 +12,35 @@ export interface LocalScriptArgs {
      * again) and `delete`. It receives the environment below (and `FLOTILLA_LIB_DIR`, the
      * installed library's folder), must be idempotent, and may print a result on its last stdout
      * line in the create phase (see {@link LocalScript.result}). Either the script's text (kept
-     * whole in the state) or a script shipped with flotilla ({@link bundledScript}: only its name
+     * whole in the state) or a script shipped with flotilla (`bundledScript`, internal: only its name
      * and hash are kept). Any change of the script, environment or triggers replaces the resource
      * (delete, then create).
      */
     readonly script: pulumi.Input<string> | BundledScript;
-    /** Plain environment variables for the script. */
+    /**
+     * Plain environment variables for the script.
+     * @default none
+     */
     readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /**
      * Environment variables that must stay secret: stored encrypted, and their values are masked in
      * any error message the resource produces.
+     * @default none
      */
     readonly secretEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /**
      * Secret environment variables the create phase alone needs (e.g. a machine's first-boot user
      * data): stored encrypted with the inputs, but the resource's outputs keep only their hash, so
-     * large values cost half. A change replaces the resource, like any other. Default none.
+     * large values cost half. A change replaces the resource, like any other.
+     * @default none.
      */
     readonly createOnlySecretEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** What the script acts on, for error messages (e.g. `lab machine lab-0 (10.213.0.2)`). */
     readonly target: pulumi.Input<string>;
-    /** Seconds a phase may take before it is killed and reported as failed. Default 600. */
+    /**
+     * Seconds a phase may take before it is killed and reported as failed.
+     * @default 600.
+     */
     readonly timeoutSeconds?: pulumi.Input<number>;
 }
 

@@ -17,7 +17,7 @@ export interface RemoteScriptArgs {
      * order when the ones before cannot be reached within 20 s. With alternates the script is about
      * a cluster, not one machine: no machine identity check is made, and another `connection` (with
      * alternates before and after) is an update, not a replace (e.g. the first manager removed).
-     * Default none.
+     * @default none.
      */
     readonly alternates?: SshConnection[];
     /**
@@ -30,24 +30,37 @@ export interface RemoteScriptArgs {
      * - `delete`: undo, idempotently.
      * It may print a result on its last stdout line ({@link RemoteScript.result}). Its stdin is
      * /dev/null; it never sees a terminal. Either the script's text (kept whole in the state) or a
-     * script shipped with flotilla ({@link bundledScript}: only its name and hash are kept; a
+     * script shipped with flotilla (`bundledScript`, internal: only its name and hash are kept; a
      * changed script runs again on the next up).
      */
     readonly script: pulumi.Input<string> | BundledScript;
-    /** Plain environment variables for the script. */
+    /**
+     * Plain environment variables for the script.
+     * @default none
+     */
     readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-    /** Environment variables that stay secret: stored encrypted, masked in every error message. */
+    /**
+     * Environment variables that stay secret: stored encrypted, masked in every error message.
+     * @default none
+     */
     readonly secretEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** What the script acts on, for error messages (e.g. `docker on lab-0 (10.213.0.2)`). */
     readonly target: pulumi.Input<string>;
     /**
      * Values that, when they change, make the script run again on a fresh resource (replace), e.g.
-     * the machine's identity so a re-created machine gets the script again. Default none.
+     * the machine's identity so a re-created machine gets the script again.
+     * @default none.
      */
     readonly triggers?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Seconds one phase may take before it is abandoned and reported failed. Default 900. */
+    /**
+     * Seconds one phase may take before it is abandoned and reported failed.
+     * @default 900.
+     */
     readonly timeoutSeconds?: pulumi.Input<number>;
-    /** Seconds to keep retrying the SSH connection (a machine still booting). Default 180. */
+    /**
+     * Seconds to keep retrying the SSH connection (a machine still booting).
+     * @default 180.
+     */
     readonly connectTimeoutSeconds?: pulumi.Input<number>;
     /**
      * Seconds the `delete` phase keeps retrying the SSH connection before taking the machine for
@@ -57,7 +70,8 @@ export interface RemoteScriptArgs {
      * destroy. A machine that answers with another `/etc/machine-id` (re-imaged) is forgotten too.
      * A host-key mismatch, a refused login, a peer that is not SSH or an unreachable bastion is
      * never taken for gone. A machine found gone once gets 5 s for its next scripts' deletes in the
-     * same run (its scripts are deleted one after the other). Default 30.
+     * same run (its scripts are deleted one after the other).
+     * @default 30.
      */
     readonly deleteConnectTimeoutSeconds?: pulumi.Input<number>;
     /**
@@ -69,7 +83,8 @@ export interface RemoteScriptArgs {
      * cannot be reached within that window, or the read fails or times out), the resource is left
      * as it is with a warning naming the machine and why, so one machine down does not fail an
      * `up` that does not need it; a host-key mismatch is an error. With it, an update always runs
-     * the script again. Each preview and up then costs one SSH session per resource. Default false
+     * the script again. Each preview and up then costs one SSH session per resource.
+     * @default false
      * (the `read` phase runs on refresh only).
      */
     readonly detectDrift?: boolean;

@@ -34,36 +34,54 @@ export interface K3sClusterArgs extends KubernetesClusterBaseArgs {
      * or 5; see {@link KubernetesClusterBaseArgs.controlPlane}.
      */
     readonly controlPlane: Host[];
-    /** Agents: plain hosts like `controlPlane`'s, 0 or more. Default none. */
+    /**
+     * Agents: plain hosts like `controlPlane`'s, 0 or more.
+     * @default none.
+     */
     readonly workers?: Host[];
     /** The pinned k3s release, e.g. `v1.33.5+k3s1`. */
     readonly version: string;
     /**
-     * Where k3s comes from: `installer` (default), the official `https://get.k3s.io` script with
+     * Where k3s comes from: `installer`, the official `https://get.k3s.io` script with
      * `INSTALL_K3S_VERSION` (the hosts reach the internet: the clouds' path); `airgap`, the binary
      * and the images tarball from `airgapBinaryUrl` and `airgapImagesUrl`.
+     * @default `installer`
      */
     readonly source?: K3sSource;
-    /** `source: "airgap"`: the k3s binary of `version`, an http(s) URL or an absolute path already on every host. */
+    /**
+     * `source: "airgap"`: the k3s binary of `version`, an http(s) URL or an absolute path already on every host.
+     * @default none: required with `source: "airgap"`, refused otherwise.
+     */
     readonly airgapBinaryUrl?: string;
-    /** `source: "airgap"`: the images tarball (`k3s-airgap-images-<arch>.tar[.zst|.gz]`), an http(s) URL or an absolute path on every host. */
+    /**
+     * `source: "airgap"`: the images tarball (`k3s-airgap-images-<arch>.tar[.zst|.gz]`), an http(s) URL or an absolute path on every host.
+     * @default none: required with `source: "airgap"`, refused otherwise.
+     */
     readonly airgapImagesUrl?: string;
     /**
      * Address (or DNS name) the API server is reached at, e.g. a load balancer in front of the
-     * servers, added to the serving certificate. Default: none, and then the `kubeconfig` and
+     * servers, added to the serving certificate.
+     * @default none, and then the `kubeconfig` and
      * {@link K3sCluster.apiEndpoint} name the first listed server's address; every node joins the
      * first listed server other than itself, and agents then keep their own list of every server
      * (k3s' client load balancer).
      */
     readonly apiEndpoint?: pulumi.Input<string>;
     /**
-     * Cluster token (secret, at least 16 characters without white space). Default: the one k3s
+     * Cluster token (secret, at least 16 characters without white space).
+     * @default the one k3s
      * generates on the first server, read back and kept secret.
      */
     readonly clusterToken?: pulumi.Input<string>;
-    /** Packaged components not to deploy (`traefik`, `servicelb`, `local-storage`, `metrics-server`, `coredns`). Default none. */
+    /**
+     * Packaged components not to deploy (`traefik`, `servicelb`, `local-storage`, `metrics-server`, `coredns`).
+     * @default none.
+     */
     readonly disable?: K3sComponent[];
-    /** Flannel backend: `vxlan` (default), `host-gw`, `wireguard-native` or `none` (bring your own CNI). */
+    /**
+     * Flannel backend: `vxlan`, `host-gw`, `wireguard-native` or `none` (bring your own CNI).
+     * @default `vxlan`
+     */
     readonly flannelBackend?: K3sFlannelBackend;
 }
 

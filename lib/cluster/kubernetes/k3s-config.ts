@@ -5,19 +5,19 @@
 import type { ClusterPort } from "../../core/cluster";
 
 /** Packaged k3s components that `disable` may turn off. */
-export const K3S_COMPONENTS = ["traefik", "servicelb", "local-storage", "metrics-server", "coredns"] as const;
+export const K3S_COMPONENTS = ["traefik", "servicelb", "local-storage", "metrics-server", "coredns"] as const satisfies readonly K3sComponent[];
 /** A packaged k3s component. */
-export type K3sComponent = (typeof K3S_COMPONENTS)[number];
+export type K3sComponent = "traefik" | "servicelb" | "local-storage" | "metrics-server" | "coredns";
 
 /** Flannel backends k3s offers. */
-export const K3S_FLANNEL_BACKENDS = ["vxlan", "host-gw", "wireguard-native", "none"] as const;
+export const K3S_FLANNEL_BACKENDS = ["vxlan", "host-gw", "wireguard-native", "none"] as const satisfies readonly K3sFlannelBackend[];
 /** A flannel backend. */
-export type K3sFlannelBackend = (typeof K3S_FLANNEL_BACKENDS)[number];
+export type K3sFlannelBackend = "vxlan" | "host-gw" | "wireguard-native" | "none";
 
 /** Where k3s comes from: the official installer script, or the airgap artefacts. */
-export const K3S_SOURCES = ["installer", "airgap"] as const;
+export const K3S_SOURCES = ["installer", "airgap"] as const satisfies readonly K3sSource[];
 /** A k3s source. */
-export type K3sSource = (typeof K3S_SOURCES)[number];
+export type K3sSource = "installer" | "airgap";
 
 /** The k3s ports besides `KUBERNETES_PORTS`, for the WireGuard flannel backend (docs.k3s.io "Inbound Rules"). */
 export const K3S_WIREGUARD_PORTS: readonly ClusterPort[] = [

@@ -43,15 +43,19 @@ export interface KubeadmClusterArgs extends KubernetesClusterBaseArgs {
      * {@link KubernetesClusterBaseArgs.controlPlane}.
      */
     readonly controlPlane: RuntimeHost[];
-    /** Workers: hosts like `controlPlane`'s, 0 or more (none: see {@link KubeadmCluster.warnings}). Default none. */
+    /**
+     * Workers: hosts like `controlPlane`'s, 0 or more (none: see {@link KubeadmCluster.warnings}).
+     * @default none.
+     */
     readonly workers?: RuntimeHost[];
     /** The pinned upstream Kubernetes release, e.g. `v1.37.2` (1.31 or later). */
     readonly version: string;
     /**
-     * Where Kubernetes comes from: `packages` (default), upstream's apt repository pkgs.k8s.io,
+     * Where Kubernetes comes from: `packages`, upstream's apt repository pkgs.k8s.io,
      * kubelet/kubeadm/kubectl pinned to `version` and held (the clouds' path); `bundle`
      * (air-gapped), the three binaries from `bundleImage` in a private registry, the control-plane
      * and CNI images from `imageRepository` (see `registryCredentials`).
+     * @default `packages`
      */
     readonly source?: KubeadmSource;
     /**
@@ -59,28 +63,41 @@ export interface KubeadmClusterArgs extends KubernetesClusterBaseArgs {
      * `/kubeadm`, `/kubelet`, `/kubectl` at its root (scripts/kubernetes-build.sh makes one).
      * Fetched over the registry's v2 API, with the credentials of its registry from
      * `registryCredentials`; over plain HTTP when the runtime layer lists the registry as insecure.
+     * @default none: required with `source: "bundle"`, refused otherwise.
      */
     readonly bundleImage?: pulumi.Input<string>;
-    /** `source: "packages"`: base URL of upstream's apt repository. Default `https://pkgs.k8s.io/core:/stable:`. */
+    /**
+     * `source: "packages"`: base URL of upstream's apt repository.
+     * @default `https://pkgs.k8s.io/core:/stable:`.
+     */
     readonly packagesUrl?: string;
     /**
      * Where the control-plane images (kube-apiserver, etcd, coredns, pause, ...) come from,
-     * `host[:port][/path]`. Default `registry.k8s.io`.
+     * `host[:port][/path]`.
+     * @default `registry.k8s.io`.
      */
     readonly imageRepository?: pulumi.Input<string>;
     /**
      * Credentials of private registries (the image repository, the bundle's, workload images),
      * written into containerd's CRI configuration (root-only) on every node, never on a command
-     * line. Default none.
+     * line.
+     * @default none.
      */
     readonly registryCredentials?: RegistryCredential[];
-    /** The flannel image. Default `ghcr.io/flannel-io/flannel:v0.28.10` (upstream's). */
+    /**
+     * The flannel image.
+     * @default `ghcr.io/flannel-io/flannel:v0.28.10` (upstream's).
+     */
     readonly flannelImage?: pulumi.Input<string>;
-    /** The pod sandbox image. Default `<imageRepository>/pause:3.10.2` (kubeadm 1.37's). */
+    /**
+     * The pod sandbox image.
+     * @default `<imageRepository>/pause:3.10.2` (kubeadm 1.37's).
+     */
     readonly pauseImage?: pulumi.Input<string>;
     /**
      * Address (or DNS name) the API server is reached at, e.g. a load balancer in front of the
-     * control plane: kubeadm's `controlPlaneEndpoint`, in the serving certificate. Default: none,
+     * control plane: kubeadm's `controlPlaneEndpoint`, in the serving certificate.
+     * @default none,
      * and then
      * - the `kubeconfig` output and {@link KubeadmCluster.apiEndpoint} name the first listed
      *   control-plane node's address (it changes when that node leaves);
@@ -98,7 +115,10 @@ export interface KubeadmClusterArgs extends KubernetesClusterBaseArgs {
      *   next `up`, not at once). Give a load balancer here for failover without an `up`.
      */
     readonly apiEndpoint?: pulumi.Input<string>;
-    /** Flannel backend: `vxlan` (default), `host-gw` or `none` (bring your own CNI). */
+    /**
+     * Flannel backend: `vxlan`, `host-gw` or `none` (bring your own CNI).
+     * @default `vxlan`
+     */
     readonly flannelBackend?: KubeadmFlannelBackend;
 }
 

@@ -9,13 +9,13 @@ export const KUBEADM_VERSION = /^v1\.(\d{1,3})\.\d{1,3}(-(alpha|beta|rc)\.\d{1,3
 /** Oldest minor release this renders for (kubeadm.k8s.io/v1beta4, structured kubeletExtraArgs). */
 export const KUBEADM_MIN_MINOR = 31;
 /** Where the binaries come from: upstream's apt repository, or the node bundle image (air-gapped). */
-export const KUBEADM_SOURCES = ["packages", "bundle"] as const;
+export const KUBEADM_SOURCES = ["packages", "bundle"] as const satisfies readonly KubeadmSource[];
 /** A kubeadm source. */
-export type KubeadmSource = (typeof KUBEADM_SOURCES)[number];
+export type KubeadmSource = "packages" | "bundle";
 /** Flannel backends offered with kubeadm (`none`: bring your own CNI). */
-export const KUBEADM_FLANNEL_BACKENDS = ["vxlan", "host-gw", "none"] as const;
+export const KUBEADM_FLANNEL_BACKENDS = ["vxlan", "host-gw", "none"] as const satisfies readonly KubeadmFlannelBackend[];
 /** A kubeadm flannel backend. */
-export type KubeadmFlannelBackend = (typeof KUBEADM_FLANNEL_BACKENDS)[number];
+export type KubeadmFlannelBackend = "vxlan" | "host-gw" | "none";
 /** Default image repository of the control-plane images. */
 export const DEFAULT_IMAGE_REPOSITORY = "registry.k8s.io";
 /** The pause image tag kubeadm 1.37 deploys (its `PauseVersion`). */

@@ -42,18 +42,23 @@ export interface KubernetesClusterBaseArgs {
      * exists). Which hosts: see the distribution's Args. Plain list: it decides which resources exist.
      */
     readonly controlPlane: Host[];
-    /** Worker hosts (k3s agents / kubeadm workers), 0 or more, hosts like `controlPlane`. Default none. */
+    /**
+     * Worker hosts (k3s agents / kubeadm workers), 0 or more, hosts like `controlPlane`.
+     * @default none.
+     */
     readonly workers?: Host[];
     /** The pinned release: k3s `v1.33.5+k3s1`; kubeadm `v1.37.2` (1.31 or later). */
     readonly version: string;
     /**
-     * Pod network. Default `10.42.0.0/16` (k3s), `10.244.0.0/16` (kubeadm). Must not overlap
+     * Pod network.
+     * @default `10.42.0.0/16` (k3s), `10.244.0.0/16` (kubeadm). Must not overlap
      * `serviceCidr` nor the hosts' addresses, and must hold a /24 for every node (each node's pod
-     * range, see {@link NODE_CIDR_PREFIX}): prefix /24 or shorter, e.g. /22 for up to 4 nodes.
+     * range, a /24): prefix /24 or shorter, e.g. /22 for up to 4 nodes.
      */
     readonly podCidr?: string;
     /**
-     * Service network. Default `10.43.0.0/16` (k3s), `10.96.0.0/12` (kubeadm). Must not overlap
+     * Service network.
+     * @default `10.43.0.0/16` (k3s), `10.96.0.0/12` (kubeadm). Must not overlap
      * `podCidr` nor the hosts' addresses; at most 2^20 addresses (/12 or longer: the API server
      * refuses a larger one).
      */
@@ -61,7 +66,7 @@ export interface KubernetesClusterBaseArgs {
     /**
      * Address (or DNS name) the API server is reached at, e.g. a load balancer in front of the
      * servers; it is added to the serving certificate (and is kubeadm's `controlPlaneEndpoint`).
-     * Default: none, and then the `kubeconfig` output and the cluster's `apiEndpoint` name the first
+     * @default none, and then the `kubeconfig` output and the cluster's `apiEndpoint` name the first
      * listed control-plane node's address (it changes when that node leaves); what the nodes reach
      * the API at without it: see the distribution's Args.
      */
@@ -74,12 +79,19 @@ export interface KubernetesClusterBaseArgs {
      * reach the kubelet (`node-label`), so kubernetes.io and k8s.io labels (e.g.
      * `node-role.kubernetes.io/worker`) are refused except the kubelet's own (`kubelet.kubernetes.io/`,
      * `node.kubernetes.io/`, the well-known topology/os/arch labels); kubeadm sets them with the admin
-     * credentials, so they are allowed there. Default none.
+     * credentials, so they are allowed there.
+     * @default none.
      */
     readonly nodeLabels?: Record<string, string>;
-    /** Taints set on every node, `key=value:Effect` (NoSchedule, PreferNoSchedule, NoExecute). Default none. */
+    /**
+     * Taints set on every node, `key=value:Effect` (NoSchedule, PreferNoSchedule, NoExecute).
+     * @default none.
+     */
     readonly nodeTaints?: string[];
-    /** Seconds the drain of a node being removed may take. Default 300. */
+    /**
+     * Seconds the drain of a node being removed may take.
+     * @default 300.
+     */
     readonly drainTimeoutSeconds?: number;
 }
 

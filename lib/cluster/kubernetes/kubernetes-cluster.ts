@@ -38,11 +38,20 @@ export interface KubernetesClusterArgs extends Omit<KubeadmClusterArgs, Differin
     readonly distribution: "k3s" | "kubeadm";
     /** Control-plane hosts: see {@link K3sClusterArgs.controlPlane} and {@link KubeadmClusterArgs.controlPlane}. */
     readonly controlPlane: Host[];
-    /** Worker hosts, hosts like `controlPlane`'s. Default none. */
+    /**
+     * Worker hosts, hosts like `controlPlane`'s.
+     * @default none.
+     */
     readonly workers?: Host[];
-    /** Where the distribution comes from: see {@link K3sClusterArgs.source} and {@link KubeadmClusterArgs.source}. */
+    /**
+     * Where the distribution comes from: see {@link K3sClusterArgs.source} and {@link KubeadmClusterArgs.source}.
+     * @default `installer` (k3s), `packages` (kubeadm).
+     */
     readonly source?: K3sClusterArgs["source"] | KubeadmClusterArgs["source"];
-    /** Flannel backend: `vxlan` (default), `host-gw`, `wireguard-native` (k3s only) or `none`. */
+    /**
+     * Flannel backend: `vxlan`, `host-gw`, `wireguard-native` (k3s only) or `none`.
+     * @default `vxlan`
+     */
     readonly flannelBackend?: K3sClusterArgs["flannelBackend"] | KubeadmClusterArgs["flannelBackend"];
 }
 

@@ -39,22 +39,31 @@ export interface SwarmClusterArgs {
     readonly managers: RuntimeHost[];
     /**
      * Worker hosts (0 or more), with Docker installed for Swarm (`DockerEngine` with `joinsSwarm:
-     * true`). Removing one drains it first. Default none.
+     * true`). Removing one drains it first.
+     * @default none.
      */
     readonly workers?: RuntimeHost[];
     /**
      * Node labels set on every node, besides the ones from each host's labels (`provider`, `pool`,
-     * `region`, `zone` and the host's own). Default none.
+     * `region`, `zone` and the host's own).
+     * @default none.
      */
     readonly labels?: Record<string, string>;
-    /** Node labels set on the managers only (e.g. `{ role: "manager" }`). Default none. */
+    /**
+     * Node labels set on the managers only (e.g. `{ role: "manager" }`).
+     * @default none.
+     */
     readonly managerLabels?: Record<string, string>;
-    /** Node labels set on the workers only (e.g. `{ role: "worker" }`). Default none. */
+    /**
+     * Node labels set on the workers only (e.g. `{ role: "worker" }`).
+     * @default none.
+     */
     readonly workerLabels?: Record<string, string>;
     /**
      * Seconds a Ready node being removed may take to have no running task left after it is
      * drained (a node that is down is removed at once; when the whole swarm goes, nothing is
-     * drained). Default 300.
+     * drained).
+     * @default 300.
      */
     readonly drainTimeoutSeconds?: number;
     /**
@@ -70,23 +79,29 @@ export interface SwarmClusterArgs {
      * and the next `up` looks again); a manager whose host key changed fails the `up`. `up
      * --refresh` unlocks too (the refresh drops a locked manager's unlock resource; the `up`
      * re-creates it). By hand: `docker swarm unlock` on the manager, pasting the key. Turning it on
-     * or off later updates the swarm. Plain (it decides which resources exist). Default false.
+     * or off later updates the swarm. Plain (it decides which resources exist).
+     * @default false.
      */
     readonly autolock?: boolean;
     /**
      * Join token generation: any value; when it changes (or is first set on an existing swarm),
      * both join tokens (worker and manager) are rotated on a manager. Nodes already in the swarm
      * stay; a node added in the same or a later `up` joins with the new token, and the old ones
-     * are refused. Default none (never rotated).
+     * are refused.
+     * @default none (never rotated).
      */
     readonly joinTokenRotation?: pulumi.Input<string | number>;
 }
 
 /** One node of the swarm. */
 export interface SwarmNode {
+    /** The host's name (its `Host.name`). */
     readonly name: string;
+    /** Its role in the swarm. */
     readonly role: "manager" | "worker";
+    /** The address it advertises to the other nodes. */
     readonly address: string;
+    /** Its Swarm node id (`docker node ls`). */
     readonly nodeId: string;
 }
 

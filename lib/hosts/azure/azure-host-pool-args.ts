@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterPort } from "../../core/cluster";
+import type { SuppliedSshKey } from "../common/cloud-common";
 import type { ClusterKind } from "../common/cluster-ports";
 import { PoolAccessArgs, VmPoolArgs } from "../common/host-pool-args";
 
@@ -23,17 +24,17 @@ export const MAX_AZURE_POOL_SIZE = 250;
 /** Azure's limit of `osProfile.customData`: 65,535 bytes before base64 (87,380 base64 characters). */
 export const AZURE_CUSTOM_DATA_MAX_BYTES = 65535;
 /** The availability zones an Azure region may have. */
-export const AZURE_ZONES = ["1", "2", "3"] as const;
+export const AZURE_ZONES = ["1", "2", "3"] as const satisfies readonly AzureZone[];
 /** An availability zone. */
-export type AzureZone = (typeof AZURE_ZONES)[number];
+export type AzureZone = "1" | "2" | "3";
 /** Managed OS disk types. */
-export const AZURE_OS_DISK_TYPES = ["StandardSSD_LRS", "Premium_LRS"] as const;
+export const AZURE_OS_DISK_TYPES = ["StandardSSD_LRS", "Premium_LRS"] as const satisfies readonly AzureOsDiskType[];
 /** A managed OS disk type. */
-export type AzureOsDiskType = (typeof AZURE_OS_DISK_TYPES)[number];
+export type AzureOsDiskType = "StandardSSD_LRS" | "Premium_LRS";
 /** The images flotilla knows by name. */
-export const AZURE_IMAGES = ["debian-12", "ubuntu-24.04"] as const;
+export const AZURE_IMAGES = ["debian-12", "ubuntu-24.04"] as const satisfies readonly AzureImageName[];
 /** An image flotilla knows by name. */
-export type AzureImageName = (typeof AZURE_IMAGES)[number];
+export type AzureImageName = "debian-12" | "ubuntu-24.04";
 
 /**
  * Names Azure refuses as a Linux VM's `adminUsername` (Compute API), so the pool refuses them before
@@ -65,7 +66,10 @@ export interface AzureImageReference {
     readonly offer: string;
     /** SKU, e.g. `12-gen2` (its architecture must match `vmSize`'s). */
     readonly sku: string;
-    /** Version. Default `latest`. */
+    /**
+     * Version.
+     * @default `latest`.
+     */
     readonly version?: string;
     /** os-release `ID` of the image: `debian` or `ubuntu`. */
     readonly os: "debian" | "ubuntu";
@@ -81,31 +85,39 @@ export interface AzureHostPoolArgs extends VmPoolArgs, PoolAccessArgs {
      * Name of the pool: prefix of every Azure resource name (`<pool>-rg`, `<pool>-vnet`, `<pool>-nsg`,
      * VMs `<pool>-0`, `<pool>-1`, ... which are also their host names). DNS-safe, at most 40
      * characters; unique in the subscription when the pool makes its resource group, within the
-     * resource group otherwise, and among the pools of one program. Default: the resource name.
+     * resource group otherwise, and among the pools of one program.
+     * @default the resource name.
      */
     readonly poolName?: string;
     /**
      * Azure region, e.g. `westeurope` (lower-case letters and digits, as `az account list-locations`
-     * prints `name`). Default: the `azure-native:location` config value; one of them is required.
+     * prints `name`).
+     * @default the `azure-native:location` config value; one of them is required.
      */
     readonly location?: string;
     /**
      * Availability zones to spread the VMs over, round-robin (VM `i` in `zones[i % n]`); each public
-     * IP is in its VM's zone. Default none: a regional deployment (no zone).
+     * IP is in its VM's zone.
+     * @default none: a regional deployment (no zone).
      */
     readonly zones?: AzureZone[];
-    /** Existing resource group to create everything in. Default: the pool creates `<pool>-rg` in `location`. */
+    /**
+     * Existing resource group to create everything in.
+     * @default the pool creates `<pool>-rg` in `location`.
+     */
     readonly resourceGroupName?: pulumi.Input<string>;
     /**
      * Existing subnet (its full resource id) for the VMs (and the bastion), in a virtual network in
      * `location` (the pool's NSG and ASGs must be in its region). Its network's own rules still apply: an NSG on that subnet must allow what the pool's NSG allows, and
      * machines without a public IP need the subnet's own outbound access (a NAT gateway) to reach
-     * package repositories. Default: the pool's own virtual network (`vnetCidr`) and subnet.
+     * package repositories.
+     * @default the pool's own virtual network (`vnetCidr`) and subnet.
      */
     readonly subnetId?: pulumi.Input<string>;
     /**
      * Address space of the pool's own virtual network: a private (RFC 1918) IPv4 block of prefix /8
-     * to /24; the VMs' subnet is its first /24. Not allowed with `subnetId`. Default `10.61.0.0/16`.
+     * to /24; the VMs' subnet is its first /24. Not allowed with `subnetId`.
+     * @default `10.61.0.0/16`.
      */
     readonly vnetCidr?: string;
     /**
@@ -114,29 +126,40 @@ export interface AzureHostPoolArgs extends VmPoolArgs, PoolAccessArgs {
      * (`0.0.0.0/0`, `::/0`, `*`, `Internet`) only with `allowWorldSsh: true`.
      */
     readonly adminCidrs: string[];
-    /** Accept a world-open block in `adminCidrs`. Default false. */
+    /**
+     * Accept a world-open block in `adminCidrs`.
+     * @default false.
+     */
     readonly allowWorldSsh?: boolean;
     /**
      * The ports the cluster's members reach on each other (a cluster's `ports`, `SWARM_PORTS`,
      * `KUBERNETES_PORTS`, or several concatenated), open between the pool's VMs only (source and
      * destination are the pool's application security group) and from `clusterPeerCidrs`. The names
-     * `"swarm"` and `"kubernetes"` are deprecated shorthands for those two lists. Default: Swarm's and
+     * `"swarm"` and `"kubernetes"` are deprecated shorthands for those two lists.
+     * @default Swarm's and
      * Kubernetes' ports.
      */
     readonly clusterPorts?: readonly (ClusterPort | ClusterKind)[];
     /**
      * Blocks outside the pool whose machines are members of the same cluster (another pool's or an
      * on-premises site's public addresses, e.g. `["198.51.100.7/32"]`): the cluster ports are open
-     * from them too, as a hybrid cluster needs. Never world-open. Default none.
+     * from them too, as a hybrid cluster needs. Never world-open.
+     * @default none.
      */
     readonly clusterPeerCidrs?: string[];
-    /** TCP ports the workloads publish, open from `appCidrs` (e.g. `[80, 443]`). Default none. */
+    /**
+     * TCP ports the workloads publish, open from `appCidrs` (e.g. `[80, 443]`).
+     * @default none.
+     */
     readonly appPorts?: number[];
-    /** Where `appPorts` are open from (may be `0.0.0.0/0`). Required when `appPorts` is given. */
+    /**
+     * Where `appPorts` are open from (may be `0.0.0.0/0`). Required when `appPorts` is given.
+     * @default none: required with `appPorts`, refused without.
+     */
     readonly appCidrs?: string[];
     /**
      * A public IP per VM (Standard SKU, static, in its VM's zone): clients reach the VMs at it.
-     * Default true, false with a bastion (true and a bastion together are refused: machines behind
+     * @default true, false with a bastion (true and a bastion together are refused: machines behind
      * a bastion have only private addresses). Without either, machines are reached at their private
      * addresses (a VPN or peered network). Without public IPs, the pool's own subnet gets a NAT
      * gateway (Standard, with its own static IP) for outbound access to package repositories.
@@ -148,51 +171,80 @@ export interface AzureHostPoolArgs extends VmPoolArgs, PoolAccessArgs {
      * machines only from it; the machines get no public IP and reach the internet through a NAT
      * gateway the pool creates on its own subnet. `true` or `{ vmSize }` (default
      * `Standard_B1s`); its image is the pool's, its user data the pool's own part only (no
-     * `userData` parts), its Host the pool's `bastion` output. Default none.
+     * `userData` parts), its Host the pool's `bastion` output.
+     * @default none.
      */
-    readonly bastion?: boolean | { vmSize?: string };
+    readonly bastion?:
+        | boolean
+        | {
+              /** The bastion's VM size. Default `Standard_B1s`. */
+              vmSize?: string;
+          };
     /**
      * VM size, e.g. `Standard_B2s`, `Standard_D2ps_v5`. A `p` among the feature letters after the
-     * vCPU count (`D2ps`) is an Arm64 size: the image's arm64 variant is used. Default `Standard_B2s`.
+     * vCPU count (`D2ps`) is an Arm64 size: the image's arm64 variant is used.
+     * @default `Standard_B2s`.
      */
     readonly vmSize?: string;
     /**
      * Image: `debian-12` (`Debian`/`debian-12`/`12-gen2`, or `12-arm64`), `ubuntu-24.04`
      * (`Canonical`/`ubuntu-24_04-lts`/`server`, or `server-arm64`), or a marketplace reference with
-     * its os and version. Default `debian-12`.
+     * its os and version.
+     * @default `debian-12`.
      */
     readonly image?: AzureImageName | AzureImageReference;
-    /** Size of the managed OS disk in GiB, 30 to 4095 (deleted with its VM). Default 30. */
+    /**
+     * Size of the managed OS disk in GiB, 30 to 4095 (deleted with its VM).
+     * @default 30.
+     */
     readonly diskGiB?: number;
     /** @deprecated Use {@link diskGiB} (the same setting; giving both is refused). */
     readonly osDiskGiB?: number;
-    /** Storage type of the OS disk. Default `StandardSSD_LRS` (`Premium_LRS` needs a size with an `s`). */
+    /**
+     * Storage type of the OS disk.
+     * @default `StandardSSD_LRS` (`Premium_LRS` needs a size with an `s`).
+     */
     readonly osDiskType?: AzureOsDiskType;
     /**
      * Encryption at host (temporary disks and caches encrypted too). Needs the subscription feature
-     * `Microsoft.Compute/EncryptionAtHost` registered. Default false (managed disks are still
+     * `Microsoft.Compute/EncryptionAtHost` registered.
+     * @default false (managed disks are still
      * encrypted at rest by Azure).
      */
     readonly encryptionAtHost?: boolean;
-    /** Trusted Launch (secure boot and vTPM; the default images are generation 2). Default false. */
+    /**
+     * Trusted Launch (secure boot and vTPM; the default images are generation 2).
+     * @default false.
+     */
     readonly trustedLaunch?: boolean;
     /**
      * Login user (`adminUsername`), with the pool's key and password-less sudo; password login is
-     * disabled. A Linux user name Azure does not reserve (`admin`, `root`, ... are refused). Default `flotilla`.
+     * disabled. A Linux user name Azure does not reserve (`admin`, `root`, ... are refused).
+     * @default `flotilla`.
      */
     readonly sshUser?: string;
-    /** The login key pair to authorize (OpenSSH). Default: one the pool generates (`<name>-ssh-key`). */
-    readonly sshKey?: { privateKey: pulumi.Input<string>; publicKey: pulumi.Input<string> };
+    /**
+     * The login key pair to authorize (OpenSSH).
+     * @default one the pool generates (`<name>-ssh-key`).
+     */
+    readonly sshKey?: SuppliedSshKey;
     /**
      * More cloud-init user data for every VM (not the bastion), e.g. `dockerEngineUserData(...)`: each
      * part a `#cloud-config` document (merged with the pool's own) or a `#!` script. The whole
      * document reaches Azure gzip-compressed (cloud-init reads it so) and must fit Azure's 65,535
      * bytes, checked when it resolves, before any Azure resource is created. Changing it replaces
-     * the VMs. Default none.
+     * the VMs.
+     * @default none.
      */
     readonly userData?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Azure tags on every resource, beside `flotilla-pool: <pool>`. Default none. */
+    /**
+     * Azure tags on every resource, beside `flotilla-pool: <pool>`.
+     * @default none.
+     */
     readonly tags?: Record<string, string>;
-    /** Labels added to every host, beside `provider`, `pool`, `region` and `zone`. Default none. */
+    /**
+     * Labels added to every host, beside `provider`, `pool`, `region` and `zone`.
+     * @default none.
+     */
     readonly labels?: Record<string, string>;
 }

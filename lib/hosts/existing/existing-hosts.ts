@@ -20,14 +20,18 @@ export const PACKAGE_ACCESS_CHOICES: readonly PackageAccess[] = ["upstream", "di
 export interface ExistingBastion {
     /** Address (IPv4 or DNS name) the jump host is reached at. Plain. */
     readonly host: string;
-    /** SSH port. Default 22. */
+    /**
+     * SSH port.
+     * @default 22.
+     */
     readonly port?: number;
     /** Login user on the jump host. Plain. */
     readonly user: string;
     /** OpenSSH private key of `user` on the jump host. Kept secret. */
     readonly privateKey: pulumi.Input<string>;
     /**
-     * The jump host's public host key (`ssh-ed25519 AAAA...`), pinned. Default none: the key it
+     * The jump host's public host key (`ssh-ed25519 AAAA...`), pinned.
+     * @default none: the key it
      * presents on the first connection is recorded and enforced from then on (trust on first use).
      */
     readonly hostKey?: pulumi.Input<string>;
@@ -42,33 +46,46 @@ export interface ExistingMachine {
      * the one the other members of a cluster reach it at on its network. Unique in the pool. Plain.
      */
     readonly address: string;
-    /** SSH port. Default 22. */
+    /**
+     * SSH port.
+     * @default 22.
+     */
     readonly port?: number;
     /**
-     * Login user, root or one with password-less sudo (`sudo -n`). Plain. Default: the pool's
+     * Login user, root or one with password-less sudo (`sudo -n`). Plain.
+     * @default the pool's
      * `sshUser` (one of the two is required); give it here for a machine that logs in as another user.
      */
     readonly user?: string;
     /**
-     * OpenSSH (or PEM) private key of `user`. Kept secret (wrapped in `pulumi.secret`). Default: the
+     * OpenSSH (or PEM) private key of `user`. Kept secret (wrapped in `pulumi.secret`).
+     * @default the
      * pool's `sshKey.privateKey` (one of the two is required); give it here for a machine with a key
      * of its own.
      */
     readonly privateKey?: pulumi.Input<string>;
     /**
      * The machine's SSH host key (`ssh-ed25519 AAAA...`, a comment is dropped), pinned: another key
-     * is refused, naming both fingerprints. Default none: the key the machine presents on the first
+     * is refused, naming both fingerprints.
+     * @default none: the key the machine presents on the first
      * connection is recorded and enforced from then on (trust on first use).
      */
     readonly hostKey?: pulumi.Input<string>;
-    /** A jump host to reach the machine through. Default none (reached directly). */
+    /**
+     * A jump host to reach the machine through.
+     * @default none (reached directly).
+     */
     readonly bastion?: ExistingBastion;
     /**
      * Address clients outside the machine's network (and cluster members on another network) use.
-     * Plain. Default none: a machine with only a private address.
+     * Plain.
+     * @default none: a machine with only a private address.
      */
     readonly publicAddress?: string;
-    /** Labels of this machine, beside the pool's and `provider: existing`, `pool`. Default none. */
+    /**
+     * Labels of this machine, beside the pool's and `provider: existing`, `pool`.
+     * @default none.
+     */
     readonly labels?: Record<string, string>;
 }
 
@@ -79,34 +96,49 @@ export interface ExistingHostsArgs extends HostPoolArgs {
      * its own, named after it, so adding or removing one touches only that machine.
      */
     readonly machines: ExistingMachine[];
-    /** Name of the pool (label `pool` of every host). DNS-safe, at most 40 characters. Default: the resource name. */
+    /**
+     * Name of the pool (label `pool` of every host). DNS-safe, at most 40 characters.
+     * @default the resource name.
+     */
     readonly poolName?: string;
     /**
      * The private network the machines' addresses belong to, named as other pools name theirs
      * (e.g. `site:berlin`, or `lab:<network>` for machines on a lab pool's network). Cluster members
-     * on another network reach these machines at their `publicAddress`. Default none: a flat
+     * on another network reach these machines at their `publicAddress`.
+     * @default none: a flat
      * network, every member of a cluster reaches the machines' addresses.
      */
     readonly network?: string;
     /**
      * Which package repositories the machines reach: `upstream` (vendors' repositories such as
      * download.docker.com) or `distribution` (only their distribution's mirror); later layers
-     * choose their default install source from it. Default `upstream`.
+     * choose their default install source from it.
+     * @default `upstream`.
      */
     readonly packageAccess?: PackageAccess;
-    /** Labels added to every host, beside `provider: existing` and `pool`. Default none. */
+    /**
+     * Labels added to every host, beside `provider: existing` and `pool`.
+     * @default none.
+     */
     readonly labels?: Record<string, string>;
     /**
      * The login user of every machine that names none (`machines[i].user`): root or one with
-     * password-less sudo. Plain. Default none: each machine names its own.
+     * password-less sudo. Plain.
+     * @default none: each machine names its own.
      */
     readonly sshUser?: string;
     /**
      * The login key of every machine that has none of its own (`machines[i].privateKey`), as every
      * pool takes one: `{ privateKey, publicKey? }`, the private key kept secret; a `publicKey`, when
-     * given, is checked to be its public half. Default none: each machine has its own.
+     * given, is checked to be its public half.
+     * @default none: each machine has its own.
      */
-    readonly sshKey?: { readonly privateKey: pulumi.Input<string>; readonly publicKey?: pulumi.Input<string> };
+    readonly sshKey?: {
+        /** OpenSSH (or PEM) private key, unencrypted. Kept secret. */
+        readonly privateKey: pulumi.Input<string>;
+        /** Its public key line, checked to be the private key's public half. Default: not checked. */
+        readonly publicKey?: pulumi.Input<string>;
+    };
 }
 
 /** What the probe prints on its last line. */

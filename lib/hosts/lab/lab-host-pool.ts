@@ -36,17 +36,20 @@ export interface LabHostPoolArgs extends MachinePoolArgs {
     /**
      * Name of the pool: prefix of machine names (`<pool>-0`, `<pool>-1`, ...), of the network
      * (`<pool>-net`) and of the volumes, all on the local Docker engine. DNS-safe, at most 40
-     * characters, unique on the engine. Default: the resource name.
+     * characters, unique on the engine.
+     * @default the resource name.
      */
     readonly poolName?: string;
     /**
      * Private IPv4 block (RFC 1918) of the pool's bridge network, e.g. `10.213.0.0/24`. The first
      * host address is the gateway; machine `i` gets the `(i + 2)`-th address. Must not overlap
-     * another Docker network. Default `10.213.0.0/24`.
+     * another Docker network.
+     * @default `10.213.0.0/24`.
      */
     readonly subnet?: string;
     /**
-     * Machine image on the local Docker engine. Default `flotilla-lab:debian12`, which the pool
+     * Machine image on the local Docker engine.
+     * @default `flotilla-lab:debian12`, which the pool
      * builds on first use when it is missing (debootstrap of Debian 12: needs root or
      * password-less sudo, about a minute, cached in `$FLOTILLA_CACHE_DIR`); `npx
      * flotilla-lab-image` builds it ahead. Any other image must already exist.
@@ -54,32 +57,40 @@ export interface LabHostPoolArgs extends MachinePoolArgs {
     readonly image?: string;
     /**
      * Login user cloud-init creates, with the pool's key authorized and password-less sudo
-     * (root login is disabled, as on cloud images). Default `admin`.
+     * (root login is disabled, as on cloud images).
+     * @default `admin`.
      */
     readonly sshUser?: string;
     /**
      * The login key pair to authorize (`privateKey` kept secret; both halves checked, as every
-     * pool's). Default: one the pool generates (`<name>-ssh-key`).
+     * pool's).
+     * @default one the pool generates (`<name>-ssh-key`).
      */
     readonly sshKey?: SuppliedSshKey;
-    /** Labels added to every host, beside `provider: lab` and `pool`. Default none. */
+    /**
+     * Labels added to every host, beside `provider: lab` and `pool`.
+     * @default none.
+     */
     readonly labels?: Record<string, string>;
     /**
      * Seconds a machine may take from start to "booted, cloud-init done, SSH answering" before the
-     * create fails with its logs. Default 300.
+     * create fails with its logs.
+     * @default 300.
      */
     readonly bootTimeoutSeconds?: number;
     /**
      * More cloud-init user data for every machine, exactly what a cloud VM would be given: each
      * part a `#cloud-config` document (merged with the pool's own, lists appended) or a `#!` script
      * (run once at first boot). The create waits until cloud-init has run them all and fails with
-     * their output if one fails. Changing it replaces the machines. Default none.
+     * their output if one fails. Changing it replaces the machines.
+     * @default none.
      */
     readonly userData?: pulumi.Input<pulumi.Input<string>[]>;
     /**
      * The machines will run a kubelet (a kubeadm `KubernetesCluster`): they get the kernel log
      * device (`--device /dev/kmsg`, which the kubelet's OOM watcher reads; read-only use, the
-     * host's kernel settings are never changed). Changing it replaces the machines. Default false.
+     * host's kernel settings are never changed). Changing it replaces the machines.
+     * @default false.
      */
     readonly kubernetes?: boolean;
 }

@@ -24,19 +24,22 @@ export interface LabRegistryArgs {
     readonly host: Host;
     /**
      * The one user the registry accepts: 1 to 64 letters, digits, '.', '_' and '-', starting with
-     * a letter or digit. Plain: validated before anything is created. Default `flotilla`.
+     * a letter or digit. Plain: validated before anything is created.
+     * @default `flotilla`.
      */
     readonly username?: string;
     /**
      * The user's password: 8 to 72 printable ASCII characters (bcrypt reads at most 72). Keep it a
-     * secret (e.g. `config.requireSecret(...)`). Default: generated once and kept in the stack's
+     * secret (e.g. `config.requireSecret(...)`).
+     * @default generated once and kept in the stack's
      * state (a random 32-character password, derived from a child key pair that serves as its
      * stored randomness); read it from {@link LabRegistry.password}.
      */
     readonly password?: pulumi.Input<string>;
     /**
      * TCP port of the registry on the host, 1024 to 65535 (the registry runs as an unprivileged
-     * user). Plain: part of the address. Default 5000.
+     * user). Plain: part of the address.
+     * @default 5000.
      */
     readonly port?: number;
     /**
@@ -46,7 +49,7 @@ export interface LabRegistryArgs {
      * resource named after it, so adding or removing one leaves the others alone; removing one
      * removes its tag from the registry. The push is redone when the registry's machine is
      * replaced; content is identified by the reference, so push new content under a new tag.
-     * Default none.
+     * @default none.
      */
     readonly images?: string[];
     /**
@@ -54,7 +57,8 @@ export interface LabRegistryArgs {
      * without loading them into its engine: `{ "<name>:<tag>": "/abs/path/image.tar" }`, pushed as
      * `<address>/<name>:<tag>` (e.g. the Kubernetes images of scripts/kubernetes-build.sh). Each
      * a child resource like {@link images}' (pushed again when the path or the registry's machine
-     * changes: put new content under a new tag). A name may not be in both. Plain. Default none.
+     * changes: put new content under a new tag). A name may not be in both. Plain.
+     * @default none.
      */
     readonly archives?: Record<string, string>;
 }

@@ -24,6 +24,8 @@ export interface AppDeployerArgs<C extends ICluster = ICluster> extends AppSpec 
      * The cluster to deploy to (e.g. a `SwarmCluster` or a `KubernetesCluster`, or anything
      * offering the orchestrator's interface). Required by every deployer except where it says
      * how else to reach the cluster.
+     * @default none: required, unless the deployer takes another way to the cluster
+     * (`PulumiKubernetesApp`'s `provider`).
      */
     readonly cluster?: C;
     /**

@@ -45,7 +45,7 @@ export interface KubernetesAppArgs extends KubernetesDeployerArgs {
     /**
      * Seconds a pod of a replicated service stays on a node that is not ready or unreachable
      * before Kubernetes evicts it and schedules it elsewhere (see
-     * {@link KubernetesRenderOptions.nodeLossTolerationSeconds}), 0 to 86400.
+     * {@link KubernetesManifestOptions.nodeLossTolerationSeconds}), 0 to 86400.
      * @default 30 (Kubernetes' own default is 300)
      */
     readonly nodeLossTolerationSeconds?: number;
@@ -65,7 +65,7 @@ export interface KubernetesAppArgs extends KubernetesDeployerArgs {
     /**
      * Seconds a stopping pod of a service with ports keeps serving while it leaves the Services'
      * endpoints on every node, before it gets SIGTERM (a `preStop` sleep, see
-     * {@link KubernetesRenderOptions.drainSeconds}), 1 to 300: what makes a rolling update lose no
+     * {@link KubernetesManifestOptions.drainSeconds}), 1 to 300: what makes a rolling update lose no
      * request.
      * @default 5
      */
@@ -74,13 +74,15 @@ export interface KubernetesAppArgs extends KubernetesDeployerArgs {
 
 /** Ready and desired pods of one service after a deploy. */
 export interface KubernetesServiceReplicas {
+    /** Pods ready. */
     readonly ready: number;
+    /** Pods desired (the replicas, or one per eligible node for a global service). */
     readonly desired: number;
 }
 
 /**
  * An app deployed on a Kubernetes cluster, declaratively: each `up` renders the app to
- * Kubernetes objects ({@link renderKubernetes}) and runs kubectl on a control-plane node (any that
+ * Kubernetes objects ({@link renderKubernetesManifest} shows them) and runs kubectl on a control-plane node (any that
  * answers) with the cluster's admin kubeconfig (a secret, written 0600 to a temporary file that is
  * removed on exit): a server-side apply (field manager `flotilla`), a bounded wait for every
  * rollout, then pruning of what the spec dropped (this app's labelled objects that are no longer

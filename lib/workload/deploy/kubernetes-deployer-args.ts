@@ -50,15 +50,16 @@ export interface KubernetesDeployerArgs extends AppDeployerArgs<IKubernetesClust
     /**
      * Seconds a pod of a replicated service stays on a node that is not ready or unreachable
      * before Kubernetes evicts it and schedules it elsewhere (`NoExecute` tolerations, see
-     * {@link KubernetesRenderOptions.nodeLossTolerationSeconds}), 0 to 86400. Each deployer says
-     * its default.
+     * {@link KubernetesManifestOptions.nodeLossTolerationSeconds}), 0 to 86400.
+     * @default 30 with `KubernetesApp`; none rendered (Kubernetes' own 300 s) with `PulumiKubernetesApp`.
      */
     readonly nodeLossTolerationSeconds?: number;
     /**
      * Seconds a stopping pod of a service with ports keeps serving while it leaves the Services'
      * endpoints on every node, before it gets SIGTERM (a `preStop` sleep, see
-     * {@link KubernetesRenderOptions.drainSeconds}), 1 to 300: what makes a rolling update lose no
-     * request. Each deployer says its default.
+     * {@link KubernetesManifestOptions.drainSeconds}), 1 to 300: what makes a rolling update lose no
+     * request.
+     * @default 5 with `KubernetesApp`; none rendered (Kubernetes stops the pod at once) with `PulumiKubernetesApp`.
      */
     readonly drainSeconds?: number;
 }

@@ -46,7 +46,9 @@ export interface SwarmAppArgs extends AppDeployerArgs<ISwarmCluster> {
 
 /** Replicas of one service after a deploy. */
 export interface ServiceReplicas {
+    /** Tasks running. */
     readonly running: number;
+    /** Tasks desired (the replicas, or one per eligible node for a global service). */
     readonly desired: number;
 }
 

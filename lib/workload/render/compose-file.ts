@@ -1,18 +1,20 @@
 /** The compose file {@link renderCompose} renders (format 3.8, plain JSON-able types), and its options. */
 import { ClusterCapabilities } from "../../core/cluster";
 
-/** Options of {@link renderCompose}. */
+/** Options of {@link renderComposeText} (and of the internal `renderCompose`). */
 export interface ComposeOptions {
     /**
      * Labels added to every service, container, the network and the volumes, beside
-     * `flotilla.app` and `flotilla.service` (which win). Default none.
+     * `flotilla.app` and `flotilla.service` (which win).
+     * @default none.
      */
     readonly labels?: Readonly<Record<string, string>>;
     /**
      * What the target cluster supports. Without a service virtual IP every service gets
      * `endpoint_mode: dnsrr`; a port that needs the routing mesh on a cluster without one is an
-     * error ({@link checkSwarmCapabilities}). Default {@link FULL_CAPABILITIES} (`vip` endpoints,
-     * nothing checked).
+     * error.
+     * @default `{ serviceVirtualIp: true, routingMesh: true, loadBalancer: false }`: `vip`
+     * endpoints, nothing refused.
      */
     readonly capabilities?: ClusterCapabilities;
 }

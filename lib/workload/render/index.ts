@@ -8,3 +8,4 @@ export * from "./kubernetes-objects";
 export * from "./kubernetes-names";
 export * from "./check-kubernetes-app";
 export * from "./render-kubernetes";
+export * from "./render-app";

@@ -3,6 +3,7 @@
  * and the names and labels they carry.
  */
 import { ClusterCapabilities } from "../../core/cluster";
+import { RegistryCredential } from "../../core/registry-credential";
 
 /** Type token in the messages of {@link renderKubernetes}'s checks. */
 export const KUBERNETES_RENDER_TYPE = "flotilla:workload:kubernetes";
@@ -46,38 +47,51 @@ export interface ResolvedRegistryAuth {
     readonly password: string;
 }
 
-/** Options of {@link renderKubernetes}. */
-export interface KubernetesRenderOptions {
+/**
+ * Options of {@link renderKubernetesManifest}: how an app's Kubernetes objects are named and
+ * what the target cluster supports.
+ */
+export interface KubernetesManifestOptions {
     /** Name of the app: `app.kubernetes.io/part-of`, prefix of its Secrets and claims. A DNS label. */
     readonly appName: string;
     /** Namespace of every object. A DNS label. */
     readonly namespace: string;
-    /** Render a `Namespace` object first. Default `false` (the namespace exists). */
+    /**
+     * Render a `Namespace` object first.
+     * @default false: no `Namespace` object (the namespace exists).
+     */
     readonly createNamespace?: boolean;
     /**
      * What the target cluster supports: without a service virtual IP the discovery Services are
      * headless; without the routing mesh `ingress` ports are refused; with a load balancer
-     * `loadBalancer` ports get a `LoadBalancer` Service. Default {@link FULL_CAPABILITIES}.
+     * `loadBalancer` ports get a `LoadBalancer` Service.
+     * @default `{ serviceVirtualIp: true, routingMesh: true, loadBalancer: false }`: ClusterIP
+     * Services, `ingress` ports as NodePorts, `loadBalancer` ports as NodePorts too.
      */
     readonly capabilities?: ClusterCapabilities;
     /**
-     * Credentials of a private registry: an image pull secret every pod uses (`server` is accepted
-     * in place of `registry`, the shape before flotilla 0.2). Default none.
+     * Credentials of a private registry: an image pull secret every pod uses (its password is
+     * rendered into a `Secret` object).
+     * @default none: no pull secret; images come from public registries or ones that need no log-in.
      */
-    readonly registryAuth?: ResolvedRegistryCredential | ResolvedRegistryAuth;
+    readonly registryAuth?: RegistryCredential;
     /**
      * The API server's NodePort range (`--service-node-port-range`), inclusive: every `ingress`
-     * port's published number must lie in it. Default {@link DEFAULT_NODE_PORT_RANGE}.
+     * port's published number must lie in it.
+     * @default `[30000, 32767]`, Kubernetes' own range.
      */
     readonly nodePortRange?: readonly [number, number];
-    /** Claim size of a volume that gives none, a memory-like quantity. Default {@link DEFAULT_VOLUME_SIZE}. */
+    /**
+     * Claim size of a volume that gives none, a memory-like quantity.
+     * @default `"1Gi"`
+     */
     readonly defaultVolumeSize?: string;
     /**
      * Seconds a Deployment's pod stays bound to a node that is not ready or unreachable before it
      * is evicted and rescheduled elsewhere: tolerations of `node.kubernetes.io/not-ready` and
      * `node.kubernetes.io/unreachable` (`NoExecute`) with this `tolerationSeconds`, an integer
-     * from 0 to 86400. DaemonSet pods get none (they belong to their node). Default: none
-     * rendered, i.e. Kubernetes' own 300 s.
+     * from 0 to 86400. DaemonSet pods get none (they belong to their node).
+     * @default none rendered: Kubernetes' own 300 s apply.
      */
     readonly nodeLossTolerationSeconds?: number;
     /**
@@ -86,9 +100,21 @@ export interface KubernetesRenderOptions {
      * its process gets SIGTERM: a `preStop` sleep hook (`lifecycle.preStop.sleep`), an integer
      * from 1 to 300; `terminationGracePeriodSeconds` is then this + 30 (Kubernetes' default
      * grace period after the hook). Without it a rolling update can refuse the connections that
-     * still reach a stopped pod. Default: none rendered (Kubernetes stops the pod at once).
+     * still reach a stopped pod.
+     * @default none rendered: Kubernetes stops the pod at once.
      */
     readonly drainSeconds?: number;
+}
+
+/**
+ * Options of {@link renderKubernetes}: {@link KubernetesManifestOptions} with the registry
+ * credentials resolved to plain strings (`server` is accepted in place of `registry`, the shape
+ * before flotilla 0.2). Defaults: {@link FULL_CAPABILITIES}, {@link DEFAULT_NODE_PORT_RANGE},
+ * {@link DEFAULT_VOLUME_SIZE}.
+ */
+export interface KubernetesRenderOptions extends Omit<KubernetesManifestOptions, "registryAuth"> {
+    /** Credentials of a private registry, resolved. Default none. */
+    readonly registryAuth?: ResolvedRegistryCredential | ResolvedRegistryAuth;
 }
 
 /** Object metadata (the subset rendered). */

@@ -13,7 +13,8 @@ import { resetClaims } from "../../../lib/core/claims";
 import { isHost } from "../../../lib/core/host";
 import { Validator } from "../../../lib/core/validate";
 import { deriveEd25519, ed25519Seed } from "../../../lib/shared/ssh-keys";
-import { AwsHostPool, AwsHostPoolArgs, ec2UserData, instanceArchitecture } from "../../../lib/hosts/aws";
+import { AwsHostPool, AwsHostPoolArgs } from "../../../lib/hosts/aws";
+import { ec2UserData, instanceArchitecture } from "../../../lib/hosts/aws/aws-checks";
 import { dockerEngineUserData } from "../../../lib/runtime/docker-engine";
 
 let machineIndex = 0;

@@ -8,7 +8,8 @@ import { azureOutputs } from "./azure-mocks";
 import { resetClaims } from "../../../lib/core/claims";
 import { SWARM_PORTS } from "../../../lib/core/cluster";
 import { Validator, show } from "../../../lib/core/validate";
-import { AzureHostPool, AzureHostPoolArgs, azureCustomData, azureVmArchitecture, isAzureVmSize } from "../../../lib/hosts/azure";
+import { AzureHostPool, AzureHostPoolArgs } from "../../../lib/hosts/azure";
+import { azureCustomData, azureVmArchitecture, isAzureVmSize } from "../../../lib/hosts/azure/azure-checks";
 import { dockerEngineUserData } from "../../../lib/runtime/docker-engine";
 
 const registered = recordResources(azureOutputs);

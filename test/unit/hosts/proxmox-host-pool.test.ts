@@ -8,7 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { SECRET_MARK, SECRET_SIG, keyPairOutputs, messageOf, recordResources, valueOf } from "../mocks";
 import { resetClaims } from "../../../lib/core/claims";
 import { deriveEd25519, ed25519Seed } from "../../../lib/shared/ssh-keys";
-import { ProxmoxHostPool, ProxmoxHostPoolArgs, agentAddress, guestAgentUserData } from "../../../lib/hosts/proxmox";
+import { ProxmoxHostPool, ProxmoxHostPoolArgs } from "../../../lib/hosts/proxmox";
+import { agentAddress, guestAgentUserData } from "../../../lib/hosts/proxmox/proxmox-checks";
 
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
 const SNIPPET = "proxmoxve:index/fileLegacy:FileLegacy";

@@ -26,12 +26,14 @@ export interface ClusterProviderArgs {
     readonly cluster: IKubernetesCluster;
     /**
      * Namespace of the objects that name none (a DNS label; an Output is checked when it
-     * resolves). Default: the kubeconfig context's namespace, else `default`.
+     * resolves).
+     * @default the kubeconfig context's namespace, else `default`.
      */
     readonly namespace?: pulumi.Input<string>;
     /**
      * When the cluster cannot be reached, drop its objects from the state instead of failing
-     * (for a cluster whose machines are gone for good). Default `false`: an unreachable cluster
+     * (for a cluster whose machines are gone for good).
+     * @default `false`: an unreachable cluster
      * fails the `up`, and nothing is forgotten silently.
      */
     readonly deleteUnreachable?: pulumi.Input<boolean>;

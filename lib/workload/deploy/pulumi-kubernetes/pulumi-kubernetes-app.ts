@@ -1,6 +1,6 @@
 /**
- * `PulumiKubernetesApp`: an {@link AppSpec} on Kubernetes through `@pulumi/kubernetes`, one typed
- * resource per object {@link renderKubernetes} renders. Behind the subpath `flotilla/kubernetes`
+ * `PulumiKubernetesApp`: an `AppSpec` on Kubernetes through `@pulumi/kubernetes`, one typed
+ * resource per object `renderKubernetesManifest` renders. Behind the subpath `flotilla/kubernetes`
  * (`@pulumi/kubernetes` is an optional peer dependency): neither `lib/index.ts` nor
  * `lib/workload/index.ts` imports this file.
  */
@@ -40,11 +40,11 @@ export const PULUMI_KUBERNETES_APP_TYPE = "flotilla:workload:PulumiKubernetesApp
 /** Namespaces every cluster has: never created (nor deleted) by an app. */
 export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
 
-/** Properties of {@link PulumiKubernetesAppArgs} besides the {@link AppSpec}'s. */
+/** Properties of {@link PulumiKubernetesAppArgs} besides the `AppSpec`'s. */
 const PULUMI_KUBERNETES_APP_KEYS = ["cluster", "provider", ...KUBERNETES_DEPLOYER_KEYS, "capabilities"];
 
 /**
- * Arguments of {@link PulumiKubernetesApp}: the app (an {@link AppSpec}, flat), where it goes
+ * Arguments of {@link PulumiKubernetesApp}: the app (an `AppSpec`, flat), where it goes
  * (`cluster` or `provider`), and the settings every Kubernetes deployer shares
  * ({@link KubernetesDeployerArgs}).
  */
@@ -52,12 +52,14 @@ export interface PulumiKubernetesAppArgs extends KubernetesDeployerArgs {
     /**
      * The cluster to deploy to (e.g. a `KubernetesCluster`): a {@link ClusterProvider} is made for
      * it, as the child `<name>-provider`. Give this or `provider`, not both.
+     * @default none: `provider` is required then.
      */
     readonly cluster?: IKubernetesCluster;
     /**
      * The `@pulumi/kubernetes` Provider every object is created with (e.g. a
      * {@link ClusterProvider}, or one of your own for a cluster flotilla did not make). Give this
      * or `cluster`, not both.
+     * @default none: a {@link ClusterProvider} made for `cluster`.
      */
     readonly provider?: Provider;
     /**
@@ -75,7 +77,7 @@ export interface PulumiKubernetesAppArgs extends KubernetesDeployerArgs {
     readonly rolloutTimeoutSeconds?: number;
     /**
      * Seconds a pod of a replicated service stays on a node that is not ready or unreachable
-     * before Kubernetes evicts it (see {@link KubernetesRenderOptions.nodeLossTolerationSeconds}),
+     * before Kubernetes evicts it (see `renderKubernetesManifest`'s option of that name),
      * 0 to 86400.
      * @default none rendered: Kubernetes' own 300 s
      */
@@ -83,24 +85,25 @@ export interface PulumiKubernetesAppArgs extends KubernetesDeployerArgs {
     /**
      * Seconds a stopping pod of a service with ports keeps serving while it leaves the Services'
      * endpoints, before it gets SIGTERM (a `preStop` sleep, see
-     * {@link KubernetesRenderOptions.drainSeconds}), 1 to 300.
+     * `renderKubernetesManifest`'s option of that name), 1 to 300.
      * @default none rendered: Kubernetes stops the pod at once
      */
     readonly drainSeconds?: number;
     /**
      * What the cluster supports, as far as it decides which objects exist: with `loadBalancer`, a
      * `loadBalancer` port gets a `LoadBalancer` Service `<service>-lb`, else a NodePort Service
-     * `<service>-nodeport`; without `routingMesh`, `ingress` ports are refused now. Default
-     * {@link FULL_CAPABILITIES} (no load balancer). The objects' contents follow the cluster's own
-     * capabilities (with `cluster`, or a {@link ClusterProvider}) when they resolve, and an `up` fails,
-     * naming this property, if those would need other objects than these.
+     * `<service>-nodeport`; without `routingMesh`, `ingress` ports are refused now.
+     * The objects' contents follow the cluster's own capabilities (with `cluster`, or a
+     * {@link ClusterProvider}) when they resolve, and an `up` fails, naming this property, if those
+     * would need other objects than these.
+     * @default `{ serviceVirtualIp: true, routingMesh: true, loadBalancer: false }` (no load balancer).
      */
     readonly capabilities?: ClusterCapabilities;
 }
 
 /**
  * An app on a Kubernetes cluster, declaratively, through `@pulumi/kubernetes`: the objects of
- * {@link renderKubernetes} (its documentation says how the spec maps), each one typed resource in
+ * `renderKubernetesManifest` (its documentation says how the spec maps), each one typed resource in
  * the app's namespace: `Namespace` (`<name>-namespace`), a `Secret` per app secret
  * (`<name>-secret-<secret>`, named after a hash of its value, so a new value is a new Secret and
  * rolls the pods using it), the image pull `Secret` (`<name>-registry`), a
@@ -111,7 +114,7 @@ export interface PulumiKubernetesAppArgs extends KubernetesDeployerArgs {
  * (its own await logic and timeouts). Secrets' `data` is secret; so is a workload whose image or
  * env holds a secret Output.
  *
- * Refused at construction, nothing registered: everything {@link checkKubernetesApp} refuses, two
+ * Refused at construction, nothing registered: everything `renderKubernetesManifest` refuses, two
  * objects of the same kind and name (e.g. a service `web-nodeport` beside a service `web`
  * publishing a NodePort), and bad Args. Values that are Outputs are checked when they resolve.
  */

@@ -13,13 +13,21 @@
  * Config (namespace `test`): poolName, subnet.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DockerEngine, Host, LabHostPool, RemoteScript, hostAddress, parseCidr } from "flotilla";
+import { DockerEngine, Host, LabHostPool, RemoteScript } from "flotilla";
 
 const config = new pulumi.Config("test");
-const subnet = parseCidr(config.require("subnet"));
-if (typeof subnet === "string") throw new Error(`test:subnet: ${subnet}`);
-/** Machine 0's address (the pool gives machine i the (i + 2)-th address). */
-const bastionAddress = hostAddress(subnet, 0);
+const subnet = config.require("subnet");
+
+/** Machine 0's address: the pool gives machine i the (i + 2)-th address of its subnet. */
+function bastionAddressIn(cidr: string): string {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+    if (!m || Number(m[5]) > 30 || m.slice(1, 5).some((o) => Number(o) > 255)) throw new Error(`test:subnet: ${cidr} is not an IPv4 block`);
+    const ip = m.slice(1, 5).reduce((n, o) => n * 256 + Number(o), 0);
+    const size = 2 ** (32 - Number(m[5]));
+    const address = ip - (ip % size) + 2;
+    return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join(".");
+}
+const bastionAddress = bastionAddressIn(subnet);
 
 /** SSH (22/tcp) only from the bastion, on IPv4 and IPv6; everything else untouched. */
 const RULESET = [
@@ -62,7 +70,7 @@ const firewallUserData =
 const lab = new LabHostPool("lab", {
     size: 3,
     poolName: config.require("poolName"),
-    subnet: subnet.cidr,
+    subnet,
     userData: [firewallUserData],
 });
 const [bastion, ...inner] = lab.hosts;
