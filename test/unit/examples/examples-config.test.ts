@@ -276,7 +276,7 @@ const TEMPLATE_ONLY: Record<string, string[]> = {
 /** Keys read with get* and no `??` whose declared default is the library's own. */
 const LIBRARY_DEFAULTS: Record<string, Record<string, { module: string; name: string }>> = {
     // The library constant lives in an internal module (the subpath entry exports only the pool).
-    "proxmox-swarm": { bridge: { module: "../../lib/hosts/proxmox/proxmox-host-pool-args", name: "DEFAULT_PROXMOX_BRIDGE" } },
+    "proxmox-swarm": { bridge: { module: "../../../lib/hosts/proxmox/proxmox-host-pool-args", name: "DEFAULT_PROXMOX_BRIDGE" } },
 };
 
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
