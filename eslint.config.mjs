@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", "jest.config.js", "test/sequencer.js", "scripts/*.js"] },
+  { ignores: ["dist/**", "docs/api/**", "node_modules/**", "coverage/**", "jest.config.js", "test/sequencer.js", "scripts/*.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
