@@ -22,6 +22,8 @@ import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 export interface UrnRecord {
     urn: string;
     names: string[];
+    /** The alias specs it was registered with, as sent (name and type; "" where the spec leaves it as is). */
+    aliases: { name: string; type: string }[];
     /** A digest of its inputs that replace it when they change (see {@link REPLACING}), where its type has any. */
     replacing?: Promise<string>;
 }
@@ -77,18 +79,20 @@ if (!proto.__flotillaUrns) {
             const urn: string = this.newUrn(parent, type, name);
             const parents = parent ? (byUrn.get(parent)?.names ?? [parent]) : [""];
             const names = new Set<string>(parents.map((p) => this.newUrn(p, type, name)));
+            const aliases: UrnRecord["aliases"] = [];
             for (const alias of req.getAliasesList() as any[]) {
                 if (alias.hasUrn?.() && alias.getUrn()) {
                     names.add(alias.getUrn());
                     continue;
                 }
                 const spec = alias.getSpec();
+                aliases.push({ name: spec.getName(), type: spec.getType() });
                 const aliasType = spec.getType() || type;
                 const aliasName = spec.getName() || name;
                 const aliasParents = spec.getNoparent() ? [""] : spec.getParenturn() ? [spec.getParenturn()] : parents;
                 for (const p of aliasParents) names.add(this.newUrn(p, aliasType, aliasName));
             }
-            const record: UrnRecord = { urn, names: [...names] };
+            const record: UrnRecord = { urn, names: [...names], aliases };
             if (REPLACING[type]) record.replacing = replacingDigest(type, req.getObject());
             current.push(record);
             byUrn.set(urn, record);

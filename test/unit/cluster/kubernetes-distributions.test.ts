@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { recordResources, refusedIn, testHost, testRuntimeHost, valueOf } from "../mocks";
 import { K3sCluster, KubeadmCluster, KubernetesCluster, KubernetesClusterArgs } from "../../../lib/cluster/kubernetes";
 import { RuntimeHost } from "../../../lib/core/host";
+import { UrnRecord, captureUrns } from "../urn-continuity";
 
 const KUBECONFIG = "apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n  name: default\n";
 const registered = recordResources((_type, name) => {
@@ -20,30 +21,14 @@ const registered = recordResources((_type, name) => {
 });
 const refused = refusedIn(registered);
 
-/** The aliases each resource was registered with, by name (the mock monitor's requests, as the engine gets them). */
-interface AliasSpec {
-    name: string;
-    type: string;
-}
-const aliases = new Map<string, AliasSpec[]>();
-beforeAll(() => {
-    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, cb: unknown) => unknown };
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, cb: unknown) => {
-        aliases.set(
-            req.getName(),
-            req.getAliasesList().map((a: any) => {
-                const spec = a.getSpec();
-                return { name: spec.getName(), type: spec.getType() };
-            }),
-        );
-        return register(req, cb);
-    };
-});
+/** Every registration with the alias specs it was sent with (the mock monitor's requests, as the engine gets them). */
+let urns: UrnRecord[] = [];
+/** The alias specs the resource named `name` was registered with. */
+const aliasesOf = (name: string) => urns.find((r) => r.urn.endsWith(`::${name}`))?.aliases;
 beforeEach(async () => {
     await new Promise((r) => setTimeout(r, 50));
     registered.splice(0);
-    aliases.clear();
+    urns = captureUrns();
 });
 
 const host = (name: string, address: string) => testHost(name, address, { provider: "lab" });
@@ -72,14 +57,14 @@ describe("type tokens: each class registers its own, with the old one as an alia
     ])("%s: its type, the alias { type: KubernetesCluster } (its own name and parent); children keep their names", async (_what, make, type) => {
         await settle(make());
         expect(byName("k").type).toBe(type);
-        expect(aliases.get("k")).toEqual([{ name: "", type: OLD }]);
+        expect(aliasesOf("k")).toEqual([{ name: "", type: OLD }]);
         // Children are named as before (their URNs follow the parent's alias).
         expect(registered.filter((r) => r.name !== "k").every((r) => /^k-(init|join|node|token|teardown)/.test(r.name))).toBe(true);
     });
 
     test("the caller's aliases are kept, after the old type", async () => {
         await settle(new K3sCluster("k", { version: "v1.33.5+k3s1", controlPlane: [host("s0", "10.0.0.2")] }, { aliases: [{ name: "old-name" }] }));
-        expect(aliases.get("k")).toEqual([
+        expect(aliasesOf("k")).toEqual([
             { name: "", type: OLD },
             { name: "old-name", type: "" },
         ]);
@@ -87,7 +72,7 @@ describe("type tokens: each class registers its own, with the old one as an alia
 
     test("through the deprecated KubernetesCluster too", async () => {
         await settle(new KubernetesCluster("k", { distribution: "kubeadm", version: "v1.37.2", controlPlane: nodes(1, "c", 2), workers: nodes(1, "w", 10) }));
-        expect([byName("k").type, aliases.get("k")]).toEqual(["flotilla:cluster:KubeadmCluster", [{ name: "", type: OLD }]]);
+        expect([byName("k").type, aliasesOf("k")]).toEqual(["flotilla:cluster:KubeadmCluster", [{ name: "", type: OLD }]]);
     });
 });
 
