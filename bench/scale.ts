@@ -12,7 +12,7 @@
 import * as childProcess from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { generateEd25519 } from "../lib/shared/ssh-keys";
-import { keyPairOutputs } from "../test/unit/mocks";
+import { cloudLookups, scriptResults } from "../test/unit/example-program";
 
 const SIZES = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number);
 
@@ -35,7 +35,6 @@ async function child(machines: number): Promise<void> {
     let last = Date.now();
     let handed = 0;
     let published = 0;
-    const machineId = "0123456789abcdef0123456789abcdef";
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
@@ -48,18 +47,11 @@ async function child(machines: number): Promise<void> {
                 }
                 if (args.type === "azure-native:network:PublicIPAddress") state.ipAddress = publicAddress(published++);
                 if (args.type === "azure-native:compute:VirtualMachine") state.vmId = `vmid-${args.inputs.vmName}`;
-                Object.assign(state, keyPairOutputs(args.type, args.name));
-                if (args.type.endsWith(":RemoteScript")) {
-                    if (/-probe-/.test(args.name)) state.result = JSON.stringify({ os: "debian", osVersion: "12", arch: "amd64", machineId });
-                    else if (/-install-/.test(args.name)) state.result = JSON.stringify({ version: "27.5.1", packageVersion: "27.5.1-1", source: "docker", cgroupDriver: "systemd" });
-                    else if (args.name.endsWith("-init")) state.result = JSON.stringify({ clusterId: "c1", nodeId: "node-0", workerToken: "WT", managerToken: "MT", ipvs: true });
-                    else if (/-join-/.test(args.name)) state.result = JSON.stringify({ nodeId: `node-${args.name}` });
-                    else if (args.name.endsWith("-deploy")) state.result = JSON.stringify({ web: { running: machines, desired: machines } });
-                    state.machineId = machineId;
-                }
+                // What flotilla's scripts and key pairs return on a real create (the unit tests' stand-ins).
+                Object.assign(state, scriptResults(args.type, args.name, args.inputs));
                 return { id: `${args.name}-id`, state };
             },
-            call: (args) => (args.token === "aws:ec2/getAmi:getAmi" ? { ...args.inputs, id: "ami-0debian12" } : args.inputs),
+            call: (args) => ({ ...args.inputs, ...cloudLookups(args.token, args.inputs) }),
         },
         "scale",
         "bench",
